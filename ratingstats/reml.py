@@ -1,0 +1,98 @@
+"""Exact REML for the crossed model via the dense absorbed system.
+
+The profiled REML criterion of Bates, Maechler, Bolker & Walker (2015, *Fitting linear
+mixed-effects models using lme4*, J. Stat. Softw. 67(1), eq. 41) is::
+
+    d(theta) = log|L_theta|^2 + log|R_X|^2 + (n - p) [1 + log(2 pi r^2(theta) / (n - p))]
+
+with ``L_theta L_theta' = Lambda'Z'Z Lambda + I`` and ``R_X'R_X`` the Schur complement of the
+fixed effects.  With the rater block absorbed (see :mod:`ratingstats.mme`)::
+
+    log|L|^2 + log|R_X|^2 = sum_r log(theta_b^2 n_r + 1) + log|A|
+
+and one dense Cholesky factorisation of ``A`` (dimension n_items + p) gives both determinants
+and the solution.  We minimise ``d`` over ``theta >= 0`` with COBYQA (Ragonneau & Zhang 2023),
+a derivative-free trust-region method from the same family as lme4's default BOBYQA, so both
+programs optimise the same criterion in the same coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+from scipy.optimize import minimize
+
+from ._design import Design
+from .mme import dense_matrix, reduced_system
+
+__all__ = ["RemlFit", "reml_deviance", "fit_reml"]
+
+
+@dataclass(frozen=True)
+class RemlFit:
+    theta: np.ndarray  # (theta_a, theta_b) = (sigma_item, sigma_rater) / sigma_residual
+    sigma2: float
+    deviance: float
+    evaluations: int
+
+
+def reml_deviance(d: Design, theta: np.ndarray) -> tuple[float, float]:
+    """Return ``(REML deviance, sigma^2 hat)`` at ``theta`` (Bates et al. 2015, eq. 41)."""
+    ta, tb = float(max(theta[0], 0.0)), float(max(theta[1], 0.0))
+    rs = reduced_system(d, ta, tb)
+    A = dense_matrix(d, rs)
+    c, info = sla.lapack.dpotrf(A, lower=1, overwrite_a=1)
+    if info != 0:  # cannot happen for A >= I unless X is rank deficient
+        raise np.linalg.LinAlgError(f"Cholesky of the absorbed system failed (info={info})")
+    logdet = 2.0 * np.log(np.diag(c)).sum() + np.log1p(tb * tb * d.Db).sum()
+    f = np.concatenate([rs.f_a, rs.f_b])
+    sol, _ = sla.lapack.dpotrs(c, f, lower=1)
+    r2 = d.yty - sol @ f - rs.wZby_sq
+    nmp = d.n - d.p
+    r2 = max(r2, 1e-300)  # a perfect fit only occurs for constant data, handled upstream
+    dev = logdet + nmp * (1.0 + np.log(2.0 * np.pi * r2 / nmp))
+    return float(dev), float(r2 / nmp)
+
+
+def fit_reml(d: Design, start: np.ndarray, rtol: float = 1e-9) -> RemlFit:
+    """Minimise the REML deviance over ``theta in [0, inf)^2``.
+
+    ``start`` (typically the method-of-moments estimate) only affects speed: the criterion for
+    two variance components is smooth and, in every design we have tried, unimodal on the
+    feasible set.  The final trust-region radius 1e-7 makes theta accurate to about 1e-6,
+    far below the sampling error and enough to reproduce lme4's estimates to 1e-4.
+    """
+    count = 0
+
+    def fun(t: np.ndarray) -> float:
+        nonlocal count
+        count += 1
+        return reml_deviance(d, t)[0]
+
+    x0 = np.clip(np.asarray(start, dtype=float), 0.0, 50.0)
+    # A start exactly on the boundary would make the first trust region lopsided.
+    x0 = np.where(x0 < 1e-3, 0.05, x0)
+    best = minimize(
+        fun,
+        x0,
+        method="COBYQA",
+        bounds=[(0.0, None), (0.0, None)],
+        options={
+            "initial_tr_radius": 0.1 * max(1.0, float(x0.max())),
+            "final_tr_radius": 1e-7,
+            "maxfev": 500,
+        },
+    )
+    theta = np.maximum(best.x, 0.0)
+    # Snap tiny components to the boundary so that a zero variance is reported as zero.
+    dev, s2 = reml_deviance(d, theta)
+    for k in (0, 1):
+        if 0.0 < theta[k] < 1e-4:
+            t0 = theta.copy()
+            t0[k] = 0.0
+            dev0, s20 = reml_deviance(d, t0)
+            if dev0 <= dev + rtol:
+                theta, dev, s2 = t0, dev0, s20
+    return RemlFit(theta=theta, sigma2=s2, deviance=dev, evaluations=count)
