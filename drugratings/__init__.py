@@ -1,0 +1,1 @@
+"""Drug Ratings: peer-to-peer drug ratings by verified physicians."""

@@ -1,0 +1,119 @@
+"""Writes about accounts: sign-in with throttling, tokens, and TOTP two-factor enrolment."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pyotp
+import segno
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+
+from drugratings.accounts.models import ApiToken, LoginAttempt, TokenKind, User
+from drugratings.errors import InvalidInput
+
+TOTP_ISSUER = "Drug Ratings"
+
+
+def _recent_failures(email: str, address: str | None) -> tuple[int, int]:
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+    failures = LoginAttempt.objects.filter(at__gte=since, succeeded=False)
+    by_account = failures.filter(email=email).count()
+    by_address = failures.filter(address=address).count() if address else 0
+    return by_account, by_address
+
+
+def check_login_throttle(email: str, address: str | None) -> None:
+    by_account, by_address = _recent_failures(email, address)
+    minutes = settings.LOGIN_THROTTLE_WINDOW_SECONDS // 60
+    if by_account >= settings.LOGIN_THROTTLE_PER_ACCOUNT:
+        raise InvalidInput(
+            "email", f"Too many failed sign-ins for this account. Try again in {minutes} minutes.",
+            status=429,
+        )
+    if by_address >= settings.LOGIN_THROTTLE_PER_ADDRESS:
+        raise InvalidInput(
+            "email", f"Too many failed sign-ins from your address. Try again in {minutes} minutes.",
+            status=429,
+        )
+
+
+def authenticate_password(email: str, password: str, address: str | None) -> User:
+    """Check a password, throttled per account and per address; raise InvalidInput on failure."""
+    email = email.strip().lower()
+    check_login_throttle(email, address)
+    user = authenticate(email=email, password=password)
+    LoginAttempt.objects.create(email=email, address=address, succeeded=user is not None)
+    if user is None:
+        raise InvalidInput("password", "Email or password is wrong.", status=401)
+    return user
+
+
+def _totp(user: User) -> pyotp.TOTP:
+    return pyotp.TOTP(user.totp_secret, issuer=TOTP_ISSUER, name=user.email)
+
+
+def start_totp_enrolment(user: User, secret: str | None = None) -> str:
+    user.totp_secret = secret or pyotp.random_base32()
+    user.totp_confirmed_at = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+    return user.totp_secret
+
+
+def totp_qr_svg(user: User) -> str:
+    buffer = io.BytesIO()
+    segno.make(_totp(user).provisioning_uri(), error="m").save(
+        buffer, kind="svg", scale=4, xmldecl=False, svgns=True, title="Two-factor QR code"
+    )
+    return buffer.getvalue().decode()
+
+
+@transaction.atomic
+def verify_totp(user: User, code: str, *, enrol: bool = False) -> None:
+    """Accept a current TOTP code once (no replay); with `enrol`, confirm the enrolment."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    code = (code or "").strip().replace(" ", "")
+    if not user.totp_secret:
+        raise InvalidInput("otp", "Two-factor authentication is not set up for this account.")
+    if not (len(code) == 6 and code.isdigit()):
+        raise InvalidInput("otp", "Enter the 6-digit code from your authenticator app.")
+    totp = _totp(user)
+    now = timezone.now()
+    for drift in (-1, 0, 1):
+        at = now + timedelta(seconds=30 * drift)
+        counter = totp.timecode(at)
+        if counter > user.totp_last_counter and totp.at(at) == code:
+            user.totp_last_counter = counter
+            fields = ["totp_last_counter"]
+            if enrol and user.totp_confirmed_at is None:
+                user.totp_confirmed_at = now
+                fields.append("totp_confirmed_at")
+            user.save(update_fields=fields)
+            return
+    raise InvalidInput("otp", "That code is wrong or was already used.")
+
+
+def issue_token(
+    user: User,
+    kind: str = TokenKind.SESSION,
+    *,
+    days: int | None = None,
+    name: str = "",
+    scopes: list[str] | None = None,
+    secret: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a bearer token; returns the record and the secret, which is never stored."""
+    secret = secret or ApiToken.new_secret(kind)
+    record = ApiToken.objects.create(
+        user=user,
+        kind=kind,
+        name=name,
+        prefix=secret[:12],
+        digest=ApiToken.digest_of(secret),
+        scopes=scopes or [],
+        expires_at=timezone.now() + timedelta(days=days or settings.API_TOKEN_DAYS),
+    )
+    return record, secret

@@ -1,0 +1,164 @@
+"""Score reads for pages and the API: live counts and distributions, fitted adjusted scores.
+
+Counts and distributions come from the ratings themselves, so a new rating shows at once. The
+adjusted score and its interval come from the current model fit (refit within a minute of new
+ratings); until a fit covers a cell, the plain mean is shown and labelled as such.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Avg, StdDev
+
+from drugratings.analytics.display import is_shown
+from drugratings.analytics.models import Score, Window
+from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.queries import (
+    distinct_rater_aggregates,
+    distribution_aggregates,
+    scored_ratings,
+)
+
+
+class Method:
+    ADJUSTED = "adjusted"
+    MEAN = "mean"
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    indication_id: int | None
+    dimension: str
+    score: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_ratings: int
+    n_raters: int
+    shown: bool
+    distribution: tuple[int, ...]
+    method: str
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "indication_id": self.indication_id,
+            "dimension": self.dimension,
+            "score": self.score if self.shown else None,
+            "ci_low": self.ci_low if self.shown else None,
+            "ci_high": self.ci_high if self.shown else None,
+            "n_ratings": self.n_ratings,
+            "n_raters": self.n_raters,
+            "shown": self.shown,
+            "distribution": list(self.distribution),
+            "method": self.method,
+        }
+
+
+def _mean_interval(values: dict[str, Any], name: str, n: int) -> tuple[float | None, ...]:
+    mean = values.get(f"{name}__mean")
+    if mean is None or n == 0:
+        return None, None, None
+    sd = values.get(f"{name}__sd") or 0.0
+    half = 1.96 * sd / math.sqrt(n) if n > 1 else 2.0
+    return mean, max(1.0, mean - half), min(5.0, mean + half)
+
+
+def _mean_aggregates() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in DIMENSION_NAMES:
+        out[f"{name}__mean"] = Avg(name)
+        out[f"{name}__sd"] = StdDev(name, sample=True)
+    return out
+
+
+def _cells_from_row(
+    indication_id: int | None,
+    row: dict[str, Any],
+    fitted: dict[tuple[int | None, str], Score],
+    rater_counts: dict[str, int] | None = None,
+) -> list[ScoreCell]:
+    cells = []
+    for name in DIMENSION_NAMES:
+        n = row[f"{name}__n"]
+        raters = rater_counts[name] if rater_counts is not None else n
+        fit = fitted.get((indication_id, name))
+        if fit is not None and fit.estimate is not None:
+            score, low, high, method = fit.estimate, fit.ci_low, fit.ci_high, Method.ADJUSTED
+        else:
+            score, low, high = _mean_interval(row, name, n)
+            method = Method.MEAN
+        cells.append(
+            ScoreCell(
+                indication_id=indication_id,
+                dimension=name,
+                score=None if score is None else round(score, 3),
+                ci_low=None if low is None else round(low, 3),
+                ci_high=None if high is None else round(high, 3),
+                n_ratings=n,
+                n_raters=raters,
+                shown=is_shown(raters) and score is not None,
+                distribution=tuple(row[f"{name}__{v}"] for v in range(1, 6)),
+                method=method,
+            )
+        )
+    return cells
+
+
+def _fitted(drug_ids: list[int], window: str) -> dict[int, dict[tuple[int | None, str], Score]]:
+    by_drug: dict[int, dict[tuple[int | None, str], Score]] = defaultdict(dict)
+    for score in Score.objects.filter(fit__is_current=True, drug_id__in=drug_ids, window=window):
+        by_drug[score.drug_id][(score.indication_id, score.dimension)] = score
+    return by_drug
+
+
+def drug_score_cells(
+    drug_id: int, *, specialty_id: int | None = None, window: str = Window.ALL_TIME
+) -> list[ScoreCell]:
+    """All score cells of a drug: across indications (indication_id None) and per indication.
+
+    With a specialty filter the cells are plain means of that specialty's ratings: the model's
+    adjustment is for the whole rater population.
+    """
+    ratings = scored_ratings().filter(drug_id=drug_id)
+    if specialty_id is not None:
+        ratings = ratings.filter(physician__specialty_id=specialty_id)
+    if window == Window.TRAILING_12M:
+        from drugratings.analytics.windows import trailing_12m_start
+
+        ratings = ratings.filter(updated_at__gte=trailing_12m_start())
+    fitted = {} if specialty_id is not None else _fitted([drug_id], window).get(drug_id, {})
+    overall = ratings.aggregate(
+        **distribution_aggregates(), **distinct_rater_aggregates(), **_mean_aggregates()
+    )
+    if not any(overall[f"{name}__n"] for name in DIMENSION_NAMES):
+        return []
+    raters = {name: overall[f"{name}__raters"] for name in DIMENSION_NAMES}
+    cells = _cells_from_row(None, overall, fitted, raters)
+    per_indication = (
+        ratings.values("indication_id")
+        .annotate(**distribution_aggregates(), **_mean_aggregates())
+        .order_by("indication_id")
+    )
+    for row in per_indication:
+        cells.extend(_cells_from_row(row["indication_id"], row, fitted))
+    return cells
+
+
+def indication_score_cells(indication_id: int, window: str = Window.ALL_TIME) -> dict[int, list[ScoreCell]]:
+    """Score cells of every rated drug for one indication, by drug id, for side-by-side views."""
+    rows = (
+        scored_ratings()
+        .filter(indication_id=indication_id)
+        .values("drug_id")
+        .annotate(**distribution_aggregates(), **_mean_aggregates())
+        .order_by("drug_id")
+    )
+    rows = list(rows)
+    fitted = _fitted([r["drug_id"] for r in rows], window)
+    return {
+        row["drug_id"]: _cells_from_row(indication_id, row, fitted.get(row["drug_id"], {}))
+        for row in rows
+    }

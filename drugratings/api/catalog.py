@@ -1,0 +1,252 @@
+"""Catalogue and scores: /stats, /drugs, /indications, /drug-classes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from drugratings.accounts.access import Capability, require
+from drugratings.accounts.models import PhysicianProfile, VerificationStatus
+from drugratings.analytics.access import drug_score_cells, indication_score_cells
+from drugratings.api.auth import SIGNED_IN
+from drugratings.catalog import access as catalog
+from drugratings.catalog.models import Drug, DrugClass, Indication
+from drugratings.ratings.models import Comment, CommentStatus
+from drugratings.ratings.queries import scored_ratings
+
+router = Router(tags=["catalogue"])
+
+
+class ClassRef(Schema):
+    id: int
+    name: str
+
+
+class IndicationRef(Schema):
+    id: int
+    name: str
+    icd10: list[str]
+
+
+class DrugSummary(Schema):
+    id: int
+    generic_name: str
+    slug: str
+    brand_names: list[str]
+    drug_class: ClassRef | None
+    indications: list[IndicationRef]
+
+
+class DrugList(Schema):
+    items: list[DrugSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class ScoreOut(Schema):
+    indication_id: int | None
+    dimension: str
+    score: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_ratings: int
+    n_raters: int
+    shown: bool
+    distribution: list[int] = Field(description="Counts of scores 1..5")
+    method: str = Field(description="'adjusted' (model) or 'mean' (before the next refit)")
+
+
+class DrugDetail(DrugSummary):
+    manufacturer: str
+    application_numbers: list[str]
+    routes: str
+    approval_status: str
+    first_marketed: date | None
+    scores: list[ScoreOut]
+
+
+class Stats(Schema):
+    drugs: int
+    indications: int
+    drug_classes: int
+    ratings: int
+    comments: int
+    verified_physicians: int
+
+
+class DrugFilters(Schema):
+    q: str = Field("", max_length=100)
+    drug_class: int | None = None
+    indication: int | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=100)
+
+
+def drug_summary(drug: Drug) -> dict:
+    return {
+        "id": drug.pk,
+        "generic_name": drug.generic_name,
+        "slug": drug.slug,
+        "brand_names": drug.brand_names,
+        "drug_class": {"id": drug.drug_class.pk, "name": drug.drug_class.name}
+        if drug.drug_class
+        else None,
+        "indications": [
+            {"id": i.pk, "name": i.name, "icd10": i.icd10_codes} for i in drug.indications.all()
+        ],
+    }
+
+
+@router.get("/stats", response=Stats, tags=["public"], summary="Public figures")
+def stats(request: HttpRequest) -> dict:
+    figures = cache.get("api:stats")
+    if figures is None:
+        figures = {
+            "drugs": Drug.objects.count(),
+            "indications": Indication.objects.count(),
+            "drug_classes": DrugClass.objects.count(),
+            "ratings": scored_ratings().count(),
+            "comments": Comment.objects.filter(status=CommentStatus.PUBLISHED).count(),
+            "verified_physicians": PhysicianProfile.objects.filter(
+                verification_status=VerificationStatus.VERIFIED
+            ).count(),
+        }
+        cache.set("api:stats", figures, 10)
+    return figures
+
+
+@router.get("/drugs", response=DrugList, auth=SIGNED_IN, summary="Search the catalogue")
+def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
+    require(request.user, Capability.READ_CATALOG)
+    found = catalog.search_drugs(
+        filters.q,
+        drug_class_id=filters.drug_class,
+        indication_id=filters.indication,
+        page=filters.page,
+        page_size=filters.page_size,
+    )
+    return {
+        "items": [drug_summary(d) for d in found.drugs],
+        "total": found.total,
+        "page": found.page,
+        "page_size": found.page_size,
+    }
+
+
+@router.get("/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores")
+def get_drug(request: HttpRequest, drug_id: int) -> dict:
+    require(request.user, Capability.READ_SCORES)
+    drug = catalog.get_drug(drug_id)
+    return {
+        **drug_summary(drug),
+        "manufacturer": drug.manufacturer,
+        "application_numbers": drug.application_numbers,
+        "routes": drug.routes,
+        "approval_status": drug.approval_status,
+        "first_marketed": drug.first_marketed,
+        "scores": [cell.as_api() for cell in drug_score_cells(drug.pk)],
+    }
+
+
+class IndicationSummary(IndicationRef):
+    slug: str
+    n_drugs: int
+
+
+class IndicationList(Schema):
+    items: list[IndicationSummary]
+    total: int
+
+
+class DrugWithScores(DrugSummary):
+    listed: bool = Field(description="False when the drug is only rated off-label for it")
+    scores: list[ScoreOut]
+
+
+class IndicationDetail(IndicationRef):
+    slug: str
+    drugs: list[DrugWithScores]
+
+
+class ClassSummary(ClassRef):
+    slug: str
+    n_drugs: int
+
+
+class ClassList(Schema):
+    items: list[ClassSummary]
+    total: int
+
+
+class ClassDetail(ClassRef):
+    slug: str
+    drugs: list[DrugWithScores]
+
+
+@router.get("/indications", response=IndicationList, auth=SIGNED_IN, summary="Indications")
+def list_indications(
+    request: HttpRequest, q: str = "", limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+) -> dict:
+    require(request.user, Capability.READ_CATALOG)
+    items, total = catalog.list_indications(q, limit, offset)
+    return {
+        "items": [
+            {"id": i.pk, "name": i.name, "slug": i.slug, "icd10": i.icd10_codes, "n_drugs": i.n_drugs}
+            for i in items
+        ],
+        "total": total,
+    }
+
+
+@router.get("/indications/{indication_id}", response=IndicationDetail, auth=SIGNED_IN,
+            summary="An indication and its drugs, side by side")
+def get_indication(request: HttpRequest, indication_id: int) -> dict:
+    require(request.user, Capability.READ_SCORES)
+    indication = catalog.get_indication(indication_id)
+    cells = indication_score_cells(indication.pk)
+    drugs = catalog.drugs_for_indication(indication)
+    return {
+        "id": indication.pk,
+        "name": indication.name,
+        "slug": indication.slug,
+        "icd10": indication.icd10_codes,
+        "drugs": [
+            {**drug_summary(drug), "listed": listed,
+             "scores": [c.as_api() for c in cells.get(drug.pk, [])]}
+            for drug, listed in drugs
+        ],
+    }
+
+
+@router.get("/drug-classes", response=ClassList, auth=SIGNED_IN, summary="Drug classes")
+def list_drug_classes(
+    request: HttpRequest, q: str = "", limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)
+) -> dict:
+    require(request.user, Capability.READ_CATALOG)
+    items, total = catalog.list_drug_classes(q, limit, offset)
+    return {
+        "items": [{"id": c.pk, "name": c.name, "slug": c.slug, "n_drugs": c.n_drugs} for c in items],
+        "total": total,
+    }
+
+
+@router.get("/drug-classes/{class_id}", response=ClassDetail, auth=SIGNED_IN,
+            summary="A drug class and its drugs, with scores across indications")
+def get_drug_class(request: HttpRequest, class_id: int) -> dict:
+    require(request.user, Capability.READ_SCORES)
+    drug_class = catalog.get_drug_class(class_id)
+    drugs = catalog.drugs_in_class(drug_class)
+    return {
+        "id": drug_class.pk,
+        "name": drug_class.name,
+        "slug": drug_class.slug,
+        "drugs": [
+            {**drug_summary(d), "listed": True,
+             "scores": [c.as_api() for c in drug_score_cells(d.pk) if c.indication_id is None]}
+            for d in drugs
+        ],
+    }

@@ -1,0 +1,90 @@
+"""The v1 API object: authentication, routers and one error format for every failure.
+
+Errors are `{"detail": "...", "errors": [{"field": ..., "message": ...}]}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from drugratings.accounts.access import AccessDenied
+from drugratings.errors import Conflict, InvalidInput
+
+api = NinjaAPI(
+    title="Drug Ratings API",
+    version="1",
+    description=(
+        "Peer ratings of prescription drugs by verified physicians, with rater-adjusted scores. "
+        "Errors are `{detail, errors: [{field, message}]}` with a 4xx status."
+    ),
+    urls_namespace="api-v1",
+)
+
+
+def error_response(
+    request: HttpRequest, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "payload", "form")]
+    return ".".join(parts) if parts else "body"
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        errors.append({"field": _field_of(error.get("loc", ())), "message": message})
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return error_response(request, 422, f"Invalid input: {fields}", errors)
+
+
+@api.exception_handler(InvalidInput)
+def on_invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return error_response(
+        request, exc.status, f"Invalid input: {exc.field}",
+        [{"field": exc.field, "message": exc.message}],
+    )
+
+
+@api.exception_handler(AccessDenied)
+def on_access_denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return error_response(request, exc.status, str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request, 401, "Sign in first: send 'Authorization: Bearer <token>' or use a session."
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Conflict)
+def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return error_response(request, 409, str(exc))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, str(exc) or "Not found.")
+
+
+def _register_routers() -> None:
+    from drugratings.api import catalog
+
+    api.add_router("", catalog.router)
+
+
+_register_routers()

@@ -1,0 +1,139 @@
+"""Drug search by generic or brand name: case-insensitive, substring, and one-typo tolerant.
+
+The catalogue is small (thousands of names, tens of thousands at ten times the launch size), so
+an in-process index of names is faster and more portable than database trigram extensions. The
+index is rebuilt when the catalogue changes here, and at most every few minutes otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from drugratings.catalog.models import Drug
+
+_REBUILD_SECONDS = 300
+_lock = threading.Lock()
+_state: dict[str, object] = {"index": None, "built": 0.0}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class MatchKind:
+    EXACT = 0
+    PREFIX = 1
+    WORD_PREFIX = 2
+    SUBSTRING = 3
+    TYPO = 4
+
+
+@dataclass(frozen=True)
+class _Entry:
+    drug_id: int
+    name: str
+    is_brand: bool
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    drug_id: int
+    matched: str
+    kind: int
+    is_brand: bool
+
+
+class _Index:
+    def __init__(self, entries: list[_Entry]) -> None:
+        self.entries = entries
+        # Words of each name by length, for typo matching against single words as well.
+        self.words_by_length: dict[int, list[tuple[str, int]]] = {}
+        for position, entry in enumerate(entries):
+            for word in {entry.name, *_WORD.findall(entry.name)}:
+                self.words_by_length.setdefault(len(word), []).append((word, position))
+
+
+def invalidate_search_index() -> None:
+    with _lock:
+        _state["index"] = None
+
+
+def _build() -> _Index:
+    entries: list[_Entry] = []
+    for pk, generic, brands in Drug.objects.values_list("pk", "generic_name", "brand_names"):
+        entries.append(_Entry(pk, generic.lower(), False))
+        entries.extend(_Entry(pk, brand.lower(), True) for brand in brands or [])
+    return _Index(entries)
+
+
+def _index() -> _Index:
+    with _lock:
+        index = _state["index"]
+        if index is None or time.monotonic() - float(_state["built"]) > _REBUILD_SECONDS:  # type: ignore[arg-type]
+            index = _build()
+            _state["index"], _state["built"] = index, time.monotonic()
+        return index  # type: ignore[return-value]
+
+
+def within_edits(a: str, b: str, limit: int) -> bool:
+    """True when the optimal-string-alignment distance of a and b is at most `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        row_min = current[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+            row_min = min(row_min, value)
+        if row_min > limit:
+            return False
+        previous2, previous = previous, current
+    return previous[-1] <= limit
+
+
+def typo_limit(query: str) -> int:
+    if len(query) < 4:
+        return 0
+    return 1 if len(query) < 9 else 2
+
+
+def search(query: str, limit: int | None = None) -> list[SearchHit]:
+    """Rank drugs for a query: exact, prefix, word prefix, substring, then typo matches."""
+    q = " ".join(query.lower().split())
+    if not q:
+        return []
+    index = _index()
+    best: dict[int, SearchHit] = {}
+
+    def offer(entry: _Entry, kind: int) -> None:
+        current = best.get(entry.drug_id)
+        if current is None or (kind, entry.is_brand) < (current.kind, current.is_brand):
+            best[entry.drug_id] = SearchHit(entry.drug_id, entry.name, kind, entry.is_brand)
+
+    for entry in index.entries:
+        name = entry.name
+        if name == q:
+            offer(entry, MatchKind.EXACT)
+        elif name.startswith(q):
+            offer(entry, MatchKind.PREFIX)
+        elif q in name:
+            words = _WORD.findall(name)
+            offer(entry, MatchKind.WORD_PREFIX if any(w.startswith(q) for w in words)
+                  else MatchKind.SUBSTRING)
+    allowed = typo_limit(q)
+    if allowed:
+        for length in range(len(q) - allowed, len(q) + allowed + 1):
+            for word, position in index.words_by_length.get(length, ()):
+                entry = index.entries[position]
+                if entry.drug_id in best and best[entry.drug_id].kind < MatchKind.TYPO:
+                    continue
+                if within_edits(q, word, allowed):
+                    offer(entry, MatchKind.TYPO)
+    hits = sorted(best.values(), key=lambda h: (h.kind, h.is_brand, len(h.matched), h.matched))
+    return hits[:limit] if limit else hits

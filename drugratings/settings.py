@@ -1,0 +1,196 @@
+"""Django settings. Every value comes from an environment variable (see README, "Configuration").
+
+DRUGRATINGS_MODE picks the defaults: `development` (the default), `demo` (fixed demo logins and
+secrets, short release interval) or `production` (refuses to start with a default secret key,
+DEBUG on, or a missing ALLOWED_HOSTS).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from drugratings.env import envbool, envint, envlist, envstr, parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("DRUGRATINGS_VAR_DIR", str(BASE_DIR / "var")))
+
+MODE = envstr("DRUGRATINGS_MODE", "development").strip().lower()
+if MODE not in {"development", "demo", "production"}:
+    raise ImproperlyConfigured(
+        f"DRUGRATINGS_MODE={MODE!r}: use development, demo or production"
+    )
+PRODUCTION = MODE == "production"
+DEMO_MODE = MODE == "demo"
+
+_INSECURE_KEY = "insecure-development-key-never-use-in-production"
+SECRET_KEY = envstr("SECRET_KEY", _INSECURE_KEY)
+DEBUG = envbool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+
+if PRODUCTION:
+    if SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("production mode needs SECRET_KEY (50+ random characters)")
+    if DEBUG:
+        raise ImproperlyConfigured("production mode refuses DEBUG=1")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("production mode needs ALLOWED_HOSTS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "drugratings.accounts",
+    "drugratings.verification",
+    "drugratings.catalog",
+    "drugratings.ratings",
+    "drugratings.moderation",
+    "drugratings.analytics",
+    "drugratings.portal",
+    "drugratings.trust",
+    "drugratings.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "drugratings.accounts.middleware.TwoFactorRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "drugratings.urls"
+WSGI_APPLICATION = "drugratings.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "drugratings.web.context.site",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": parse_database_url(
+        envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'drugratings.sqlite3'}"), BASE_DIR
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "drugratings",
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+# Licence documents uploaded for manual verification: never served as static media.
+PRIVATE_MEDIA_ROOT = Path(envstr("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Email: console in development, a file folder in demo, SMTP by settings in production.
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if DEMO_MODE
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Drug Ratings <no-reply@drugratings.org>")
+
+# Security headers; `manage.py check --deploy` is clean with DRUGRATINGS_MODE=production.
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", PRODUCTION) else None
+)
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
+    "loggers": {"drugratings": {"level": envstr("LOG_LEVEL", "INFO"), "propagate": True}},
+}
+
+# --- Product settings -------------------------------------------------------------------------
+# Refits of the score model are debounced: ratings queue a request, the worker fits once the
+# queue has been quiet this long (or the oldest request is REFIT_MAX_DELAY old).
+REFIT_DEBOUNCE_SECONDS = envint("REFIT_DEBOUNCE_SECONDS", 10)
+REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 45)
+RELEASE_INTERVAL_SECONDS = envint("RELEASE_INTERVAL_SECONDS", 120 if DEMO_MODE else 15 * 60)
+PORTAL_MIN_CELL_RATERS = envint("PORTAL_MIN_CELL_RATERS", 11)
+LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 5)
+LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 20)
+LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
+API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 30)
+SITE_NAME = "Drug Ratings"

@@ -1,0 +1,1 @@
+"""Conflicts of interest, manipulation detectors and quarantine (issue 7)."""

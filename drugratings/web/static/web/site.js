@@ -1,0 +1,82 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  function debounce(fn, ms) {
+    var timer;
+    return function () {
+      var args = arguments, self = this;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(self, args); }, ms);
+    };
+  }
+
+  function setupSuggest(form) {
+    var input = form.querySelector("input[type=search]");
+    var list = form.querySelector(".suggest");
+    if (!input || !list) return;
+    var url = form.getAttribute("data-suggest");
+    var active = -1;
+
+    function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
+    function links() { return list.querySelectorAll("a"); }
+    function mark(index) {
+      var all = links();
+      all.forEach(function (a, i) { a.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      active = index;
+    }
+    function item(href, text, kind) {
+      var li = document.createElement("li");
+      li.setAttribute("role", "option");
+      var a = document.createElement("a");
+      a.href = href;
+      a.textContent = text;
+      var k = document.createElement("span");
+      k.className = "s-kind";
+      k.textContent = kind;
+      a.appendChild(k);
+      li.appendChild(a);
+      return li;
+    }
+    var fetchSuggestions = debounce(function () {
+      var q = input.value.trim();
+      if (q.length < 2) { close(); return; }
+      fetch(url + "?q=" + encodeURIComponent(q), { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { drugs: [], indications: [] }; })
+        .then(function (data) {
+          if (input.value.trim() !== q) return;
+          list.textContent = "";
+          data.drugs.forEach(function (d) {
+            var extra = d.brands.length ? " (" + d.brands.join(", ") + ")" : "";
+            list.appendChild(item(d.url, d.name + extra, d["class"] || "drug"));
+          });
+          data.indications.forEach(function (i) {
+            list.appendChild(item(i.url, i.name, "indication" + (i.icd10.length ? " " + i.icd10[0] : "")));
+          });
+          var any = list.children.length > 0;
+          list.hidden = !any;
+          input.setAttribute("aria-expanded", any ? "true" : "false");
+          active = -1;
+        })
+        .catch(close);
+    }, 150);
+
+    input.addEventListener("input", fetchSuggestions);
+    input.addEventListener("keydown", function (e) {
+      var all = links();
+      if (list.hidden || !all.length) return;
+      if (e.key === "ArrowDown") { e.preventDefault(); mark((active + 1) % all.length); }
+      else if (e.key === "ArrowUp") { e.preventDefault(); mark((active - 1 + all.length) % all.length); }
+      else if (e.key === "Enter" && active >= 0) { e.preventDefault(); window.location = all[active].href; }
+      else if (e.key === "Escape") { close(); }
+    });
+    document.addEventListener("click", function (e) { if (!form.contains(e.target)) close(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-suggest]").forEach(setupSuggest);
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+      s.addEventListener("change", function () { s.form.submit(); });
+    });
+  });
+})();

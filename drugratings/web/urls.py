@@ -1,0 +1,19 @@
+from django.urls import path
+
+from drugratings.web.views import accounts, catalog
+
+app_name = "web"
+
+urlpatterns = [
+    path("", catalog.home, name="home"),
+    path("search/", catalog.search_page, name="search"),
+    path("search/suggest", catalog.suggest, name="suggest"),
+    path("drugs/<slug:slug>/", catalog.drug_page, name="drug"),
+    path("indications/", catalog.indication_list, name="indications"),
+    path("indications/<slug:slug>/", catalog.indication_page, name="indication"),
+    path("classes/", catalog.class_list, name="classes"),
+    path("classes/<slug:slug>/", catalog.class_page, name="drug_class"),
+    path("accounts/login/", accounts.login_view, name="login"),
+    path("accounts/logout/", accounts.logout_view, name="logout"),
+    path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
+]
