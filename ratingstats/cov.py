@@ -111,10 +111,10 @@ class ApproxCov:
         # First-order Neumann term for pairs that share raters: -O_ij / (D_i D_j).
         Ns = self.N[items]
         Nw = Ns.multiply(self.w[None, :]).tocsr()
-        O = -(self.theta_a**2) * (Nw @ Ns.T).toarray()
-        np.fill_diagonal(O, 0.0)
+        off = -(self.theta_a**2) * (Nw @ Ns.T).toarray()
+        np.fill_diagonal(off, 0.0)
         Di = self.D[items]
-        aa = -O / np.outer(Di, Di)
+        aa = -off / np.outer(Di, Di)
         aa[np.diag_indices_from(aa)] = 1.0 / Di + self.t2[items]
         return cov + self.theta_a**2 * aa
 

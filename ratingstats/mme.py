@@ -31,7 +31,7 @@ import scipy.linalg as sla
 
 from ._design import Design
 
-__all__ = ["ReducedSystem", "dense_matrix", "pcg", "reduced_system", "rater_effects"]
+__all__ = ["ReducedSystem", "dense_matrix", "pcg", "rater_effects", "reduced_system"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from scipy.optimize import minimize
 from ._design import Design
 from .mme import dense_matrix, reduced_system
 
-__all__ = ["RemlFit", "reml_deviance", "fit_reml"]
+__all__ = ["RemlFit", "fit_reml", "reml_deviance"]
 
 
 @dataclass(frozen=True)
