@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drugratings.portal",
     "drugratings.trust",
     "drugratings.web",
+    "drugratings.demo",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, StdDev
+from django.db.models import Avg, F, Sum
 
 from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import Score, Window
@@ -61,8 +61,9 @@ def _mean_interval(values: dict[str, Any], name: str, n: int) -> tuple[float | N
     mean = values.get(f"{name}__mean")
     if mean is None or n == 0:
         return None, None, None
-    sd = values.get(f"{name}__sd") or 0.0
-    half = 1.96 * sd / math.sqrt(n) if n > 1 else 2.0
+    mean_square = float(values.get(f"{name}__sq") or 0.0) / n
+    variance = max(0.0, mean_square - mean * mean) * n / (n - 1) if n > 1 else 0.0
+    half = 1.96 * math.sqrt(variance / n) if n > 1 else 2.0
     return mean, max(1.0, mean - half), min(5.0, mean + half)
 
 
@@ -70,7 +71,8 @@ def _mean_aggregates() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in DIMENSION_NAMES:
         out[f"{name}__mean"] = Avg(name)
-        out[f"{name}__sd"] = StdDev(name, sample=True)
+        # Sum of squares, not StdDev: SQLite's StdDev fails on groups of one.
+        out[f"{name}__sq"] = Sum(F(name) * F(name))
     return out
 
 
