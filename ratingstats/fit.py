@@ -9,6 +9,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.special import ndtri
 
+from ._blas import blas_threads
 from ._design import Design, build_design, validate_inputs
 from .cov import ApproxCov, ExactCov, approx_cov, exact_cov
 from .mme import pcg, penalised_rss, rater_effects, reduced_system
@@ -120,6 +121,7 @@ def fit_crossed(
     reml_max: int = REML_MAX,
     dense_cov_max: int = DENSE_COV_MAX,
     rtol: float = 1e-10,
+    threads: int | None = 1,
 ) -> FitResult:
     """Fit the crossed random-effects model ``score ~ group + (1|item) + (1|rater)``.
 
@@ -144,6 +146,9 @@ def fit_crossed(
         :mod:`ratingstats.cov`; ``auto`` is exact when ``n_items + p <= dense_cov_max``.
     rtol : float
         Relative residual at which preconditioned conjugate gradients stop.
+    threads : int or None
+        OpenBLAS threads for the dense factorisations (default 1, robust when the machine is
+        busy; see :mod:`ratingstats._blas`).  ``None`` keeps the library's setting.
 
     Returns
     -------
@@ -154,6 +159,25 @@ def fit_crossed(
     BLUPs solve Henderson's mixed-model equations (Henderson 1950, 1984) with the rater block
     absorbed, by preconditioned conjugate gradients; see METHODOLOGY.md for every formula.
     """
+    with blas_threads(threads):
+        return _fit(
+            item, rater, score, group, n_items, level, method, cov, reml_max, dense_cov_max, rtol
+        )
+
+
+def _fit(
+    item: np.ndarray,
+    rater: np.ndarray,
+    score: np.ndarray,
+    group: np.ndarray | None,
+    n_items: int | None,
+    level: float,
+    method: str,
+    cov: str,
+    reml_max: int,
+    dense_cov_max: int,
+    rtol: float,
+) -> FitResult:
     t0 = time.perf_counter()
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
@@ -167,7 +191,7 @@ def fit_crossed(
     cov_method = _choose(cov, n_items + d.p, dense_cov_max, "exact", "approx", "cov")
 
     beta = sla.solve(d.XtX, d.Xty, assume_a="pos")
-    if np.allclose(y, y[0]):
+    if np.ptp(y) == 0.0:
         return _constant_fit(d, beta, level, n_ratings, n_raters_item, t0)
 
     # Method-of-moments components: the answer for large problems, the start for REML.
@@ -237,7 +261,12 @@ def _group_effects(d: Design, beta: np.ndarray, mu: float) -> np.ndarray:
 
 
 def _constant_fit(
-    d: Design, beta: np.ndarray, level: float, n_ratings, n_raters_item, t0: float
+    d: Design,
+    beta: np.ndarray,
+    level: float,
+    n_ratings: np.ndarray,
+    n_raters_item: np.ndarray,
+    t0: float,
 ) -> FitResult:
     """All scores identical: every variance component is zero (the REML boundary)."""
     c = float(d.y[0])

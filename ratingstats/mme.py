@@ -28,10 +28,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 
 from ._design import Design
 
-__all__ = ["ReducedSystem", "dense_matrix", "pcg", "rater_effects", "reduced_system"]
+__all__ = [
+    "DenseAssembler",
+    "ReducedSystem",
+    "dense_matrix",
+    "pcg",
+    "rater_effects",
+    "reduced_system",
+]
 
 
 @dataclass(frozen=True)
@@ -75,21 +83,55 @@ def apply_aa(d: Design, rs: ReducedSystem, v: np.ndarray) -> np.ndarray:
     return v + ta2 * (d.Da * v - d.N @ (rs.w * (d.NT @ v)))
 
 
+class DenseAssembler:
+    """Assemble the dense ``A`` repeatedly for different ``theta`` (REML iterations).
+
+    ``(N W N')_ij = sum_r n_ir n_jr w_r`` is linear in the rater weights ``w``.  We precompute,
+    once, the sparse incidence ``P`` from raters to the item pairs they connect, so that each
+    evaluation is one sparse mat-vec ``P w`` and a scatter, instead of a sparse-sparse product
+    whose nearly dense output is slow to build.  ``P`` has ``sum_r k_r^2`` entries for raters
+    with ``k_r`` distinct items, which is what the sparse product would touch anyway.
+    """
+
+    def __init__(self, d: Design) -> None:
+        self.d = d
+        na = d.n_items
+        NT = d.NT
+        k = np.diff(NT.indptr).astype(np.int64)
+        kk = k * k
+        total = int(kk.sum())
+        r_of = np.repeat(np.arange(k.size), kk)
+        start = np.concatenate([[0], np.cumsum(kk)[:-1]])
+        t = np.arange(total, dtype=np.int64) - start[r_of]
+        base = NT.indptr[:-1].astype(np.int64)[r_of]
+        kr = k[r_of]
+        pi = base + t // kr
+        pj = base + t % kr
+        lin = NT.indices[pi].astype(np.int64) * na + NT.indices[pj]
+        val = NT.data[pi] * NT.data[pj]
+        uniq, inv = np.unique(lin, return_inverse=True)
+        self.lin = uniq
+        self.P = sp.csr_matrix((val, (inv, r_of)), shape=(uniq.size, k.size))
+
+    def matrix(self, rs: ReducedSystem) -> np.ndarray:
+        d = self.d
+        na, p = d.n_items, d.p
+        ta2 = rs.theta_a * rs.theta_a
+        A = np.zeros((na + p, na + p), order="F")
+        block = np.zeros(na * na)
+        block[self.lin] = -ta2 * (self.P @ rs.w)
+        A[:na, :na] = block.reshape(na, na)
+        idx = np.arange(na)
+        A[idx, idx] += 1.0 + ta2 * d.Da
+        A[:na, na:] = rs.A_ab
+        A[na:, :na] = rs.A_ab.T
+        A[na:, na:] = rs.A_bb
+        return A
+
+
 def dense_matrix(d: Design, rs: ReducedSystem) -> np.ndarray:
     """The full (n_items + p) square matrix ``A`` as a dense Fortran array (for Cholesky)."""
-    na, p = d.n_items, d.p
-    Nw = d.N.copy()
-    Nw.data *= rs.w[Nw.indices]
-    NWN = (Nw @ d.NT).toarray()
-    A = np.empty((na + p, na + p), order="F")
-    ta2 = rs.theta_a * rs.theta_a
-    A[:na, :na] = -ta2 * NWN
-    idx = np.arange(na)
-    A[idx, idx] += 1.0 + ta2 * d.Da
-    A[:na, na:] = rs.A_ab
-    A[na:, :na] = rs.A_ab.T
-    A[na:, na:] = rs.A_bb
-    return A
+    return DenseAssembler(d).matrix(rs)
 
 
 @dataclass(frozen=True)

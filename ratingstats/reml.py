@@ -25,7 +25,7 @@ import scipy.linalg as sla
 from scipy.optimize import minimize
 
 from ._design import Design
-from .mme import dense_matrix, reduced_system
+from .mme import DenseAssembler, reduced_system
 
 __all__ = ["RemlFit", "fit_reml", "reml_deviance"]
 
@@ -38,11 +38,13 @@ class RemlFit:
     evaluations: int
 
 
-def reml_deviance(d: Design, theta: np.ndarray) -> tuple[float, float]:
+def reml_deviance(
+    d: Design, theta: np.ndarray, assembler: DenseAssembler | None = None
+) -> tuple[float, float]:
     """Return ``(REML deviance, sigma^2 hat)`` at ``theta`` (Bates et al. 2015, eq. 41)."""
     ta, tb = float(max(theta[0], 0.0)), float(max(theta[1], 0.0))
     rs = reduced_system(d, ta, tb)
-    A = dense_matrix(d, rs)
+    A = (assembler or DenseAssembler(d)).matrix(rs)
     c, info = sla.lapack.dpotrf(A, lower=1, overwrite_a=1)
     if info != 0:  # cannot happen for A >= I unless X is rank deficient
         raise np.linalg.LinAlgError(f"Cholesky of the absorbed system failed (info={info})")
@@ -65,11 +67,12 @@ def fit_reml(d: Design, start: np.ndarray, rtol: float = 1e-9) -> RemlFit:
     far below the sampling error and enough to reproduce lme4's estimates to 1e-4.
     """
     count = 0
+    asm = DenseAssembler(d)
 
     def fun(t: np.ndarray) -> float:
         nonlocal count
         count += 1
-        return reml_deviance(d, t)[0]
+        return reml_deviance(d, t, asm)[0]
 
     x0 = np.clip(np.asarray(start, dtype=float), 0.0, 50.0)
     # A start exactly on the boundary would make the first trust region lopsided.
@@ -87,12 +90,12 @@ def fit_reml(d: Design, start: np.ndarray, rtol: float = 1e-9) -> RemlFit:
     )
     theta = np.maximum(best.x, 0.0)
     # Snap tiny components to the boundary so that a zero variance is reported as zero.
-    dev, s2 = reml_deviance(d, theta)
+    dev, s2 = reml_deviance(d, theta, asm)
     for k in (0, 1):
         if 0.0 < theta[k] < 1e-4:
             t0 = theta.copy()
             t0[k] = 0.0
-            dev0, s20 = reml_deviance(d, t0)
+            dev0, s20 = reml_deviance(d, t0, asm)
             if dev0 <= dev + rtol:
                 theta, dev, s2 = t0, dev0, s20
     return RemlFit(theta=theta, sigma2=s2, deviance=dev, evaluations=count)
