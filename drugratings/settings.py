@@ -136,6 +136,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    # The embedded default keeps its SQLite file and collected assets under var/.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Licence documents uploaded for manual verification: never served as static media.
 PRIVATE_MEDIA_ROOT = Path(envstr("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -21,6 +21,8 @@ class FitRun(models.Model):
     n_ratings = models.IntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
     is_current = models.BooleanField(default=False)
+    # Rater and specialty effects of the all-time fit (npz), for rater-adjusted monthly trends.
+    effects = models.BinaryField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -46,6 +48,14 @@ class Score(models.Model):
     n_ratings = models.IntegerField()
     n_raters = models.IntegerField()
     shown = models.BooleanField()
+    se = models.FloatField(null=True)
+    # Rank among the shown drugs of the same indication (indication rows) or class (drug rows).
+    rank = models.IntegerField(null=True)
+    rank_low = models.IntegerField(null=True)
+    rank_high = models.IntegerField(null=True)
+    rank_of = models.IntegerField(null=True)
+    p_best = models.FloatField(null=True)
+    best_in_group = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

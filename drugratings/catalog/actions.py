@@ -167,7 +167,9 @@ def load_brands(records: list[BrandRecord], report: ImportReport) -> None:
         else:
             report.unchanged += 1
     BrandProduct.objects.bulk_create(new, batch_size=BATCH)
-    BrandProduct.objects.bulk_update(changed, list(values), batch_size=BATCH)
+    BrandProduct.objects.bulk_update(
+        changed, ["application_holder", "routes", "first_marketed"], batch_size=BATCH
+    )
     report.created += len(new)
     report.updated += len(changed)
 

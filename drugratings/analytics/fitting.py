@@ -1,0 +1,199 @@
+"""Feed the statistics engine from the database and store its scores, stamped with a version.
+
+Per dimension and window (all time, trailing 12 months) two fits run: items are drugs (scores
+across indications) and drug x indication pairs (scores per indication). Rater specialty is the
+fixed effect. Ranks are simulated among the shown drugs of an indication (pair fit) or of a
+drug class (drug fit).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+import ratingstats
+from drugratings.analytics.display import is_shown
+from drugratings.analytics.models import FitRun, Score, Window
+from drugratings.analytics.windows import trailing_12m_start
+from drugratings.catalog.models import Drug
+from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.queries import scored_ratings
+
+log = logging.getLogger(__name__)
+
+METHODOLOGY_VERSION = "1.0"
+RANK_SEED = 20170101
+
+
+@dataclass(frozen=True)
+class RatingArrays:
+    """Scored ratings as columns; scores use NaN for "no opinion"."""
+
+    drug: np.ndarray
+    indication: np.ndarray
+    physician: np.ndarray
+    specialty: np.ndarray
+    scores: np.ndarray  # (n, 5)
+    updated: np.ndarray  # datetime64[s], UTC
+
+    def subset(self, mask: np.ndarray) -> RatingArrays:
+        return RatingArrays(self.drug[mask], self.indication[mask], self.physician[mask],
+                            self.specialty[mask], self.scores[mask], self.updated[mask])
+
+
+def load_rating_arrays() -> RatingArrays:
+    rows = list(scored_ratings().values_list(
+        "drug_id", "indication_id", "physician_id", "physician__specialty_id", "updated_at",
+        *DIMENSION_NAMES,
+    ))
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return RatingArrays(empty, empty, empty, empty, np.zeros((0, 5)),
+                            np.zeros(0, dtype="datetime64[s]"))
+    columns = list(zip(*rows, strict=True))
+    scores = np.array(columns[5:], dtype=float).T  # None -> nan
+    updated = np.array([int(t.timestamp()) for t in columns[4]], dtype="datetime64[s]")
+    return RatingArrays(
+        drug=np.asarray(columns[0], dtype=np.int64),
+        indication=np.asarray(columns[1], dtype=np.int64),
+        physician=np.asarray(columns[2], dtype=np.int64),
+        specialty=np.asarray(columns[3], dtype=np.int64),
+        scores=scores,
+        updated=updated,
+    )
+
+
+@dataclass
+class _CellKey:
+    drug_id: int
+    indication_id: int | None
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    uniques, codes = np.unique(values, return_inverse=True)
+    return uniques, codes.astype(np.int64)
+
+
+def _rank_groups(keys: list[tuple[int, int | None]], class_of: dict[int, int | None],
+                 by_indication: bool) -> dict[object, list[int]]:
+    groups: dict[object, list[int]] = defaultdict(list)
+    for code, (drug_id, indication_id) in enumerate(keys):
+        group = indication_id if by_indication else class_of.get(drug_id)
+        if group is not None:
+            groups[group].append(code)
+    return groups
+
+
+def _scores_for(fit_run: FitRun, data: RatingArrays, dim: int, window: str, by_indication: bool,
+                class_of: dict[int, int | None], rng: np.random.Generator) -> tuple[list[Score], dict]:
+    y = data.scores[:, dim]
+    keep = ~np.isnan(y)
+    if keep.sum() < 3:
+        return [], {}
+    d = data.subset(keep)
+    y = y[keep]
+    if by_indication:
+        pair_values = d.drug * 1_000_000 + d.indication
+        uniques, item = _codes(pair_values)
+        keys = [(int(v // 1_000_000), int(v % 1_000_000)) for v in uniques]
+    else:
+        uniques, item = _codes(d.drug)
+        keys = [(int(v), None) for v in uniques]
+    _, rater = _codes(d.physician)
+    _, group = _codes(d.specialty)
+    result = ratingstats.fit_crossed(item, rater, y, group)
+    shown = np.array([is_shown(int(n)) for n in result.n_raters])
+    ranks: dict[int, tuple[int, int, int, int, float, bool]] = {}
+    for members in _rank_groups(keys, class_of, by_indication).values():
+        codes = np.array([c for c in members if shown[c]], dtype=np.int64)
+        if codes.size < 2:
+            continue
+        ri = ratingstats.rank_intervals(result, codes, rng=rng, n_sim=2000)
+        top = int(np.flatnonzero(ri.rank == 1)[0])
+        best = bool(ri.low[top] == 1 and ri.high[top] == 1)
+        for j, code in enumerate(codes.tolist()):
+            ranks[code] = (int(ri.rank[j]), int(ri.low[j]), int(ri.high[j]), codes.size,
+                           float(ri.p_best[j]), best and j == top)
+    rows = []
+    for code, (drug_id, indication_id) in enumerate(keys):
+        rank = ranks.get(code)
+        rows.append(Score(
+            fit=fit_run, drug_id=drug_id, indication_id=indication_id,
+            dimension=DIMENSION_NAMES[dim], window=window,
+            estimate=float(result.estimate[code]), ci_low=float(result.ci_low[code]),
+            ci_high=float(result.ci_high[code]), se=float(result.se[code]),
+            n_ratings=int(result.n_ratings[code]), n_raters=int(result.n_raters[code]),
+            shown=bool(shown[code]),
+            rank=rank[0] if rank else None, rank_low=rank[1] if rank else None,
+            rank_high=rank[2] if rank else None, rank_of=rank[3] if rank else None,
+            p_best=rank[4] if rank else None, best_in_group=rank[5] if rank else False,
+        ))
+    summary = {"n": result.n, "mu": result.mu, "sd_item": result.sd_item,
+               "sd_rater": result.sd_rater, "sd_residual": result.sd_residual,
+               "method": result.method, "cov_method": result.cov_method,
+               "seconds": round(result.seconds, 3)}
+    return rows, {"summary": summary, "result": result if not by_indication else None}
+
+
+def _effects_blob(data: RatingArrays, results: dict[str, ratingstats.FitResult]) -> bytes:
+    """Rater and specialty effects of the all-time drug fits, by physician and specialty id."""
+    arrays: dict[str, np.ndarray] = {}
+    for name, result in results.items():
+        keep = ~np.isnan(data.scores[:, DIMENSION_NAMES.index(name)])
+        physicians, _ = _codes(data.physician[keep])
+        specialties, _ = _codes(data.specialty[keep])
+        arrays[f"{name}__physician"] = physicians
+        arrays[f"{name}__rater_effect"] = result.rater_effect
+        arrays[f"{name}__specialty"] = specialties
+        arrays[f"{name}__group_effect"] = result.group_effects[: specialties.size]
+        arrays[f"{name}__mu"] = np.array([result.mu])
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def refit_scores(now: datetime | None = None) -> FitRun:
+    """Fit every dimension and window, store the scores, and make this fit the current one."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    data = load_rating_arrays()
+    fit_run = FitRun.objects.create(methodology_version=METHODOLOGY_VERSION,
+                                    n_ratings=int(data.drug.size))
+    class_of = dict(Drug.objects.values_list("pk", "drug_class_id"))
+    rng = np.random.default_rng(RANK_SEED)
+    recent = data.updated >= np.datetime64(int(trailing_12m_start(now).timestamp()), "s")
+    windows = {Window.ALL_TIME: data, Window.TRAILING_12M: data.subset(recent)}
+    scores: list[Score] = []
+    summary: dict[str, dict] = {}
+    drug_results: dict[str, ratingstats.FitResult] = {}
+    for window, subset in windows.items():
+        for dim, name in enumerate(DIMENSION_NAMES):
+            for by_indication in (False, True):
+                rows, info = _scores_for(fit_run, subset, dim, window, by_indication, class_of, rng)
+                scores.extend(rows)
+                if info:
+                    level = "drug_indication" if by_indication else "drug"
+                    summary[f"{window}/{name}/{level}"] = info["summary"]
+                    if window == Window.ALL_TIME and info["result"] is not None:
+                        drug_results[name] = info["result"]
+    with transaction.atomic():
+        Score.objects.bulk_create(scores, batch_size=5000)
+        FitRun.objects.filter(is_current=True).update(is_current=False)
+        fit_run.summary = summary
+        fit_run.effects = _effects_blob(data, drug_results) if drug_results else None
+        fit_run.finished_at = timezone.now()
+        fit_run.is_current = True
+        fit_run.save()
+    # Older fits are kept briefly for audit, then pruned so the table does not grow without end.
+    stale = FitRun.objects.filter(is_current=False).order_by("-pk").values_list("pk", flat=True)[3:]
+    FitRun.objects.filter(pk__in=list(stale)).delete()
+    log.info("refit %s ratings in %.1f s", data.drug.size, time.monotonic() - started)
+    return fit_run

@@ -1,0 +1,85 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from drugratings.accounts.actions import issue_token
+from drugratings.accounts.middleware import SESSION_KEY
+from drugratings.accounts.models import User
+from drugratings.catalog.search import invalidate_search_index
+from drugratings.testing.catalog import SmallCatalog, make_small_catalog
+from drugratings.testing.personas import Personas, make_personas
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    cache.clear()
+    invalidate_search_index()
+    yield
+    invalidate_search_index()
+
+
+@pytest.fixture
+def small_catalog(db) -> SmallCatalog:
+    return make_small_catalog()
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    return make_personas()
+
+
+class ApiClient:
+    """A test client that sends a bearer token for one user (or none)."""
+
+    def __init__(self, user: User | None) -> None:
+        self.client = Client()
+        self.headers = {}
+        if user is not None:
+            _, secret = issue_token(user)
+            self.headers = {"Authorization": f"Bearer {secret}"}
+
+    def get(self, path: str, **params):
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path: str, data=None):
+        return self.client.post(path, data or {}, content_type="application/json",
+                                headers=self.headers)
+
+    def put(self, path: str, data=None):
+        return self.client.put(path, data or {}, content_type="application/json",
+                               headers=self.headers)
+
+    def delete(self, path: str, **params):
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return self.client.delete(f"{path}?{query}" if query else path, headers=self.headers)
+
+
+@pytest.fixture
+def api_as():
+    return ApiClient
+
+
+def browser_session(user: User) -> Client:
+    """A web client signed in as `user`, past the second factor where the role needs one."""
+    client = Client()
+    client.force_login(user)
+    if user.needs_two_factor:
+        session = client.session
+        session[SESSION_KEY] = True
+        session.save()
+    return client
+
+
+@pytest.fixture
+def web_as():
+    return browser_session

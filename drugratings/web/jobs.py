@@ -1,0 +1,31 @@
+"""The list of background jobs the worker runs, in order, on every poll."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from drugratings.analytics import jobs as analytics_jobs
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    step: Callable[[], object]
+
+    def run(self) -> str | None:
+        result = self.step()
+        return None if result is None else str(result)
+
+
+def _initial_fit() -> str | None:
+    fit = analytics_jobs.ensure_initial_fit()
+    return f"initial fit #{fit.pk}" if fit else None
+
+
+def _refit() -> str | None:
+    fit = analytics_jobs.run_refit_if_due()
+    return f"refit #{fit.pk} over {fit.n_ratings} ratings" if fit else None
+
+
+JOBS: list[Job] = [Job("initial-fit", _initial_fit), Job("refit", _refit)]
