@@ -22,6 +22,7 @@ demo: export DRUGRATINGS_MODE = demo
 demo: $(STAMP)
 	$(MANAGE) migrate --no-input -v0
 	$(MANAGE) import_catalog
+	$(MANAGE) import_taxonomy
 	$(MANAGE) load_demo
 	$(MANAGE) serve --port $(PORT)
 

@@ -52,8 +52,13 @@ def physician_of(user: User | AnonymousUser | None) -> PhysicianProfile | None:
 
 
 def is_verified_physician(user: User | AnonymousUser | None) -> bool:
+    """Verified by the registry or a verifier, with a confirmed email address."""
     physician = physician_of(user)
-    return bool(physician and physician.verification_status == VerificationStatus.VERIFIED)
+    return bool(
+        physician
+        and physician.verification_status == VerificationStatus.VERIFIED
+        and user.email_confirmed_at is not None
+    )
 
 
 def can(user: User | AnonymousUser | None, capability: Capability) -> bool:
@@ -91,6 +96,8 @@ def require(user: User | AnonymousUser | None, capability: Capability) -> None:
         physician = physician_of(user)
         if physician is None:
             raise AccessDenied("Only verified physicians may rate, comment, vote or flag.")
+        if physician.is_verified and user.email_confirmed_at is None:
+            raise AccessDenied("Confirm your email address first: we sent you a link.")
         raise AccessDenied(
             f"Your account is {physician.get_verification_status_display().lower()}: "
             "only verified physicians may rate, comment, vote or flag."

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import io
+import secrets
 from datetime import timedelta
 
 import pyotp
 import segno
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from drugratings.accounts.models import ApiToken, LoginAttempt, TokenKind, User
+from drugratings.accounts.models import ApiToken, EmailConfirmation, LoginAttempt, TokenKind, User
 from drugratings.errors import InvalidInput
 
 TOTP_ISSUER = "Drug Ratings"
+CONFIRMATION_DAYS = 7
 
 
 def _recent_failures(email: str, address: str | None) -> tuple[int, int]:
@@ -94,6 +97,52 @@ def verify_totp(user: User, code: str, *, enrol: bool = False) -> None:
             user.save(update_fields=fields)
             return
     raise InvalidInput("otp", "That code is wrong or was already used.")
+
+
+def send_email_confirmation(user: User, base_url: str) -> None:
+    """Mail a one-time confirmation link; only its digest is stored."""
+    secret = secrets.token_urlsafe(32)
+    EmailConfirmation.objects.create(user=user, digest=ApiToken.digest_of(secret))
+    link = f"{base_url.rstrip('/')}/accounts/confirm/{secret}/"
+    send_mail(
+        "Confirm your Drug Ratings email",
+        f"Welcome to Drug Ratings.\n\nConfirm your email address by opening this link within "
+        f"{CONFIRMATION_DAYS} days:\n{link}\n\nIf you did not sign up, ignore this message.",
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+
+
+@transaction.atomic
+def confirm_email(secret: str) -> User:
+    record = (EmailConfirmation.objects.select_for_update().select_related("user")
+              .filter(digest=ApiToken.digest_of(secret)).first())
+    if record is None or record.used_at is not None:
+        raise InvalidInput("token", "This confirmation link is invalid or was already used.")
+    if timezone.now() - record.created_at > timedelta(days=CONFIRMATION_DAYS):
+        raise InvalidInput("token", "This confirmation link has expired; sign in to get a new one.")
+    record.used_at = timezone.now()
+    record.save(update_fields=["used_at"])
+    user = record.user
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = record.used_at
+        user.save(update_fields=["email_confirmed_at"])
+    return user
+
+
+def check_signup_rate(address: str | None) -> None:
+    """Limit sign-ups per network address: mass account creation is how rating rings start."""
+    if not address:
+        return
+    since = timezone.now() - timedelta(hours=1)
+    if User.objects.filter(signup_ip=address, date_joined__gte=since).count() >= settings.SIGNUPS_PER_ADDRESS_PER_HOUR:
+        raise InvalidInput("email", "Too many sign-ups from your network address; try again later.",
+                           status=429)
+
+
+def revoke_token(token: ApiToken) -> None:
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
 
 
 def issue_token(

@@ -82,8 +82,9 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from drugratings.api import catalog
+    from drugratings.api import accounts, catalog
 
+    api.add_router("", accounts.router)
     api.add_router("", catalog.router)
 
 

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import LazyObject
 
+from drugratings.accounts.models import PhysicianProfile
+
 PHYSICIAN_GROUPING = "Allopathic & Osteopathic Physicians"
 
 
@@ -121,3 +123,12 @@ class VerificationDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} for physician #{self.physician_id}"
+
+
+class VerificationCase(PhysicianProfile):
+    """The verifiers' view of a physician account in the admin queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "verification case"
+        verbose_name_plural = "verification queue"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from drugratings.web.views import accounts, catalog
+from drugratings.web.views import accounts, catalog, signup
 
 app_name = "web"
 
@@ -16,4 +16,8 @@ urlpatterns = [
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
+    path("accounts/signup/", signup.signup, name="signup"),
+    path("accounts/confirm/<str:secret>/", signup.confirm_email, name="confirm_email"),
+    path("accounts/licence/", signup.licence, name="licence"),
+    path("accounts/", signup.account, name="account"),
 ]
