@@ -82,10 +82,11 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from drugratings.api import accounts, catalog
+    from drugratings.api import accounts, catalog, ratings
 
     api.add_router("", accounts.router)
     api.add_router("", catalog.router)
+    api.add_router("", ratings.router)
 
 
 _register_routers()

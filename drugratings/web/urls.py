@@ -1,6 +1,6 @@
 from django.urls import path
 
-from drugratings.web.views import accounts, catalog, signup
+from drugratings.web.views import accounts, catalog, moderation, ratings, signup
 
 app_name = "web"
 
@@ -9,6 +9,14 @@ urlpatterns = [
     path("search/", catalog.search_page, name="search"),
     path("search/suggest", catalog.suggest, name="suggest"),
     path("drugs/<slug:slug>/", catalog.drug_page, name="drug"),
+    path("drugs/<slug:slug>/rate/", ratings.rate, name="rate"),
+    path("drugs/<slug:slug>/withdraw/", ratings.withdraw, name="withdraw"),
+    path("comments/<int:comment_id>/helpful/", ratings.helpful, name="helpful"),
+    path("comments/<int:comment_id>/flag/", ratings.flag, name="flag"),
+    path("me/ratings/", ratings.my_ratings, name="my_ratings"),
+    path("search/indications", ratings.indication_suggest, name="indication_suggest"),
+    path("moderation/", moderation.queue, name="moderation"),
+    path("moderation/comments/<int:comment_id>/", moderation.act, name="moderate_comment"),
     path("indications/", catalog.indication_list, name="indications"),
     path("indications/<slug:slug>/", catalog.indication_page, name="indication"),
     path("classes/", catalog.class_list, name="classes"),

@@ -28,3 +28,14 @@ def score1(value: float | None) -> str:
 @register.filter
 def score2(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
+
+
+@register.filter
+def attr_of(obj: object, name: str) -> object:
+    """`obj.<name>` for a name held in a variable (rating dimensions in loops)."""
+    return getattr(obj, name, None)
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:
+    return mapping.get(key) if mapping else None

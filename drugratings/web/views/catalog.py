@@ -16,6 +16,8 @@ from drugratings.analytics.models import Window
 from drugratings.api.catalog import stats as public_stats
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
+from drugratings.moderation.models import FlagReason
+from drugratings.ratings.access import CommentSort, my_ratings, published_comments
 from drugratings.ratings.dimensions import DIMENSIONS
 
 
@@ -110,8 +112,32 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         cells = drug_score_cells(drug.pk, specialty_id=specialty_id, window=window)
         listed = {i.pk for i in drug.indications.all()}
         sections = _sections(drug.pk, cells, listed)
+    comments, comment_total = [], 0
+    comment_sort = request.GET.get("sort", CommentSort.HELPFUL)
+    if comment_sort not in CommentSort.ALL:
+        comment_sort = CommentSort.HELPFUL
+    comment_indication = _int_or_none(request.GET.get("comments_for"))
+    comment_limit = min(max(_int_or_none(request.GET.get("comments")) or 10, 10), 200)
+    show_comments = can(request.user, Capability.READ_COMMENTS)
+    if show_comments:
+        comments, comment_total = published_comments(
+            request.user, drug.pk, indication_id=comment_indication, sort=comment_sort,
+            limit=comment_limit)
+    mine = {}
+    if can(request.user, Capability.RATE):
+        mine = {r.indication_id: r for r in my_ratings(request.user).filter(drug=drug)}
     return render(request, "web/drug.html", {
         "drug": drug,
+        "show_comments": show_comments,
+        "comments": comments,
+        "comment_total": comment_total,
+        "comment_sort": comment_sort,
+        "comment_indication": comment_indication,
+        "comment_limit": comment_limit,
+        "can_rate": can(request.user, Capability.RATE),
+        "can_vote": can(request.user, Capability.VOTE),
+        "mine": mine,
+        "flag_reasons": FlagReason.choices,
         "sections": sections,
         "show_scores": show_scores,
         "specialties": Specialty.objects.all(),

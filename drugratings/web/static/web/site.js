@@ -73,8 +73,47 @@
     document.addEventListener("click", function (e) { if (!form.contains(e.target)) close(); });
   }
 
+  function setupIndicationSuggest(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var other = document.getElementById("ind-other");
+    input.addEventListener("focus", function () { if (other) other.checked = true; });
+    input.addEventListener("input", debounce(function () {
+      var q = input.value.trim();
+      if (q.length < 2 || !list) return;
+      fetch(input.getAttribute("data-indication-suggest") + "?q=" + encodeURIComponent(q))
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          list.textContent = "";
+          data.items.forEach(function (i) {
+            var o = document.createElement("option");
+            o.value = i.name;
+            o.label = i.icd10.join(", ");
+            list.appendChild(o);
+          });
+        }).catch(function () {});
+    }, 150));
+  }
+
+  function setupHelpful(form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var button = form.querySelector("button");
+      fetch(form.action, { method: "POST", body: new FormData(form), headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          if (typeof data.helpful_count === "number") {
+            form.querySelector("[data-count]").textContent = data.helpful_count;
+            button.setAttribute("aria-pressed", "true");
+            button.disabled = true;
+          }
+        }).catch(function () { form.submit(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-suggest]").forEach(setupSuggest);
+    document.querySelectorAll("input[data-indication-suggest]").forEach(setupIndicationSuggest);
+    document.querySelectorAll("form[data-helpful]").forEach(setupHelpful);
     document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
     });
