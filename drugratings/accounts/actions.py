@@ -166,3 +166,12 @@ def issue_token(
         expires_at=timezone.now() + timedelta(days=days or settings.API_TOKEN_DAYS),
     )
     return record, secret
+
+
+def sync_specialties() -> None:
+    """Make the Specialty table match `accounts.specialties.SPECIALTIES` (idempotent)."""
+    from drugratings.accounts.models import Specialty
+    from drugratings.accounts.specialties import SPECIALTIES
+
+    for spec in SPECIALTIES:
+        Specialty.objects.update_or_create(slug=spec.slug, defaults={"name": spec.name})

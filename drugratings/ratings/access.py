@@ -59,7 +59,7 @@ def published_comments(
             id=c.pk, body=c.body, handle=c.physician.handle, specialty=c.physician.specialty.name,
             indication_id=c.indication_id, indication=c.indication.name if c.indication else "",
             off_label=bool(c.rating and c.rating.off_label), helpful_count=c.helpful_count,
-            created_at=c.created_at, edited=c.updated_at > c.created_at, voted=c.pk in voted,
+            created_at=c.created_at, edited=(c.updated_at - c.created_at).total_seconds() > 60, voted=c.pk in voted,
             own=me is not None and c.physician_id == me.pk,
         )
         for c in rows

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from drugratings.accounts.actions import sync_specialties
 from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
 from drugratings.portal.models import PharmaAnalyst, PharmaOrganization
@@ -61,6 +62,8 @@ class Personas:
 
 
 def make_personas() -> Personas:
+    # Transactional (browser) tests flush the data migrations' rows: put specialties back.
+    sync_specialties()
     return Personas(
         verified=make_physician("verified@doc.test", first_name="Vera", last_name="Verity",
                                 npi="1234567893"),

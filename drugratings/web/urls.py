@@ -1,11 +1,12 @@
 from django.urls import path
 
-from drugratings.web.views import accounts, catalog, moderation, ratings, signup
+from drugratings.web.views import accounts, catalog, moderation, pages, ratings, signup
 
 app_name = "web"
 
 urlpatterns = [
     path("", catalog.home, name="home"),
+    path("methodology/", pages.methodology, name="methodology"),
     path("search/", catalog.search_page, name="search"),
     path("search/suggest", catalog.suggest, name="suggest"),
     path("drugs/<slug:slug>/", catalog.drug_page, name="drug"),

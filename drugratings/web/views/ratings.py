@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from drugratings.accounts.access import AccessDenied, Capability, can
+from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.errors import InvalidInput
@@ -81,14 +81,11 @@ def _listed_indications(drug) -> list[Indication]:
 @require_http_methods(["GET", "POST"])
 def rate(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
-    if not can(request.user, Capability.RATE):
-        try:
-            from drugratings.accounts.access import require
-
-            require(request.user, Capability.RATE)
-        except AccessDenied as exc:
-            return render(request, "web/message.html", {"title": "You cannot rate yet",
-                                                        "text": str(exc)}, status=403)
+    try:
+        require(request.user, Capability.RATE)
+    except AccessDenied as exc:
+        return render(request, "web/message.html", {"title": "You cannot rate yet",
+                                                    "text": str(exc)}, status=403)
     listed = _listed_indications(drug)
     initial_indication = request.GET.get("indication") or (str(listed[0].pk) if listed else "other")
     existing = None
@@ -125,8 +122,14 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error("other_indication", "Several indications match: pick one below.")
     return render(request, "web/rate.html", {
         "drug": drug, "form": form, "listed": listed, "existing": existing,
-        "candidates": candidates, "selected": form["indication"].value() or initial_indication,
+        "candidates": candidates, "selected": (selected := form["indication"].value() or initial_indication),
+        "selected_in_rest": any(str(i.pk) == selected for i in listed[6:]),
     }, status=400 if form.errors else 200)
+
+
+def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return render(request, "web/message.html", {"title": "Not allowed", "text": str(exc)},
+                  status=403)
 
 
 @login_required
@@ -135,7 +138,9 @@ def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
     try:
         actions.withdraw_rating(request.user, drug.pk, int(request.POST.get("indication", "0")))
-    except (InvalidInput, ValueError, AccessDenied) as exc:
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    except (InvalidInput, ValueError) as exc:
         messages.error(request, str(getattr(exc, "message", exc)))
     else:
         messages.success(request, "Your rating was withdrawn.")
@@ -152,7 +157,9 @@ def _back(request: HttpRequest, fallback: str) -> str:
 def helpful(request: HttpRequest, comment_id: int) -> HttpResponse:
     try:
         count = actions.vote_helpful(request.user, comment_id)
-    except (InvalidInput, AccessDenied) as exc:
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    except InvalidInput as exc:
         if request.headers.get("Accept") == "application/json":
             return JsonResponse({"detail": str(getattr(exc, "message", exc))}, status=getattr(exc, "status", 400))
         messages.error(request, str(getattr(exc, "message", exc)))
@@ -168,7 +175,9 @@ def flag(request: HttpRequest, comment_id: int) -> HttpResponse:
     try:
         actions.flag_comment(request.user, comment_id, request.POST.get("reason", ""),
                              request.POST.get("note", ""))
-    except (InvalidInput, AccessDenied) as exc:
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    except InvalidInput as exc:
         messages.error(request, str(getattr(exc, "message", exc)))
     else:
         messages.success(request, "Thank you: the moderators will look at this comment.")
