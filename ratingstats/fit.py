@@ -48,7 +48,10 @@ class FitResult:
     ``mu + item_effect``, where ``mu = xbar' beta`` is the fixed part averaged over all ratings
     in the fit (each specialty weighted by its share of ratings) and the rater effect is zero.
     ``group_effects[g]`` is the mean score of specialty ``g`` relative to ``mu`` (NaN for codes
-    without ratings); ``fixef`` holds lme4's treatment-coded coefficients.
+    without ratings); ``fixef`` holds lme4's treatment-coded coefficients.  ``se`` is the full
+    prediction-error SD used for the intervals, ``se_conditional`` lme4's ``condVar`` SD (given
+    ``beta_hat``).  ``pcg_iterations`` counts the conjugate-gradient steps of all solves.
+    Use :meth:`item_cov` for the covariance of a subset of estimates.
     """
 
     mu: float
@@ -199,9 +202,11 @@ def _fit(
     theta, s2e = _theta_from_components(s2)
     rounds = 1 if vc_method == "reml" else 2
     x0 = None
+    steps = 0
     for _ in range(rounds):
         rs = reduced_system(d, *theta)
         sol = pcg(d, rs, x0=x0, rtol=max(rtol, 1e-8))
+        steps += sol.iterations
         s2 = moment_components(d, y - d.x_times(sol.x_b))
         theta, s2e = _theta_from_components(s2)
         x0 = (sol.x_a, sol.x_b)
@@ -212,6 +217,7 @@ def _fit(
 
     rs = reduced_system(d, float(theta[0]), float(theta[1]))
     sol = pcg(d, rs, x0=x0, rtol=rtol)
+    steps += sol.iterations
     if vc_method == "reml":
         s2e = penalised_rss(d, rs, sol.x_a, sol.x_b) / (d.n - d.p)
     a = theta[0] * sol.x_a
@@ -246,7 +252,7 @@ def _fit(
         n_raters=n_raters_item,
         method=vc_method,
         cov_method=cov_method,
-        pcg_iterations=sol.iterations,
+        pcg_iterations=steps,
         reml_deviance=deviance,
         _cov=cv,
         _sigma2=s2e,
