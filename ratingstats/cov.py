@@ -13,7 +13,7 @@ uncertainty of the fixed effects and for the rater effects of every rater involv
 ``ranef(condVar = TRUE)`` instead reports ``sigma^2 theta_a^2 (A_aa^{-1})_ii``, conditional on
 ``beta_hat``; we return both.
 
-``ExactCov`` holds the dense ``A^{-1}`` (one Cholesky factorisation and ``dpotri``).  For more
+``ExactCov`` holds the inverse Cholesky factor of ``A`` (``dpotrf`` + ``dtrtri``).  For more
 items than the dense limit, ``ApproxCov`` replaces the item-item block ``A_aa`` by its diagonal
 ``D`` plus the second-order Neumann term of the off-diagonal part ``O``::
 
@@ -34,54 +34,67 @@ import numpy as np
 import scipy.linalg as sla
 
 from ._design import Design
-from .mme import ReducedSystem, dense_matrix
+from .mme import ReducedSystem
 
 __all__ = ["ApproxCov", "ExactCov", "approx_cov", "exact_cov"]
 
 
 @dataclass(frozen=True)
 class ExactCov:
-    """Dense ``A^{-1}`` and the contrast vector; covariances in units of ``sigma^2``."""
+    """Exact covariances from the inverse Cholesky factor; units of ``sigma^2``.
 
-    Ainv: np.ndarray
+    With ``A = L L'`` (items first, fixed effects last) and ``c_i = (theta_a e_i, xbar)``,
+    ``c_i' A^{-1} c_j = g_i' g_j`` where ``g_i = L^{-1} c_i = theta_a L^{-1} e_i + v`` and
+    ``v = L^{-1} (0, xbar)``.  The leading item block of ``L^{-1}`` is the inverse Cholesky
+    factor of ``A_aa`` alone, which gives lme4's ``condVar`` (conditional on ``beta_hat``).
+    ``dtrtri`` costs half of forming ``A^{-1}`` with ``dpotri``.
+    """
+
+    Linv: np.ndarray  # lower-triangular inverse Cholesky factor of A, (n_items + p) square
     theta_a: float
-    xbar: np.ndarray
+    v: np.ndarray
+    p_fixed: int
+
+    def _g(self, items: np.ndarray) -> np.ndarray:
+        return self.theta_a * self.Linv[:, items] + self.v[:, None]
 
     def contrast_cov(self, items: np.ndarray) -> np.ndarray:
-        na = self.Ainv.shape[0] - self.xbar.size
-        Saa = self.Ainv[np.ix_(items, items)]
-        Sab = self.Ainv[items, na:] @ self.xbar
-        sbb = self.xbar @ self.Ainv[na:, na:] @ self.xbar
-        t = self.theta_a
-        return t * t * Saa + t * (Sab[:, None] + Sab[None, :]) + sbb
+        g = self._g(items)
+        return g.T @ g
 
     def contrast_var(self) -> np.ndarray:
-        na = self.Ainv.shape[0] - self.xbar.size
+        na = self.Linv.shape[0] - self.p_fixed
         t = self.theta_a
-        Sab = self.Ainv[:na, na:] @ self.xbar
-        sbb = self.xbar @ self.Ainv[na:, na:] @ self.xbar
-        return t * t * np.diag(self.Ainv)[:na] + 2.0 * t * Sab + sbb
+        L = self.Linv[:, :na]
+        return t * t * np.einsum("ij,ij->j", L, L) + 2.0 * t * (self.v @ L) + self.v @ self.v
 
     def conditional_var(self) -> np.ndarray:
-        """``theta_a^2 diag(A_aa^{-1})``: the lme4 ``condVar`` quantity (given beta_hat)."""
-        na = self.Ainv.shape[0] - self.xbar.size
-        Bab = self.Ainv[:na, na:]
-        Bbb = self.Ainv[na:, na:]
-        corr = np.einsum("ij,ij->i", Bab @ np.linalg.inv(Bbb), Bab)
-        return self.theta_a**2 * (np.diag(self.Ainv)[:na] - corr)
+        na = self.Linv.shape[0] - self.p_fixed
+        L = self.Linv[:na, :na]
+        return self.theta_a**2 * np.einsum("ij,ij->j", L, L)
 
 
 def exact_cov(d: Design, rs: ReducedSystem) -> ExactCov:
-    A = dense_matrix(d, rs)
-    c, info = sla.lapack.dpotrf(A, lower=1, overwrite_a=1)
+    # One-off assembly: a sparse product beats DenseAssembler's set-up cost here.
+    Nw = d.N.copy()
+    Nw.data *= rs.w[Nw.indices]
+    na, p = d.n_items, d.p
+    A = np.zeros((na + p, na + p), order="F")
+    A[:na, :na] = -(rs.theta_a**2) * (Nw @ d.NT).toarray()
+    idx = np.arange(na)
+    A[idx, idx] += 1.0 + rs.theta_a**2 * d.Da
+    A[na:, :na] = rs.A_ab.T  # only the lower triangle is read
+    A[na:, na:] = rs.A_bb
+    c, info = sla.lapack.dpotrf(A, lower=1, overwrite_a=1, clean=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"Cholesky of the absorbed system failed (info={info})")
-    inv, info = sla.lapack.dpotri(c, lower=1, overwrite_c=1)
+    Linv, info = sla.lapack.dtrtri(c, lower=1, overwrite_c=1)
     if info != 0:
-        raise np.linalg.LinAlgError(f"inverting the absorbed system failed (info={info})")
-    # dpotri fills the lower triangle only.
-    inv = np.tril(inv) + np.tril(inv, -1).T
-    return ExactCov(Ainv=inv, theta_a=rs.theta_a, xbar=d.xbar.copy())
+        raise np.linalg.LinAlgError(f"inverting the Cholesky factor failed (info={info})")
+    e = np.zeros(na + p)
+    e[na:] = d.xbar
+    v = Linv @ e
+    return ExactCov(Linv=Linv, theta_a=rs.theta_a, v=v, p_fixed=p)
 
 
 @dataclass(frozen=True)
