@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "drugratings.accounts.middleware.TwoFactorRequiredMiddleware",
+    "drugratings.portal.middleware.PortalAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -193,6 +194,13 @@ REFIT_DEBOUNCE_SECONDS = envint("REFIT_DEBOUNCE_SECONDS", 10)
 REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 45)
 RELEASE_INTERVAL_SECONDS = envint("RELEASE_INTERVAL_SECONDS", 120 if DEMO_MODE else 15 * 60)
 PORTAL_MIN_CELL_RATERS = envint("PORTAL_MIN_CELL_RATERS", 11)
+# Differential privacy of pharma releases (METHODOLOGY.md, "Privacy route for pharma reports").
+PORTAL_COUNT_NOISE = float(envstr("PORTAL_COUNT_NOISE", "3.0"))
+PORTAL_SUM_NOISE = float(envstr("PORTAL_SUM_NOISE", "6.0"))
+PORTAL_TREE_MAX_STEPS = envint("PORTAL_TREE_MAX_STEPS", 1024)
+PORTAL_RHO_BUDGET = float(envstr("PORTAL_RHO_BUDGET", "50000"))
+PORTAL_MIN_BATCH = envint("PORTAL_MIN_BATCH", 5)
+PORTAL_WEBHOOK_TIMEOUT_SECONDS = envint("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 5)
 LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 5)
 LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 20)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)

@@ -82,11 +82,12 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from drugratings.api import accounts, catalog, ratings
+    from drugratings.api import accounts, catalog, portal, ratings
 
     api.add_router("", accounts.router)
     api.add_router("", catalog.router)
     api.add_router("", ratings.router)
+    api.add_router("", portal.router)
 
 
 _register_routers()

@@ -55,3 +55,139 @@ class PharmaAnalyst(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or f"analyst #{self.pk}"
+
+
+class Release(models.Model):
+    """A published, immutable snapshot of every report cell. Pharma reads only releases."""
+
+    published_at = models.DateTimeField(default=timezone.now, db_index=True)
+    build_seconds = models.FloatField(default=0.0)
+    methodology_version = models.CharField(max_length=20)
+    privacy = models.JSONField(default=dict, help_text="Parameters and ledger summary")
+    n_events = models.IntegerField(default=0, help_text="Rating changes included")
+    n_deferred = models.IntegerField(default=0, help_text="Changes deferred by the budget")
+    n_cells_changed = models.IntegerField(default=0)
+    n_cells_published = models.IntegerField(default=0)
+    n_cells_suppressed = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"release #{self.pk}"
+
+
+class Level(models.IntegerChoices):
+    DRUG = 0, "Drug (all indications)"
+    DRUG_INDICATION = 1, "Drug for one indication"
+
+
+class Breakdown(models.TextChoices):
+    NONE = "none", "None"
+    SPECIALTY = "specialty", "Specialty"
+    REGION = "region", "Region"
+    MONTH = "month", "Month"
+
+
+class CellVersion(models.Model):
+    """The published values of one report cell, valid from one release until superseded.
+
+    Releases share unchanged cells, so a release is the set of versions with
+    `first_release <= R` and (`last_release` null or `>= R`): immutable, and built incrementally.
+    Values are per dimension: `values[dim] = {score, ci_low, ci_high, n_raters}`.
+    """
+
+    first_release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    last_release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    drug = models.ForeignKey("catalog.Drug", on_delete=models.CASCADE, related_name="+")
+    indication = models.ForeignKey(
+        "catalog.Indication", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    breakdown = models.CharField(max_length=10, choices=Breakdown.choices)
+    breakdown_value = models.CharField(max_length=40, blank=True)
+    suppressed = models.BooleanField()
+    values = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["level", "indication", "breakdown", "first_release"]),
+            models.Index(fields=["level", "drug", "breakdown", "first_release"]),
+            models.Index(fields=["last_release"]),
+        ]
+
+
+class CellState(models.Model):
+    """Private state of a cell's continual-release tree. Never read by any pharma path."""
+
+    key = models.CharField(max_length=80, unique=True)
+    drug_id = models.BigIntegerField(db_index=True)
+    step = models.IntegerField(default=0)
+    state = models.JSONField(default=dict)
+
+
+class IncludedRating(models.Model):
+    """A rating as last included in pharma statistics (private): its adjusted values, and the
+    physician attributes that place it in cells. Changes since are the next release's events."""
+
+    physician_id = models.BigIntegerField()
+    drug_id = models.BigIntegerField()
+    indication_id = models.BigIntegerField()
+    specialty_id = models.BigIntegerField()
+    region = models.CharField(max_length=40)
+    month = models.CharField(max_length=7)
+    raw = models.JSONField(help_text="The five raw scores when included (None = no opinion)")
+    adjusted = models.JSONField(help_text="Centred, clipped, leniency-adjusted values")
+    included_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["physician_id", "drug_id", "indication_id"],
+                                    name="one_included_rating")
+        ]
+
+
+class LedgerEntry(models.Model):
+    """Privacy loss (zCDP rho) charged to a physician by one release."""
+
+    physician_id = models.BigIntegerField(db_index=True)
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="ledger")
+    rho = models.FloatField()
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class PortalRequest(models.Model):
+    """Audit log of every pharma request: who, what, which release, when."""
+
+    user = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    organization = models.ForeignKey(
+        PharmaOrganization, null=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    api_key_prefix = models.CharField(max_length=12, blank=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    query = models.CharField(max_length=500, blank=True)
+    release = models.ForeignKey(Release, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class Webhook(models.Model):
+    """An organisation's endpoint told of each new release, with an HMAC-SHA256 signature."""
+
+    organization = models.ForeignKey(
+        PharmaOrganization, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField()
+    secret = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_release_sent = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_status = models.CharField(max_length=100, blank=True)

@@ -1,0 +1,242 @@
+"""Permission-checked pharma reads. Every report comes from a published release, never from
+live rows, and passes the caller's subscription check first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from drugratings.accounts.access import AccessDenied, Capability, require
+from drugratings.accounts.models import Specialty, User
+from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
+from drugratings.errors import InvalidInput
+from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
+from drugratings.portal.releases import versions_at
+from drugratings.ratings.dimensions import DIMENSION_NAMES
+
+RANK_DRAWS = 4000
+
+
+def organization_of(user: User) -> PharmaOrganization:
+    require(user, Capability.USE_PORTAL)
+    analyst = getattr(user, "pharma_analyst", None)
+    if analyst is None or not analyst.organization.is_active:
+        raise AccessDenied("Your account is not linked to an active organisation.")
+    return analyst.organization
+
+
+def latest_release() -> Release:
+    release = Release.objects.order_by("-pk").first()
+    if release is None:
+        raise Http404("No release has been published yet.")
+    return release
+
+
+def get_release(release_id: int | None) -> Release:
+    if release_id is None:
+        return latest_release()
+    release = Release.objects.filter(pk=release_id).first()
+    if release is None:
+        raise Http404(f"Release {release_id} does not exist.")
+    return release
+
+
+def _subscribed(org: PharmaOrganization) -> tuple[set[int], set[int]]:
+    today = timezone.localdate()
+    rows = org.subscriptions.filter(starts_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    return (set(rows.exclude(indication=None).values_list("indication_id", flat=True)),
+            set(rows.exclude(drug_class=None).values_list("drug_class_id", flat=True)))
+
+
+def check_indication(org: PharmaOrganization, indication_id: int) -> Indication:
+    indication = Indication.objects.filter(pk=indication_id).first()
+    if indication is None:
+        raise Http404(f"Indication {indication_id} does not exist.")
+    indications, _ = _subscribed(org)
+    if not org.all_areas and indication_id not in indications:
+        raise AccessDenied(f"Your organisation does not subscribe to {indication.name}.")
+    return indication
+
+
+def check_drug_class(org: PharmaOrganization, class_id: int) -> DrugClass:
+    drug_class = DrugClass.objects.filter(pk=class_id).first()
+    if drug_class is None:
+        raise Http404(f"Drug class {class_id} does not exist.")
+    _, classes = _subscribed(org)
+    if not org.all_areas and class_id not in classes:
+        raise AccessDenied(f"Your organisation does not subscribe to {drug_class.name}.")
+    return drug_class
+
+
+def check_drug(org: PharmaOrganization, drug_id: int) -> Drug:
+    drug = Drug.objects.select_related("drug_class").filter(pk=drug_id).first()
+    if drug is None:
+        raise Http404(f"Drug {drug_id} does not exist.")
+    indications, classes = _subscribed(org)
+    listed = set(DrugIndication.objects.filter(drug=drug).values_list("indication_id", flat=True))
+    if not (org.all_areas or drug.drug_class_id in classes or listed & indications):
+        raise AccessDenied(f"Your organisation does not subscribe to an area of {drug.generic_name}.")
+    return drug
+
+
+@dataclass(frozen=True)
+class Cell:
+    drug_id: int
+    drug_name: str
+    indication_id: int | None
+    dimension: str
+    breakdown_value: str | None
+    score: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_raters: int | None
+    suppressed: bool
+    rank: int | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    subject: dict
+    release: Release
+    breakdown: str
+    min_raters: int
+    cells: list[Cell]
+
+
+def _breakdown(value: str | None) -> str:
+    value = value or Breakdown.NONE
+    if value not in Breakdown.values:
+        raise InvalidInput("breakdown", "Use specialty, month or region (or leave it out).")
+    return value
+
+
+def _breakdown_grid(breakdown: str, found: set[str], release: Release) -> list[str]:
+    """All values a breakdown shows, published or not, so absence reveals nothing."""
+    if breakdown == Breakdown.SPECIALTY:
+        return [str(pk) for pk in Specialty.objects.order_by("name").values_list("pk", flat=True)]
+    if breakdown == Breakdown.MONTH:
+        months = sorted(found)
+        if not months:
+            return []
+        year, month = map(int, months[0].split("-"))
+        end = release.published_at.strftime("%Y-%m")
+        grid = []
+        while f"{year:04d}-{month:02d}" <= end:
+            grid.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return grid
+    if breakdown == Breakdown.REGION:
+        return sorted(found)
+    return [""]
+
+
+def _cells(release: Release, level: int, drugs: list[Drug], indication_id: int | None,
+           breakdown: str) -> list[Cell]:
+    versions = versions_at(release).filter(level=level, breakdown=breakdown,
+                                           drug_id__in=[d.pk for d in drugs])
+    if level == Level.DRUG_INDICATION:
+        versions = versions.filter(indication_id=indication_id)
+    published = {(v.drug_id, v.breakdown_value): v.values for v in versions}
+    grid = _breakdown_grid(breakdown, {value for _, value in published}, release)
+    names = {s.pk: s.name for s in Specialty.objects.all()} if breakdown == Breakdown.SPECIALTY else {}
+    cells = []
+    for drug in drugs:
+        for value in grid:
+            values = published.get((drug.pk, value))
+            label = names.get(int(value), value) if names else (value or None)
+            for dim in DIMENSION_NAMES:
+                v = values.get(dim) if values else None
+                cells.append(Cell(
+                    drug_id=drug.pk, drug_name=drug.generic_name, indication_id=indication_id,
+                    dimension=dim, breakdown_value=label,
+                    score=v["score"] if v else None, ci_low=v["ci_low"] if v else None,
+                    ci_high=v["ci_high"] if v else None, n_raters=v["n_raters"] if v else None,
+                    suppressed=v is None))
+    return cells
+
+
+def with_rank_intervals(cells: list[Cell], seed: int) -> list[Cell]:
+    """Rank drugs per dimension (breakdown none) by simulation from the published estimates and
+    intervals: post-processing of released values, so it costs no privacy."""
+    rng = np.random.default_rng(seed)
+    out = list(cells)
+    for dim in DIMENSION_NAMES:
+        idx = [n for n, c in enumerate(cells) if c.dimension == dim and not c.suppressed]
+        if len(idx) < 2:
+            continue
+        mean = np.array([cells[n].score for n in idx])
+        se = np.array([(cells[n].ci_high - cells[n].ci_low) / (2 * 1.96) for n in idx])
+        draws = mean + rng.standard_normal((RANK_DRAWS, len(idx))) * np.maximum(se, 1e-6)
+        ranks = (-draws).argsort(axis=1).argsort(axis=1) + 1
+        point = (-mean).argsort().argsort() + 1
+        low, high = np.percentile(ranks, [2.5, 97.5], axis=0)
+        for j, n in enumerate(idx):
+            c = cells[n]
+            out[n] = Cell(**{**c.__dict__, "rank": int(point[j]), "rank_low": int(np.floor(low[j])),
+                             "rank_high": int(np.ceil(high[j]))})
+    return out
+
+
+def indication_report(user: User, indication_id: int, breakdown: str | None = None,
+                      release_id: int | None = None) -> Report:
+    org = organization_of(user)
+    indication = check_indication(org, indication_id)
+    release = get_release(release_id)
+    breakdown = _breakdown(breakdown)
+    with_cells = set(versions_at(release).filter(
+        level=Level.DRUG_INDICATION, indication_id=indication_id).values_list("drug_id", flat=True))
+    listed = set(DrugIndication.objects.filter(indication=indication).values_list("drug_id", flat=True))
+    drugs = list(Drug.objects.filter(pk__in=with_cells | listed).order_by("generic_name"))
+    cells = _cells(release, Level.DRUG_INDICATION, drugs, indication.pk, breakdown)
+    if breakdown == Breakdown.NONE:
+        cells = with_rank_intervals(cells, seed=release.pk * 7919 + indication.pk)
+    return Report("indication", {"id": indication.pk, "name": indication.name,
+                                 "icd10": indication.icd10_codes},
+                  release, breakdown, release.privacy.get("min_raters", 11), cells)
+
+
+def drug_class_report(user: User, class_id: int, breakdown: str | None = None,
+                      release_id: int | None = None) -> Report:
+    org = organization_of(user)
+    drug_class = check_drug_class(org, class_id)
+    release = get_release(release_id)
+    breakdown = _breakdown(breakdown)
+    drugs = list(Drug.objects.filter(drug_class=drug_class).order_by("generic_name"))
+    cells = _cells(release, Level.DRUG, drugs, None, breakdown)
+    if breakdown == Breakdown.NONE:
+        cells = with_rank_intervals(cells, seed=release.pk * 7919 + drug_class.pk)
+    return Report("drug_class", {"id": drug_class.pk, "name": drug_class.name}, release,
+                  breakdown, release.privacy.get("min_raters", 11), cells)
+
+
+def drug_report(user: User, drug_id: int, breakdown: str | None = None,
+                release_id: int | None = None) -> Report:
+    """A scorecard: the drug and its class competitors across indications, then the drug for
+    each of its indications."""
+    org = organization_of(user)
+    drug = check_drug(org, drug_id)
+    release = get_release(release_id)
+    breakdown = _breakdown(breakdown)
+    competitors = list(Drug.objects.filter(drug_class_id=drug.drug_class_id).order_by("generic_name")) \
+        if drug.drug_class_id else [drug]
+    cells = _cells(release, Level.DRUG, competitors, None, breakdown)
+    if breakdown == Breakdown.NONE:
+        cells = with_rank_intervals(cells, seed=release.pk * 7919 + drug.pk)
+    for indication_id in versions_at(release).filter(
+            level=Level.DRUG_INDICATION, drug_id=drug.pk, breakdown=Breakdown.NONE
+    ).values_list("indication_id", flat=True).distinct():
+        cells += _cells(release, Level.DRUG_INDICATION, [drug], indication_id, breakdown)
+    return Report("drug", {"id": drug.pk, "name": drug.generic_name,
+                           "drug_class": drug.drug_class.name if drug.drug_class else None},
+                  release, breakdown, release.privacy.get("min_raters", 11), cells)

@@ -1,0 +1,131 @@
+"""Writes of the portal: API keys, webhooks, the request audit log, and webhook delivery."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from drugratings.accounts import actions as account_actions
+from drugratings.accounts.access import Capability, require
+from drugratings.accounts.models import ApiToken, Role, TokenKind, User
+from drugratings.errors import InvalidInput
+from drugratings.portal.models import PortalRequest, Release, Webhook
+
+API_KEY_SCOPES = ("reports:read", "releases:read")
+
+
+def log_request(user: User | None, method: str, path: str, query: str, status: int,
+                release: Release | None, api_token: ApiToken | None) -> None:
+    organization = None
+    if user is not None and getattr(user, "role", None) == Role.PHARMA:
+        analyst = getattr(user, "pharma_analyst", None)
+        organization = analyst.organization if analyst else None
+    PortalRequest.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        organization=organization, method=method[:8], path=path[:300], query=query[:500],
+        status=status, release=release,
+        api_key_prefix=api_token.prefix if api_token and api_token.kind == TokenKind.API_KEY else "",
+    )
+
+
+def create_api_key(user: User, name: str, days: int, scopes: list[str]) -> tuple[ApiToken, str]:
+    require(user, Capability.USE_PORTAL)
+    if not name.strip():
+        raise InvalidInput("name", "Name the key after the integration that will use it.")
+    if not 1 <= days <= 366:
+        raise InvalidInput("days", "Keys last between 1 and 366 days.")
+    unknown = [s for s in scopes if s not in API_KEY_SCOPES]
+    if unknown or not scopes:
+        raise InvalidInput("scopes", f"Choose from: {', '.join(API_KEY_SCOPES)}.")
+    return account_actions.issue_token(user, TokenKind.API_KEY, days=days, name=name.strip()[:80],
+                                       scopes=scopes)
+
+
+def revoke_api_key(user: User, key_id: int) -> None:
+    require(user, Capability.USE_PORTAL)
+    key = ApiToken.objects.filter(pk=key_id, kind=TokenKind.API_KEY,
+                                  user__pharma_analyst__organization=user.pharma_analyst.organization
+                                  ).first()
+    if key is None:
+        raise Http404("No such key in your organisation.")
+    account_actions.revoke_token(key)
+
+
+def create_webhook(user: User, url: str) -> tuple[Webhook, str]:
+    require(user, Capability.USE_PORTAL)
+    if not url.startswith("https://") and not (settings.DEBUG and url.startswith("http://")):
+        raise InvalidInput("url", "Webhook URLs must use https.")
+    secret = secrets.token_hex(32)
+    hook = Webhook.objects.create(organization=user.pharma_analyst.organization, url=url[:200],
+                                  secret=secret)
+    return hook, secret
+
+
+def delete_webhook(user: User, hook_id: int) -> None:
+    require(user, Capability.USE_PORTAL)
+    deleted, _ = Webhook.objects.filter(pk=hook_id,
+                                        organization=user.pharma_analyst.organization).delete()
+    if not deleted:
+        raise Http404("No such webhook in your organisation.")
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: receivers recompute and compare,
+    and reject old timestamps to stop replays."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def release_event(release: Release) -> dict:
+    return {"type": "release.published", "release": {
+        "id": release.pk, "published_at": release.published_at.isoformat(),
+        "n_cells_published": release.n_cells_published,
+        "url": f"/api/v1/portal/releases/{release.pk}"}}
+
+
+def deliver_webhooks(release: Release) -> int:
+    """POST the release event to every active webhook not yet told of it; returns deliveries."""
+    body = json.dumps(release_event(release)).encode()
+    sent = 0
+    hooks = Webhook.objects.filter(is_active=True).exclude(last_release_sent=release)
+    for hook in hooks.select_related("organization"):
+        if not hook.organization.is_active:
+            continue
+        timestamp = int(time.time())
+        request = urllib.request.Request(hook.url, data=body, method="POST", headers={
+            "Content-Type": "application/json",
+            "X-DrugRatings-Signature": signature(hook.secret, timestamp, body),
+            "X-DrugRatings-Event": "release.published",
+        })
+        try:
+            with urllib.request.urlopen(request, timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS) as r:
+                status = f"{r.status}"
+        except Exception as exc:  # network errors are recorded, not raised: next release retries
+            status = f"error: {exc}"[:100]
+        else:
+            hook.last_release_sent = release
+            sent += 1
+        hook.last_status = status
+        hook.save(update_fields=["last_release_sent", "last_status"])
+    return sent
+
+
+@transaction.atomic
+def claim_lease(name: str, seconds: int) -> bool:
+    """Take a named lease if free; exactly one worker wins (conditional UPDATE)."""
+    from drugratings.analytics.models import JobLease
+
+    now = timezone.now()
+    JobLease.objects.get_or_create(name=name, defaults={"held_until": now - timedelta(seconds=1)})
+    return bool(JobLease.objects.filter(name=name, held_until__lte=now)
+                .update(held_until=now + timedelta(seconds=seconds)))

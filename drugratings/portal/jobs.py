@@ -1,0 +1,32 @@
+"""The scheduled release job: publish a release every RELEASE_INTERVAL_SECONDS, then tell the
+webhooks. Only one worker builds at a time (a lease in the database)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from drugratings.portal import actions
+from drugratings.portal.models import Release
+from drugratings.portal.releases import build_release
+
+
+def release_due() -> bool:
+    latest = Release.objects.order_by("-pk").values_list("published_at", flat=True).first()
+    return latest is None or timezone.now() - latest >= timedelta(
+        seconds=settings.RELEASE_INTERVAL_SECONDS)
+
+
+def run_release_if_due() -> Release | None:
+    if not release_due() or not actions.claim_lease("release", 3600):
+        return None
+    try:
+        release = build_release()
+    finally:
+        from drugratings.analytics.models import JobLease
+
+        JobLease.objects.filter(name="release").update(held_until=timezone.now())
+    actions.deliver_webhooks(release)
+    return release

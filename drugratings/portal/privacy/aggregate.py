@@ -1,0 +1,101 @@
+"""True cell totals of included ratings, vectorised: the private input of the tree mechanism.
+
+Rows are included ratings of the drugs being recomputed. Level-1 cells take each rating; level-0
+cells first reduce each physician's ratings of a drug to one row (their mean), so every cell row
+is one distinct physician and a cell's row count is its number of distinct physicians.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from drugratings.portal.models import Breakdown, Level
+from drugratings.portal.privacy.cells import CellKey
+
+
+@dataclass(frozen=True)
+class RatingRows:
+    physician: np.ndarray
+    drug: np.ndarray
+    indication: np.ndarray
+    specialty: np.ndarray
+    region: np.ndarray       # str
+    month: np.ndarray        # str "YYYY-MM"
+    adjusted: np.ndarray     # (n, 5), NaN = no opinion
+    included_at: np.ndarray  # epoch seconds of inclusion
+
+
+@dataclass(frozen=True)
+class CellTotals:
+    keys: list[CellKey]
+    vectors: np.ndarray          # (cells, 10): 5 counts, 5 sums
+    raters: np.ndarray           # distinct physicians per cell
+    member_physician: np.ndarray  # one entry per (cell, physician) membership
+    member_cell: np.ndarray
+    member_included_at: np.ndarray
+
+
+def _group(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    stacked = np.rec.fromarrays(columns)
+    uniques, inverse = np.unique(stacked, return_inverse=True)
+    return uniques, inverse.ravel()
+
+
+def _vectors(adjusted: np.ndarray) -> np.ndarray:
+    present = ~np.isnan(adjusted)
+    return np.hstack([present.astype(float), np.where(present, adjusted, 0.0)])
+
+
+def _per_physician_drug(rows: RatingRows) -> RatingRows:
+    """One row per physician and drug: mean of their adjusted values, latest month."""
+    uniques, inverse = _group([rows.physician, rows.drug])
+    n = len(uniques)
+    present = ~np.isnan(rows.adjusted)
+    counts = np.zeros((n, 5))
+    sums = np.zeros((n, 5))
+    np.add.at(counts, inverse, present)
+    np.add.at(sums, inverse, np.where(present, rows.adjusted, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    order = np.lexsort([rows.month, inverse])  # last row of each group has the latest month
+    last = np.zeros(n, dtype=np.int64)
+    last[inverse[order]] = order
+    included = np.zeros(n)
+    np.maximum.at(included, inverse, rows.included_at)
+    return RatingRows(uniques["f0"], uniques["f1"], np.zeros(n, dtype=np.int64),
+                      rows.specialty[last], rows.region[last], rows.month[last], mean, included)
+
+
+def cell_totals(rows: RatingRows) -> CellTotals:
+    keys: list[CellKey] = []
+    vectors, raters, members_p, members_c, members_e = [], [], [], [], []
+    drug_rows = _per_physician_drug(rows) if len(rows.physician) else rows
+    for level, data in ((Level.DRUG_INDICATION, rows), (Level.DRUG, drug_rows)):
+        if not len(data.physician):
+            continue
+        values = _vectors(data.adjusted)
+        for breakdown, column in ((Breakdown.NONE, None), (Breakdown.SPECIALTY, data.specialty),
+                                  (Breakdown.REGION, data.region), (Breakdown.MONTH, data.month)):
+            group_columns = [data.drug, data.indication]
+            if column is not None:
+                group_columns.append(column.astype(str))
+            uniques, inverse = _group(group_columns)
+            totals = np.zeros((len(uniques), 10))
+            np.add.at(totals, inverse, values)
+            base = len(keys)
+            for u in uniques:
+                value = str(u[2]) if column is not None else ""
+                keys.append(CellKey(int(level), int(u[0]), int(u[1]), str(breakdown), value))
+            vectors.append(totals)
+            raters.append(np.bincount(inverse, minlength=len(uniques)))
+            members_p.append(data.physician)
+            members_c.append(inverse + base)
+            members_e.append(data.included_at)
+    if not keys:
+        empty = np.zeros(0, dtype=np.int64)
+        return CellTotals([], np.zeros((0, 10)), empty, empty, empty, np.zeros(0))
+    return CellTotals(keys, np.vstack(vectors), np.concatenate(raters),
+                      np.concatenate(members_p), np.concatenate(members_c),
+                      np.concatenate(members_e))

@@ -1,0 +1,39 @@
+"""Turn a cell's noisy running totals into published scores, intervals and counts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from drugratings.portal.privacy.adjustment import CENTRE
+from drugratings.portal.privacy.policy import PrivacyPolicy
+from drugratings.ratings.dimensions import DIMENSION_NAMES
+
+Z95 = 1.959963984540054
+
+
+def published_values(noisy: np.ndarray, n_nodes: int, policy: PrivacyPolicy) -> dict:
+    """Per dimension: score (1-5), 95% interval and the noisy number of physicians.
+
+    score = 3 + S/N from the noisy sum S and count N. The interval adds three variances by the
+    delta method: sampling (within-cell SD^2 / N), the sum's noise (nodes * sigma_s^2 / N^2) and
+    the count's noise ((S/N)^2 * nodes * sigma_c^2 / N^2).
+    """
+    out = {}
+    for d, name in enumerate(DIMENSION_NAMES):
+        count, total = float(noisy[d]), float(noisy[5 + d])
+        n = max(count, 1.0)
+        ratio = total / n
+        score = min(5.0, max(1.0, CENTRE + ratio))
+        variance = (policy.within_cell_sd**2 / n
+                    + n_nodes * policy.sum_noise**2 / n**2
+                    + ratio**2 * n_nodes * policy.count_noise**2 / n**2)
+        half = Z95 * math.sqrt(variance)
+        out[name] = {
+            "score": round(score, 3),
+            "ci_low": round(max(1.0, score - half), 3),
+            "ci_high": round(min(5.0, score + half), 3),
+            "n_raters": max(0, int(round(count))),
+        }
+    return out
