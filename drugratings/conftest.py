@@ -83,3 +83,33 @@ def browser_session(user: User) -> Client:
 @pytest.fixture
 def web_as():
     return browser_session
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from drugratings.testing.browser import CHROMIUM, CHROMIUM_ARGS
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own database calls
+    # are still synchronous, so Django's async guard does not apply.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is required for browser tests (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    from drugratings.testing.browser import PHONE
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -9,15 +9,29 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from drugratings.accounts.access import Capability, require
-from drugratings.accounts.models import PhysicianProfile, VerificationStatus
+from drugratings.accounts.models import PhysicianProfile, Role, VerificationStatus
 from drugratings.analytics.access import drug_score_cells, indication_score_cells
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug, DrugClass, Indication
+from drugratings.portal.access import release_drug_cells, release_indication_cells
 from drugratings.ratings.models import Comment, CommentStatus
 from drugratings.ratings.queries import scored_ratings
 
 router = Router(tags=["catalogue"])
+
+
+def scores_for(user, drug_id: int) -> list:
+    """Physicians and staff see live figures; pharma sees only the latest release."""
+    if user.role == Role.PHARMA:
+        return release_drug_cells(drug_id)
+    return drug_score_cells(drug_id)
+
+
+def indication_cells_for(user, indication_id: int) -> dict:
+    if user.role == Role.PHARMA:
+        return release_indication_cells(indication_id)
+    return indication_score_cells(indication_id)
 
 
 class ClassRef(Schema):
@@ -148,7 +162,7 @@ def get_drug(request: HttpRequest, drug_id: int) -> dict:
         "routes": drug.routes,
         "approval_status": drug.approval_status,
         "first_marketed": drug.first_marketed,
-        "scores": [cell.as_api() for cell in drug_score_cells(drug.pk)],
+        "scores": [cell.as_api() for cell in scores_for(request.user, drug.pk)],
     }
 
 
@@ -207,7 +221,7 @@ def list_indications(
 def get_indication(request: HttpRequest, indication_id: int) -> dict:
     require(request.user, Capability.READ_SCORES)
     indication = catalog.get_indication(indication_id)
-    cells = indication_score_cells(indication.pk)
+    cells = indication_cells_for(request.user, indication.pk)
     drugs = catalog.drugs_for_indication(indication)
     return {
         "id": indication.pk,
@@ -246,7 +260,7 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
         "slug": drug_class.slug,
         "drugs": [
             {**drug_summary(d), "listed": True,
-             "scores": [c.as_api() for c in drug_score_cells(d.pk) if c.indication_id is None]}
+             "scores": [c.as_api() for c in scores_for(request.user, d.pk) if c.indication_id is None]}
             for d in drugs
         ],
     }

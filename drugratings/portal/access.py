@@ -240,3 +240,41 @@ def drug_report(user: User, drug_id: int, breakdown: str | None = None,
     return Report("drug", {"id": drug.pk, "name": drug.generic_name,
                            "drug_class": drug.drug_class.name if drug.drug_class else None},
                   release, breakdown, release.privacy.get("min_raters", 11), cells)
+
+
+def _score_cells(versions) -> dict[tuple[int, int | None], list]:
+    """Published release values as the ScoreCell shape the catalogue pages and API use."""
+    from drugratings.analytics.access import ScoreCell
+
+    out: dict[tuple[int, int | None], list] = {}
+    for version in versions:
+        cells = []
+        for dim in DIMENSION_NAMES:
+            v = version.values.get(dim)
+            cells.append(ScoreCell(
+                indication_id=version.indication_id, dimension=dim, score=v["score"],
+                ci_low=v["ci_low"], ci_high=v["ci_high"], n_ratings=v["n_raters"],
+                n_raters=v["n_raters"], shown=True, distribution=(), method="release"))
+        out[(version.drug_id, version.indication_id)] = cells
+    return out
+
+
+def release_drug_cells(drug_id: int) -> list:
+    """What pharma sees on catalogue pages: the latest release's cells of a drug, never live
+    counts or distributions (those would let consecutive page loads reveal single ratings)."""
+    release = Release.objects.order_by("-pk").first()
+    if release is None:
+        return []
+    versions = versions_at(release).filter(drug_id=drug_id, breakdown=Breakdown.NONE)
+    by_key = _score_cells(versions)
+    ordered = sorted(by_key.items(), key=lambda item: (item[0][1] is not None, item[0][1] or 0))
+    return [cell for _, cells in ordered for cell in cells]
+
+
+def release_indication_cells(indication_id: int) -> dict[int, list]:
+    release = Release.objects.order_by("-pk").first()
+    if release is None:
+        return {}
+    versions = versions_at(release).filter(level=Level.DRUG_INDICATION, breakdown=Breakdown.NONE,
+                                           indication_id=indication_id)
+    return {drug_id: cells for (drug_id, _), cells in _score_cells(versions).items()}

@@ -63,7 +63,9 @@ def revoke_api_key(user: User, key_id: int) -> None:
 
 def create_webhook(user: User, url: str) -> tuple[Webhook, str]:
     require(user, Capability.USE_PORTAL)
-    if not url.startswith("https://") and not (settings.DEBUG and url.startswith("http://")):
+    if not url.startswith("https://") and not (
+        settings.PORTAL_WEBHOOK_ALLOW_HTTP and url.startswith("http://")
+    ):
         raise InvalidInput("url", "Webhook URLs must use https.")
     secret = secrets.token_hex(32)
     hook = Webhook.objects.create(organization=user.pharma_analyst.organization, url=url[:200],

@@ -17,6 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from drugratings.api.main import api
 from drugratings.conftest import ApiClient, browser_session
+from drugratings.portal.models import Release
+from drugratings.portal.releases import build_release
 from drugratings.ratings.models import Comment, Rating
 from drugratings.testing.catalog import SmallCatalog, make_small_catalog
 from drugratings.testing.personas import Personas, make_personas
@@ -32,6 +34,7 @@ class World:
     rating: Rating
     comment: Comment
     other_comment: Comment
+    release: Release
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ DENIED = {403}
 SIGNED_IN_ONLY = roles({200}, anonymous={401})
 VERIFIED_WRITE_WEB = roles(DENIED, anonymous=LOGIN, verified={302})
 VERIFIED_ONLY_WEB = roles(DENIED, anonymous=LOGIN, verified={200})
+PHARMA_ONLY_WEB = roles(DENIED, anonymous=LOGIN, pharma={200})
+PHARMA_ONLY_API = roles(DENIED, anonymous={401}, pharma={200})
 
 
 def rating_body(w: World) -> dict:
@@ -93,6 +98,15 @@ WEB_CASES = [
          roles(DENIED, anonymous=LOGIN, unverified={200}, pending={200})),
     Case("account", lambda w: "/accounts/", roles({200}, anonymous=LOGIN)),
     Case("admin", lambda w: "/admin/", roles(LOGIN, moderator={200})),
+    Case("portal", lambda w: "/portal/", PHARMA_ONLY_WEB),
+    Case("portal_keys", lambda w: "/portal/keys/", PHARMA_ONLY_WEB),
+    Case("portal_keys", lambda w: "/portal/keys/", PHARMA_ONLY_WEB, "post",
+         lambda w: {"name": "x", "days": "30", "scopes": ["reports:read"]}),
+    Case("portal_webhooks", lambda w: "/portal/webhooks/", PHARMA_ONLY_WEB),
+    Case("portal_report", lambda w: f"/portal/indications/{w.catalog.hyperlipidemia.pk}/",
+         PHARMA_ONLY_WEB),
+    Case("portal_export", lambda w: f"/portal/classes/{w.catalog.statins.pk}/export.csv",
+         PHARMA_ONLY_WEB),
     Case("admin", lambda w: "/admin/verification/verificationcase/", roles(LOGIN, moderator={200})),
 ]
 
@@ -134,6 +148,23 @@ API_CASES = [
     Case("POST /api/v1/comments/{comment_id}/helpful",
          lambda w: f"/api/v1/comments/{w.other_comment.pk}/helpful",
          roles(DENIED, anonymous={401}, verified={200}), "post"),
+    Case("GET /api/v1/portal/areas", lambda w: "/api/v1/portal/areas", PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/releases/latest", lambda w: "/api/v1/portal/releases/latest",
+         PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/releases/{release_id}",
+         lambda w: f"/api/v1/portal/releases/{w.release.pk}", PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/reports/dictionary", lambda w: "/api/v1/portal/reports/dictionary",
+         PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/reports/indications/{indication_id}",
+         lambda w: f"/api/v1/portal/reports/indications/{w.catalog.hyperlipidemia.pk}",
+         PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/reports/drug-classes/{class_id}",
+         lambda w: f"/api/v1/portal/reports/drug-classes/{w.catalog.statins.pk}?format=xlsx",
+         PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/reports/drugs/{drug_id}",
+         lambda w: f"/api/v1/portal/reports/drugs/{w.catalog.atorvastatin.pk}?breakdown=month",
+         PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/stream", lambda w: "/api/v1/portal/stream", PHARMA_ONLY_API),
     Case("POST /api/v1/comments/{comment_id}/flag",
          lambda w: f"/api/v1/comments/{w.other_comment.pk}/flag",
          roles(DENIED, anonymous={401}, verified={201}), "post", lambda w: {"reason": "other"}),
@@ -155,7 +186,7 @@ def build_world() -> World:
                                            drug=catalog.atorvastatin,
                                            indication=catalog.hyperlipidemia, rating=other_rating,
                                            body="Myalgia is common.")
-    return World(catalog, personas, rating, comment, other_comment)
+    return World(catalog, personas, rating, comment, other_comment, build_release())
 
 
 def user_for(world: World, role: str):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from drugratings.web.views import accounts, catalog, moderation, pages, ratings, signup
+from drugratings.web.views import accounts, catalog, moderation, pages, portal, ratings, signup
 
 app_name = "web"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("comments/<int:comment_id>/flag/", ratings.flag, name="flag"),
     path("me/ratings/", ratings.my_ratings, name="my_ratings"),
     path("search/indications", ratings.indication_suggest, name="indication_suggest"),
+    path("portal/", portal.dashboard, name="portal"),
+    path("portal/keys/", portal.keys, name="portal_keys"),
+    path("portal/webhooks/", portal.webhooks, name="portal_webhooks"),
+    path("portal/<str:kind>/<int:pk>/", portal.report, name="portal_report"),
+    path("portal/<str:kind>/<int:pk>/export.<str:fmt>", portal.export, name="portal_export"),
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/comments/<int:comment_id>/", moderation.act, name="moderate_comment"),
     path("indications/", catalog.indication_list, name="indications"),

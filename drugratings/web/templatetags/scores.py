@@ -39,3 +39,30 @@ def attr_of(obj: object, name: str) -> object:
 @register.filter
 def get_item(mapping: dict, key: object) -> object:
     return mapping.get(key) if mapping else None
+
+
+FOREST_LEFT, FOREST_RIGHT, FOREST_ROW = 150.0, 392.0, 24.0
+
+
+@register.filter
+def forest_x(value: float | None) -> float:
+    """x coordinate of a 1-5 score on the forest plot's axis."""
+    if value is None:
+        return FOREST_LEFT
+    return round(FOREST_LEFT + (max(1.0, min(5.0, float(value))) - 1.0) / 4.0
+                 * (FOREST_RIGHT - FOREST_LEFT), 1)
+
+
+@register.filter
+def forest_y(index: int) -> float:
+    return round(20.0 + index * FOREST_ROW, 1)
+
+
+@register.filter
+def forest_height(count: int) -> float:
+    return round(30.0 + count * FOREST_ROW, 1)
+
+
+@register.filter
+def truncate_name(name: str, length: int = 22) -> str:
+    return name if len(name) <= length else name[: length - 1] + "…"

@@ -5,56 +5,16 @@ Screenshots of each step go to reports/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pyotp
 import pytest
 
 from drugratings.ratings.models import Comment, Rating
+from drugratings.testing.browser import PHONE, no_horizontal_overflow, shot
 from drugratings.testing.catalog import make_small_catalog
 from drugratings.testing.personas import PASSWORD, TOTP_SECRET, make_personas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "reports" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own database calls
-    # are still synchronous, so Django's async guard does not apply.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is required for browser tests (apt-get install chromium)")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def no_horizontal_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def sign_in(page, base: str, email: str) -> None:

@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import Capability, can
-from drugratings.accounts.models import Specialty
+from drugratings.accounts.models import Role, Specialty
+from drugratings.portal.access import release_drug_cells, release_indication_cells
 from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
 from drugratings.analytics.models import Window
 from drugratings.api.catalog import stats as public_stats
@@ -108,7 +109,10 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     if window not in Window.values:
         window = Window.ALL_TIME
     sections: list[ScoreSection] = []
-    if show_scores:
+    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
+    if show_scores and pharma:
+        sections = _sections(drug.pk, release_drug_cells(drug.pk), {i.pk for i in drug.indications.all()})
+    elif show_scores:
         cells = drug_score_cells(drug.pk, specialty_id=specialty_id, window=window)
         listed = {i.pk for i in drug.indications.all()}
         sections = _sections(drug.pk, cells, listed)
@@ -128,6 +132,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         mine = {r.indication_id: r for r in my_ratings(request.user).filter(drug=drug)}
     return render(request, "web/drug.html", {
         "drug": drug,
+        "pharma": pharma,
         "show_comments": show_comments,
         "comments": comments,
         "comment_total": comment_total,
@@ -162,7 +167,13 @@ def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
     indication = catalog.get_indication_by_slug(slug)
     drugs = catalog.drugs_for_indication(indication)
     show_scores = can(request.user, Capability.READ_SCORES)
-    cells = indication_score_cells(indication.pk) if show_scores else {}
+    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
+    if not show_scores:
+        cells = {}
+    elif pharma:
+        cells = release_indication_cells(indication.pk)
+    else:
+        cells = indication_score_cells(indication.pk)
     sort = request.GET.get("sort", "efficacy")
     if sort not in {d.value for d in DIMENSIONS}:
         sort = "efficacy"
@@ -202,9 +213,9 @@ def class_page(request: HttpRequest, slug: str) -> HttpResponse:
     show_scores = can(request.user, Capability.READ_SCORES)
     rows = []
     for drug in drugs:
-        cells = (
-            [c for c in drug_score_cells(drug.pk) if c.indication_id is None] if show_scores else []
-        )
+        source = release_drug_cells if request.user.is_authenticated and \
+            request.user.role == Role.PHARMA else drug_score_cells
+        cells = [c for c in source(drug.pk) if c.indication_id is None] if show_scores else []
         rows.append({"drug": drug, "listed": True, "cells": cells})
     rows.sort(key=lambda r: (-max((c.n_raters for c in r["cells"]), default=0),
                              r["drug"].generic_name))

@@ -1,0 +1,171 @@
+"""The pharma portal in the browser: areas, reports with charts, exports, API keys, webhooks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from drugratings.accounts.access import AccessDenied
+from drugratings.accounts.models import ApiToken, TokenKind
+from drugratings.catalog import access as catalog
+from drugratings.errors import InvalidInput
+from drugratings.portal import access, actions
+from drugratings.portal.exports import FORMATS
+from drugratings.portal.models import Breakdown, Release
+from drugratings.ratings.dimensions import DIMENSIONS
+
+REPORTS = {
+    "indications": access.indication_report,
+    "classes": access.drug_class_report,
+    "drugs": access.drug_report,
+}
+
+
+def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return render(request, "web/message.html", {"title": "Not available", "text": str(exc)},
+                  status=exc.status)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    try:
+        org = access.organization_of(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    q = request.GET.get("q", "").strip()[:100]
+    found_indications, found_classes = [], []
+    if q:
+        found_indications = catalog.list_indications(q, limit=10)[0]
+        found_classes = catalog.list_drug_classes(q, limit=10)[0]
+    return render(request, "web/portal/dashboard.html", {
+        "org": org,
+        "subscriptions": org.subscriptions.select_related("indication", "drug_class"),
+        "releases": Release.objects.order_by("-pk")[:5],
+        "q": q, "found_indications": found_indications, "found_classes": found_classes,
+    })
+
+
+def _table(report: access.Report, dimension: str) -> dict:
+    """Rows for the page: one per drug (and indication), columns per breakdown value."""
+    cells = [c for c in report.cells if c.dimension == dimension]
+    columns: list[str] = []
+    rows: dict[tuple, dict] = {}
+    for cell in cells:
+        label = cell.breakdown_value or "All"
+        if label not in columns:
+            columns.append(label)
+        key = (cell.drug_id, cell.indication_id)
+        row = rows.setdefault(key, {"drug_id": cell.drug_id, "name": cell.drug_name,
+                                    "indication_id": cell.indication_id, "cells": {}})
+        row["cells"][label] = cell
+    ordered = sorted(rows.values(), key=lambda r: (r["indication_id"] is not None, -(
+        r["cells"].get("All").score if r["cells"].get("All") and r["cells"]["All"].score else 0),
+        r["name"]))
+    return {"columns": columns, "rows": [{**r, "ordered": [r["cells"].get(c) for c in columns]}
+                                         for r in ordered]}
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    breakdown = request.GET.get("breakdown", Breakdown.NONE)
+    dimension = request.GET.get("dimension", DIMENSIONS[0].value)
+    if dimension not in {d.value for d in DIMENSIONS}:
+        dimension = DIMENSIONS[0].value
+    if kind not in REPORTS:
+        raise Http404("No such report.")
+    try:
+        result = REPORTS[kind](request.user, pk, breakdown)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    except InvalidInput as exc:
+        return render(request, "web/message.html", {"title": "Bad request", "text": exc.message},
+                      status=400)
+    request.portal_release = result.release  # type: ignore[attr-defined]
+    forest = defaultdict(list)
+    if result.breakdown == Breakdown.NONE:
+        for cell in result.cells:
+            if cell.indication_id is None or result.kind == "indication":
+                forest[cell.dimension].append(cell)
+    return render(request, "web/portal/report.html", {
+        "report": result, "kind": kind, "pk": pk, "dimension": dimension,
+        "dimensions": DIMENSIONS, "breakdowns": Breakdown.choices,
+        "table": _table(result, dimension),
+        "forest": sorted(forest.get(dimension, []),
+                         key=lambda c: (c.suppressed, -(c.score or 0))),
+        "formats": list(FORMATS),
+    })
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
+    if kind not in REPORTS:
+        raise Http404("No such report.")
+    try:
+        result = REPORTS[kind](request.user, pk, request.GET.get("breakdown"))
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    except InvalidInput as exc:
+        return render(request, "web/message.html", {"title": "Bad request", "text": exc.message},
+                      status=400)
+    if fmt not in FORMATS:
+        return render(request, "web/message.html", {"title": "Unknown format",
+                                                    "text": "Use csv, xlsx or parquet."}, status=404)
+    request.portal_release = result.release  # type: ignore[attr-defined]
+    render_fn, content_type, extension = FORMATS[fmt]
+    response = HttpResponse(render_fn(result), content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="drugratings-{result.kind}-{pk}-{result.breakdown}-'
+        f'r{result.release.pk}.{extension}"')
+    return response
+
+
+@login_required
+def keys(request: HttpRequest) -> HttpResponse:
+    try:
+        org = access.organization_of(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    secret = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("revoke"):
+                actions.revoke_api_key(request.user, int(request.POST["revoke"]))
+                messages.success(request, "Key revoked.")
+                return redirect("web:portal_keys")
+            _, secret = actions.create_api_key(
+                request.user, request.POST.get("name", ""), int(request.POST.get("days") or 0),
+                request.POST.getlist("scopes"))
+        except (InvalidInput, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "Days must be a number."))
+    org_keys = ApiToken.objects.filter(kind=TokenKind.API_KEY,
+                                       user__pharma_analyst__organization=org).order_by("-created_at")
+    return render(request, "web/portal/keys.html", {"keys": org_keys, "secret": secret,
+                                                    "scopes": actions.API_KEY_SCOPES})
+
+
+@login_required
+def webhooks(request: HttpRequest) -> HttpResponse:
+    try:
+        org = access.organization_of(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    secret = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                actions.delete_webhook(request.user, int(request.POST["delete"]))
+                messages.success(request, "Webhook deleted.")
+                return redirect("web:portal_webhooks")
+            _, secret = actions.create_webhook(request.user, request.POST.get("url", "").strip())
+        except (InvalidInput, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "Bad request."))
+    return render(request, "web/portal/webhooks.html", {"hooks": org.webhooks.all(),
+                                                        "secret": secret})
