@@ -19,6 +19,7 @@ def test_scenarios_draw_and_truth():
         "severity_confounded",
         "no_rater_variance",
         "rank_classes",
+        "ordinal",
     ):
         d = draw(name, rng)
         assert d.item.size == d.rater.size == d.score.size > 1000

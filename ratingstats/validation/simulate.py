@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from ratingstats import fit_crossed, rank_intervals
 
 __all__ = ["Data", "Record", "draw", "evaluate"]
 
 MU = 3.5
+ORDINAL_MU = 3.9
 SD = (0.5, 0.5, 0.8)
 
 
@@ -93,6 +95,22 @@ def draw(scenario: str, rng: np.random.Generator, scale: int = 1) -> Data:
         n_raters = 300 * scale
         b = b[:n_raters]
         scenario = "random"
+
+    if scenario == "ordinal":
+        # Integer 1-5 scores with a ceiling: latent mean 3.9, rounded and clipped.  The target is
+        # the expected observed score of an average rater (rater effect integrated out as in
+        # the model's population, specialty mix as in the data), not the latent value.
+        k = _ratings_per_rater(rng, n_raters, 10)
+        item, rater = _assign_uniform(rng, k, n_items)
+        group = rater % beta.size
+        latent = ORDINAL_MU + beta[group] + a[item] + b[rater]
+        y = latent + rng.normal(0.0, np.sqrt(sd2[2]), item.size)
+        y = np.clip(np.rint(y), 1.0, 5.0)
+        share = np.bincount(group, minlength=beta.size) / item.size
+        s_tot = np.sqrt(sd2[1] + sd2[2])
+        centre = ORDINAL_MU + a[:, None] + beta[None, :]  # item x group
+        expect = 1.0 + sum(ndtr((centre - (c + 0.5)) / s_tot) for c in range(1, 5))
+        return Data(item, rater, y, group, n_items, expect @ share, sd2)
 
     if scenario in ("random", "no_rater_variance"):
         k = _ratings_per_rater(rng, n_raters, 10)

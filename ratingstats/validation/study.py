@@ -94,6 +94,7 @@ def run_study(reps: int = 100, large_reps: int = 5, seed: int = 2024, log=print)
         ("severity_confounded", dict(reps=half)),
         ("no_rater_variance", dict(reps=half)),
         ("rank_classes", dict(reps=reps, ranks=True)),
+        ("ordinal", dict(reps=half)),
         ("random/large path", dict(reps=large_reps, scale=20, **LARGE)),
         ("specialty_confounded/large path", dict(reps=large_reps, scale=20, **LARGE)),
         ("new_drugs/large path", dict(reps=large_reps, scale=20, **LARGE)),
@@ -122,6 +123,7 @@ def run_study(reps: int = 100, large_reps: int = 5, seed: int = 2024, log=print)
             target=False,
         ),
         _cov_row("coverage: severity drives drug choice", R["severity_confounded"], target=False),
+        _cov_row("coverage: integer 1-5 scores with ceiling", R["ordinal"], target=False),
     ]
     for name, bound, better in (
         ("severity_confounded", 0.70, "RMSE ratio model/naive, severity drives drug choice"),
