@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, F, Sum
+from django.db.models import Avg, Count, F, Sum
 
 from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import Score, Window
 from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.models import Rating, RatingStatus
 from drugratings.ratings.queries import (
     distinct_rater_aggregates,
     distribution_aggregates,
@@ -41,6 +42,10 @@ class ScoreCell:
     shown: bool
     distribution: tuple[int, ...]
     method: str
+    # Conflict-of-interest sensitivity: ratings left out because their rater has a relationship
+    # with the maker or a competitor, and roughly what the score would be with them.
+    n_conflicted: int = 0
+    score_with_conflicts: float | None = None
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -54,6 +59,8 @@ class ScoreCell:
             "shown": self.shown,
             "distribution": list(self.distribution),
             "method": self.method,
+            "n_conflicted": self.n_conflicted,
+            "score_with_conflicts": self.score_with_conflicts if self.shown else None,
         }
 
 
@@ -146,7 +153,53 @@ def drug_score_cells(
     )
     for row in per_indication:
         cells.extend(_cells_from_row(row["indication_id"], row, fitted))
+    if specialty_id is None:
+        cells = _with_conflicts(drug_id, cells, overall)
     return cells
+
+
+def _with_conflicts(drug_id: int, cells: list[ScoreCell], overall: dict[str, Any]) -> list[ScoreCell]:
+    """Add the sensitivity figure: the score shifted by how much the conflicted ratings would
+    move the plain mean (the model is not refitted for it, so it is labelled approximate)."""
+    from dataclasses import replace
+
+    conflicted = Rating.objects.filter(drug_id=drug_id, status=RatingStatus.ACTIVE,
+                                       conflict_of_interest=True)
+    if not conflicted.exists():
+        return cells
+    totals = {None: conflicted.aggregate(**_count_sum())}
+    for row in conflicted.values("indication_id").annotate(**_count_sum()):
+        totals[row["indication_id"]] = row
+    out = []
+    for cell in cells:
+        extra = totals.get(cell.indication_id)
+        n_extra = extra[f"{cell.dimension}__n"] if extra else 0
+        if not n_extra or cell.score is None:
+            out.append(cell)
+            continue
+        n = cell.n_ratings
+        mean = cell.score if cell.method == Method.MEAN else None
+        base_mean = mean if mean is not None else _plain_mean(drug_id, cell)
+        combined = (base_mean * n + extra[f"{cell.dimension}__sum"]) / (n + n_extra)
+        out.append(replace(cell, n_conflicted=n_extra,
+                           score_with_conflicts=round(cell.score + combined - base_mean, 3)))
+    return out
+
+
+def _count_sum() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in DIMENSION_NAMES:
+        out[f"{name}__n"] = Count(name)
+        out[f"{name}__sum"] = Sum(name)
+    return out
+
+
+def _plain_mean(drug_id: int, cell: ScoreCell) -> float:
+    ratings = scored_ratings().filter(drug_id=drug_id)
+    if cell.indication_id is not None:
+        ratings = ratings.filter(indication_id=cell.indication_id)
+    value = ratings.aggregate(m=Avg(cell.dimension))["m"]
+    return float(value) if value is not None else 0.0
 
 
 def indication_score_cells(indication_id: int, window: str = Window.ALL_TIME) -> dict[int, list[ScoreCell]]:

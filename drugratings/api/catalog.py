@@ -71,7 +71,11 @@ class ScoreOut(Schema):
     n_raters: int
     shown: bool
     distribution: list[int] = Field(description="Counts of scores 1..5")
-    method: str = Field(description="'adjusted' (model) or 'mean' (before the next refit)")
+    method: str = Field(description="'adjusted' (model), 'mean' (before the next refit) or "
+                              "'release' (pharma: the latest published release)")
+    n_conflicted: int = Field(0, description="Ratings left out for a conflict of interest")
+    score_with_conflicts: float | None = Field(
+        None, description="Approximate score if conflicted ratings were counted")
 
 
 class DrugDetail(DrugSummary):

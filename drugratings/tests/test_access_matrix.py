@@ -18,6 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drugratings.api.main import api
 from drugratings.conftest import ApiClient, browser_session
 from drugratings.portal.models import Release
+from drugratings.trust.actions import open_case
+from drugratings.trust.models import QuarantineCase
 from drugratings.portal.releases import build_release
 from drugratings.ratings.models import Comment, Rating
 from drugratings.testing.catalog import SmallCatalog, make_small_catalog
@@ -35,6 +37,7 @@ class World:
     comment: Comment
     other_comment: Comment
     release: Release
+    case: QuarantineCase
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,16 @@ WEB_CASES = [
          roles(DENIED, anonymous=LOGIN, unverified={200}, pending={200})),
     Case("account", lambda w: "/accounts/", roles({200}, anonymous=LOGIN)),
     Case("admin", lambda w: "/admin/", roles(LOGIN, moderator={200})),
+    Case("interests", lambda w: "/me/interests/",
+         roles({200}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED)),
+    Case("interests", lambda w: "/me/interests/",
+         roles({302}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED), "post",
+         lambda w: {"company": "Pfizer", "kind": "speaker", "starts_on": "2024-01-01"}),
+    Case("quarantine", lambda w: "/moderation/quarantine/",
+         roles(DENIED, anonymous=LOGIN, moderator={200})),
+    Case("quarantine_decide", lambda w: f"/moderation/quarantine/{w.case.pk}/",
+         roles(DENIED, anonymous=LOGIN, moderator={302}), "post",
+         lambda w: {"decision": "cleared", "reason": "fine"}),
     Case("portal", lambda w: "/portal/", PHARMA_ONLY_WEB),
     Case("portal_keys", lambda w: "/portal/keys/", PHARMA_ONLY_WEB),
     Case("portal_keys", lambda w: "/portal/keys/", PHARMA_ONLY_WEB, "post",
@@ -186,7 +199,9 @@ def build_world() -> World:
                                            drug=catalog.atorvastatin,
                                            indication=catalog.hyperlipidemia, rating=other_rating,
                                            body="Myalgia is common.")
-    return World(catalog, personas, rating, comment, other_comment, build_release())
+    release = build_release()
+    case = open_case("cohorts", 1.0, "test", [other_rating.pk], [other_rating.physician_id])
+    return World(catalog, personas, rating, comment, other_comment, release, case)
 
 
 def user_for(world: World, role: str):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from drugratings.web.views import accounts, catalog, moderation, pages, portal, ratings, signup
+from drugratings.web.views import accounts, catalog, moderation, pages, portal, ratings, signup, trust
 
 app_name = "web"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("portal/<str:kind>/<int:pk>/", portal.report, name="portal_report"),
     path("portal/<str:kind>/<int:pk>/export.<str:fmt>", portal.export, name="portal_export"),
     path("moderation/", moderation.queue, name="moderation"),
+    path("moderation/quarantine/", trust.quarantine, name="quarantine"),
+    path("moderation/quarantine/<int:case_id>/", trust.decide, name="quarantine_decide"),
+    path("me/interests/", trust.interests, name="interests"),
     path("moderation/comments/<int:comment_id>/", moderation.act, name="moderate_comment"),
     path("indications/", catalog.indication_list, name="indications"),
     path("indications/<slug:slug>/", catalog.indication_page, name="indication"),

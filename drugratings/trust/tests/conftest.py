@@ -1,0 +1,1 @@
+from drugratings.portal.tests.conftest import world  # noqa: F401  (the rated world fixture)
