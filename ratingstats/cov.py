@@ -22,8 +22,10 @@ items than the dense limit, ``ApproxCov`` replaces the item-item block ``A_aa`` 
 
 keeps the coupling with the fixed effects exactly (block inverse with ``Q = A_bb - A_ba D^-1
 A_ab``), and evaluates the double sum with the cross terms between different shared raters
-dropped, which makes it O(nnz).  Every dropped term is positive, so the approximation errs
-towards narrower intervals; the validation study checks that coverage still holds.
+dropped, which makes it O(nnz).  The dropped Neumann terms are positive (they would widen
+intervals); using ``D`` for ``A_aa`` in the fixed-effect coupling can err either way.  Measured
+approximate/exact SD ratios are 0.9998-1.0036 on the 250k benchmark design, and the validation
+study checks coverage on the large path.
 """
 
 from __future__ import annotations
