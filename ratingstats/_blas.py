@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import threading
 from collections.abc import Iterator
 
 __all__ = ["blas_threads"]
@@ -48,20 +49,36 @@ def _openblas_libs() -> list[tuple[object, object]]:
     return found
 
 
+_lock = threading.Lock()
+_depth = 0
+_saved: list[int] = []
+
+
 @contextlib.contextmanager
 def blas_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` OpenBLAS threads; ``None`` leaves them alone."""
+    """Run the block with ``threads`` OpenBLAS threads; ``None`` leaves them alone.
+
+    The OpenBLAS setting is process-wide, so concurrent fits (e.g. a threaded web server) share
+    it: the first fit to enter saves the previous value and the last one to leave restores it.
+    """
+    global _depth, _saved
     if threads is None:
         yield
         return
     import scipy.linalg  # noqa: F401  (make sure scipy's OpenBLAS is loaded before we look)
 
     libs = _openblas_libs()
-    old = [get() for _, get in libs]
-    for setter, _ in libs:
-        setter(int(threads))
+    with _lock:
+        if _depth == 0:
+            _saved = [get() for _, get in libs]
+            for setter, _ in libs:
+                setter(int(threads))
+        _depth += 1
     try:
         yield
     finally:
-        for (setter, _), n in zip(libs, old, strict=True):
-            setter(int(n))
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                for (setter, _), n in zip(libs, _saved, strict=True):
+                    setter(int(n))

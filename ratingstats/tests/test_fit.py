@@ -167,3 +167,16 @@ def test_display_rule():
     assert MIN_RATERS_SHOWN == 10
     np.testing.assert_array_equal(displayable(res), res.n_raters >= 10)
     np.testing.assert_array_equal(displayable(res, min_raters=5), res.n_raters >= 5)
+
+
+def test_blas_thread_limit_is_restored():
+    from ratingstats._blas import _openblas_libs, blas_threads
+
+    libs = _openblas_libs()
+    before = [get() for _, get in libs]
+    with blas_threads(1):
+        assert all(get() == 1 for _, get in libs)
+        with blas_threads(1):
+            pass
+        assert all(get() == 1 for _, get in libs)
+    assert [get() for _, get in libs] == before
