@@ -49,6 +49,13 @@ class CellOut(Schema):
     rank_high: int | None = None
 
 
+class EngagementOut(Schema):
+    month: str
+    ratings: int | None = Field(None, description="Physicians who rated (noisy); null if suppressed")
+    comments: int | None = Field(None, description="Comments (noisy); null if suppressed")
+    page_views: int | None = Field(None, description="Drug-page views (noisy)")
+
+
 class ReportOut(Schema):
     release: ReleaseOut
     kind: str
@@ -56,6 +63,8 @@ class ReportOut(Schema):
     breakdown: str
     k: int = Field(description="Minimum distinct physicians behind a published cell")
     cells: list[CellOut]
+    engagement: list[EngagementOut] = Field(
+        default_factory=list, description="Drug scorecards: engagement by completed month")
 
 
 class AreaOut(Schema):
@@ -86,7 +95,7 @@ def _respond(request: HttpRequest, report: access.Report, fmt: str):
     if fmt == "json":
         return {"release": _release_out(report.release), "kind": report.kind,
                 "subject": report.subject, "breakdown": report.breakdown, "k": report.min_raters,
-                "cells": [c.as_dict() for c in report.cells]}
+                "cells": [c.as_dict() for c in report.cells], "engagement": report.engagement}
     if fmt not in FORMATS:
         raise InvalidInput("format", "Use json, csv, xlsx or parquet.")
     render, content_type, extension = FORMATS[fmt]

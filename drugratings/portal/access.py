@@ -3,7 +3,7 @@ live rows, and passes the caller's subscription check first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import Q
@@ -112,6 +112,7 @@ class Report:
     breakdown: str
     min_raters: int
     cells: list[Cell]
+    engagement: list[dict] = field(default_factory=list)
 
 
 def _breakdown(value: str | None) -> str:
@@ -239,7 +240,21 @@ def drug_report(user: User, drug_id: int, breakdown: str | None = None,
         cells += _cells(release, Level.DRUG_INDICATION, [drug], indication_id, breakdown)
     return Report("drug", {"id": drug.pk, "name": drug.generic_name,
                            "drug_class": drug.drug_class.name if drug.drug_class else None},
-                  release, breakdown, release.privacy.get("min_raters", 11), cells)
+                  release, breakdown, release.privacy.get("min_raters", 11), cells,
+                  engagement=drug_engagement(release, drug.pk))
+
+
+def drug_engagement(release: Release, drug_id: int) -> list[dict]:
+    """Per month: physicians who rated (noisy, from the month cells), comments and page views."""
+    from drugratings.portal.privacy.engagement import engagement_at
+
+    months = {row["month"]: {**row, "ratings": None} for row in engagement_at(release, drug_id)}
+    for version in versions_at(release).filter(level=Level.DRUG, drug_id=drug_id,
+                                               breakdown=Breakdown.MONTH):
+        entry = months.setdefault(version.breakdown_value, {
+            "month": version.breakdown_value, "comments": None, "page_views": None})
+        entry["ratings"] = max(v["n_raters"] for v in version.values.values())
+    return [months[m] for m in sorted(months)]
 
 
 def _score_cells(versions) -> dict[tuple[int, int | None], list]:

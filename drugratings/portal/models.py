@@ -191,3 +191,23 @@ class Webhook(models.Model):
         Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_status = models.CharField(max_length=100, blank=True)
+
+
+class EngagementVersion(models.Model):
+    """Published engagement of a drug in one completed month: comments and page views, each
+    with privacy noise (null when suppressed). Monthly ratings come from the month cells."""
+
+    first_release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    last_release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    drug = models.ForeignKey("catalog.Drug", on_delete=models.CASCADE, related_name="+")
+    month = models.CharField(max_length=7)
+    comments = models.IntegerField(null=True)
+    page_views = models.IntegerField(null=True)
+    # Private: the true values these were computed from, to know when to publish anew.
+    true_comments = models.IntegerField()
+    true_views = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["drug", "first_release"])]

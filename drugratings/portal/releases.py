@@ -41,6 +41,7 @@ from drugratings.portal.privacy import tree
 from drugratings.portal.privacy.adjustment import adjusted_values, leniency
 from drugratings.portal.privacy.aggregate import RatingRows, cell_totals
 from drugratings.portal.privacy.cells import CellKey
+from drugratings.portal.privacy.engagement import update_engagement
 from drugratings.portal.privacy.noise import noisy_nodes
 from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, epsilon_for
 from drugratings.portal.privacy.publication import published_values
@@ -220,6 +221,7 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     drugs, changed = _include_events(live, included, _public_means(previous), policy, now, stats)
     release = Release.objects.create(published_at=now, methodology_version=METHODOLOGY_VERSION)
     hidden = _update_cells(drugs, release, previous, policy, stats, now)
+    update_engagement(release, previous, policy, now, stats.charges)
     LedgerEntry.objects.bulk_create(
         [LedgerEntry(physician_id=p, release=release, rho=rho, at=now)
          for p, rho in stats.charges.items() if rho > 0], batch_size=5000)

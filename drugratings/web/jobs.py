@@ -25,7 +25,12 @@ def _initial_fit() -> str | None:
 
 def _refit() -> str | None:
     fit = analytics_jobs.run_refit_if_due()
-    return f"refit #{fit.pk} over {fit.n_ratings} ratings" if fit else None
+    if fit is None:
+        return None
+    from drugratings.trust.detection import run_detection
+
+    cases = run_detection()  # detectors run on each refit; quarantines trigger the next refit
+    return f"refit #{fit.pk} over {fit.n_ratings} ratings; {len(cases)} new quarantine case(s)"
 
 
 def _release() -> str | None:

@@ -176,3 +176,34 @@ def test_pharma_sees_release_values_not_live_figures_on_drug_pages(world, api_as
     again = api_as(world.analyst).get(f"/api/v1/drugs/{world.catalog.atorvastatin.pk}").json()
     assert again["scores"] == body["scores"]  # a new live rating changes nothing pharma sees
     assert Release.objects.count() == 1
+
+
+def test_engagement_publishes_completed_months_only_and_suppresses_few_commenters(world, api_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from drugratings.analytics.models import DrugViewDaily
+    from drugratings.ratings.models import Comment
+
+    last_month = (timezone.now().replace(day=1) - timedelta(days=3))
+    for user in world.physicians[:12]:
+        Comment.objects.create(physician=user.physician, drug=world.catalog.atorvastatin,
+                               body="Fine.", created_at=last_month)
+    for user in world.physicians[:3]:
+        Comment.objects.create(physician=user.physician, drug=world.catalog.rosuvastatin,
+                               body="Fine.", created_at=last_month)
+    Comment.objects.create(physician=world.physicians[0].physician, drug=world.catalog.atorvastatin,
+                           body="This month: not yet published.")
+    DrugViewDaily.objects.create(drug=world.catalog.atorvastatin, day=last_month.date(), views=400)
+    build_release()
+    client = api_as(world.analyst)
+    engagement = client.get(f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}").json()["engagement"]
+    month = last_month.strftime("%Y-%m")
+    row = next(e for e in engagement if e["month"] == month)
+    assert row["comments"] is not None and abs(row["comments"] - 12) < 20
+    assert row["page_views"] is not None and abs(row["page_views"] - 400) < 20
+    assert all(e["comments"] is None for e in engagement if e["month"] == timezone.now().strftime("%Y-%m"))
+    rosuvastatin = client.get(f"/api/v1/portal/reports/drugs/{world.catalog.rosuvastatin.pk}").json()
+    rosu_row = next((e for e in rosuvastatin["engagement"] if e["month"] == month), None)
+    assert rosu_row is None or rosu_row["comments"] is None  # 3 commenters < k
