@@ -97,7 +97,9 @@ class RatingTable:
         if scores.ndim != 2 or scores.shape[1] != N_DIMENSIONS:
             raise ValueError(f"RatingTable.scores must have shape (n, 5), got {scores.shape}")
         if scores.shape[0] != n:
-            raise ValueError(f"RatingTable.scores has length {scores.shape[0]} but rating_id has {n}")
+            raise ValueError(
+                f"RatingTable.scores has length {scores.shape[0]} but rating_id has {n}"
+            )
         answered = ~np.isnan(scores)
         if ((scores[answered] < 1) | (scores[answered] > 5)).any():
             raise ValueError("RatingTable.scores must lie in [1, 5] (NaN for no opinion)")
@@ -115,9 +117,8 @@ class RatingTable:
     @staticmethod
     def concat(tables: list[RatingTable]) -> RatingTable:
         """Stack tables row-wise (rating ids must stay unique)."""
-        return RatingTable(
-            **{f.name: np.concatenate([getattr(t, f.name) for t in tables]) for f in fields(tables[0])}
-        )
+        names = [f.name for f in fields(tables[0])]
+        return RatingTable(**{k: np.concatenate([getattr(t, k) for t in tables]) for k in names})
 
 
 @dataclass(frozen=True)
