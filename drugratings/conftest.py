@@ -22,7 +22,10 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
+    from drugratings.analytics.actions import discard_pending_views
+
     cache.clear()
+    discard_pending_views()
     invalidate_search_index()
     yield
     invalidate_search_index()

@@ -12,12 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, Sum
 
 from drugratings.analytics.display import is_shown
-from drugratings.analytics.models import Score, Window
+from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.models import Rating, RatingStatus
+from drugratings.ratings.versions import version_of
 from drugratings.ratings.queries import (
     distinct_rater_aggregates,
     distribution_aggregates,
@@ -123,14 +125,30 @@ def _fitted(drug_ids: list[int], window: str) -> dict[int, dict[tuple[int | None
     return by_drug
 
 
+CACHE_SECONDS = 600
+
+
 def drug_score_cells(
     drug_id: int, *, specialty_id: int | None = None, window: str = Window.ALL_TIME
 ) -> list[ScoreCell]:
     """All score cells of a drug: across indications (indication_id None) and per indication.
 
     With a specialty filter the cells are plain means of that specialty's ratings: the model's
-    adjustment is for the whole rater population.
+    adjustment is for the whole rater population. Cached under the drug's ratings version and
+    the current fit, so a new rating or a refit shows at once.
     """
+    fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    key = f"scores:{drug_id}:{version_of(drug_id)}:{fit_id}:{specialty_id}:{window}"
+    cells = cache.get(key)
+    if cells is None:
+        cells = _drug_score_cells(drug_id, specialty_id=specialty_id, window=window)
+        cache.set(key, cells, CACHE_SECONDS)
+    return cells
+
+
+def _drug_score_cells(
+    drug_id: int, *, specialty_id: int | None, window: str
+) -> list[ScoreCell]:
     ratings = scored_ratings().filter(drug_id=drug_id)
     if specialty_id is not None:
         ratings = ratings.filter(physician__specialty_id=specialty_id)

@@ -30,6 +30,7 @@ from drugratings.ratings.models import (
     RatingRevision,
     RevisionAction,
 )
+from drugratings.ratings.versions import bump
 from drugratings.trust.limits import Action, check_rate_limit
 
 COMMENT_MAX = 4000
@@ -150,6 +151,7 @@ def upsert_rating(user: User, drug_id: int, data: RatingInput) -> RatingOutcome:
     from drugratings.trust.conflicts import flag_conflict_of_interest
 
     flag_conflict_of_interest(rating)
+    bump([drug.pk])
     request_refit("rating")
     return RatingOutcome(rating, created, comment)
 
@@ -167,6 +169,7 @@ def withdraw_rating(user: User, drug_id: int, indication_id: int) -> None:
     Comment.objects.filter(rating=rating).update(status=CommentStatus.REMOVED,
                                                  updated_at=timezone.now())
     rating.delete()
+    bump([drug_id])
     request_refit("withdrawal")
 
 

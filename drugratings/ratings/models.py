@@ -168,3 +168,12 @@ class HelpfulVote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["comment", "physician"], name="one_vote_per_comment")
         ]
+
+
+class DrugRatingsVersion(models.Model):
+    """Bumped in the same transaction as any change to a drug's ratings, so cached figures of
+    the drug are never served stale (every server process compares this number)."""
+
+    drug = models.OneToOneField("catalog.Drug", on_delete=models.CASCADE, primary_key=True,
+                                related_name="+")
+    version = models.BigIntegerField(default=0)

@@ -16,6 +16,7 @@ from drugratings.analytics.actions import request_refit
 from drugratings.errors import InvalidInput
 from drugratings.moderation.models import ModeratorAction, ModeratorActionKind
 from drugratings.ratings.models import Rating, RatingRevision, RatingStatus, RevisionAction
+from drugratings.ratings.versions import bump
 from drugratings.trust.conflicts import reflag_physician
 from drugratings.trust.models import (
     CaseStatus,
@@ -94,6 +95,7 @@ def open_case(detector: str, score: float, reason: str, rating_ids: Iterable[int
     case.ratings.set(ratings)
     case.physicians.set(list(physician_ids))
     Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=RatingStatus.QUARANTINED)
+    bump(r.drug_id for r in ratings)
     RatingRevision.objects.bulk_create([
         RatingRevision(rating=r, physician_id=r.physician_id, drug_id=r.drug_id,
                        indication_id=r.indication_id, action=RevisionAction.QUARANTINED,
@@ -121,6 +123,7 @@ def decide_case(moderator: User, case_id: int, decision: str, reason: str) -> Qu
     kind = (ModeratorActionKind.CLEAR_RATING if decision == CaseStatus.CLEARED
             else ModeratorActionKind.REMOVE_RATING)
     Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=status)
+    bump(r.drug_id for r in ratings)
     for rating in ratings:
         RatingRevision.objects.create(rating=rating, physician_id=rating.physician_id,
                                       drug_id=rating.drug_id, indication_id=rating.indication_id,

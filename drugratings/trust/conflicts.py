@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from drugratings.catalog.models import Drug
 from drugratings.ratings.models import Rating
+from drugratings.ratings.versions import bump
 from drugratings.trust.companies import same_company
 from drugratings.trust.models import InterestDeclaration, OpenPayment
 
@@ -80,6 +81,7 @@ def flag_conflict_of_interest(rating: Rating) -> bool:
     if flagged != rating.conflict_of_interest:
         rating.conflict_of_interest = flagged
         rating.save(update_fields=["conflict_of_interest"])
+        bump([rating.drug_id])
     return flagged
 
 

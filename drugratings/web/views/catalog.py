@@ -22,6 +22,9 @@ from drugratings.ratings.access import CommentSort, my_ratings, published_commen
 from drugratings.ratings.dimensions import DIMENSIONS
 
 
+SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
+
+
 @dataclass(frozen=True)
 class ScoreSection:
     """Score cells of one drug for one indication (None: across all indications)."""
@@ -116,6 +119,9 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         cells = drug_score_cells(drug.pk, specialty_id=specialty_id, window=window)
         listed = {i.pk for i in drug.indications.all()}
         sections = _sections(drug.pk, cells, listed)
+    all_sections = len(sections)
+    if request.GET.get("all") != "1":
+        sections = sections[:SECTIONS_SHOWN]
     comments, comment_total = [], 0
     comment_sort = request.GET.get("sort", CommentSort.HELPFUL)
     if comment_sort not in CommentSort.ALL:
@@ -133,6 +139,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "web/drug.html", {
         "drug": drug,
         "pharma": pharma,
+        "hidden_sections": all_sections - len(sections),
         "show_comments": show_comments,
         "comments": comments,
         "comment_total": comment_total,

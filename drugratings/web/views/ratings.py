@@ -118,7 +118,7 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
                     note += (" Your comment is held for a moderator because it may contain: "
                              + ", ".join(outcome.comment.hold_reasons) + ".")
                 messages.success(request, note)
-                return redirect(f"{reverse('web:drug', args=[drug.slug])}#indication-{indication.pk}")
+                return redirect(f"{reverse('web:drug', args=[drug.slug])}?all=1#indication-{indication.pk}")
             form.add_error("other_indication", "Several indications match: pick one below.")
     return render(request, "web/rate.html", {
         "drug": drug, "form": form, "listed": listed, "existing": existing,
