@@ -48,6 +48,12 @@ class ScoreCell:
     # with the maker or a competitor, and roughly what the score would be with them.
     n_conflicted: int = 0
     score_with_conflicts: float | None = None
+    # Rank among the shown drugs of the same indication (or class, across indications).
+    rank: int | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    rank_of: int | None = None
+    best: bool = False
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -63,6 +69,11 @@ class ScoreCell:
             "method": self.method,
             "n_conflicted": self.n_conflicted,
             "score_with_conflicts": self.score_with_conflicts if self.shown else None,
+            "rank": self.rank if self.shown else None,
+            "rank_low": self.rank_low if self.shown else None,
+            "rank_high": self.rank_high if self.shown else None,
+            "rank_of": self.rank_of if self.shown else None,
+            "best_in_class": self.best and self.shown,
         }
 
 
@@ -96,8 +107,11 @@ def _cells_from_row(
         n = row[f"{name}__n"]
         raters = rater_counts[name] if rater_counts is not None else n
         fit = fitted.get((indication_id, name))
+        ranks = {}
         if fit is not None and fit.estimate is not None:
             score, low, high, method = fit.estimate, fit.ci_low, fit.ci_high, Method.ADJUSTED
+            ranks = {"rank": fit.rank, "rank_low": fit.rank_low, "rank_high": fit.rank_high,
+                     "rank_of": fit.rank_of, "best": fit.best_in_group}
         else:
             score, low, high = _mean_interval(row, name, n)
             method = Method.MEAN
@@ -113,6 +127,7 @@ def _cells_from_row(
                 shown=is_shown(raters) and score is not None,
                 distribution=tuple(row[f"{name}__{v}"] for v in range(1, 6)),
                 method=method,
+                **ranks,
             )
         )
     return cells

@@ -8,9 +8,10 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from drugratings.accounts.access import Capability, require
+from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.accounts.models import PhysicianProfile, Role, VerificationStatus
 from drugratings.analytics.access import drug_score_cells, indication_score_cells
+from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug, DrugClass, Indication
@@ -76,6 +77,11 @@ class ScoreOut(Schema):
     n_conflicted: int = Field(0, description="Ratings left out for a conflict of interest")
     score_with_conflicts: float | None = Field(
         None, description="Approximate score if conflicted ratings were counted")
+    rank: int | None = Field(None, description="Rank among shown drugs of the indication (or class)")
+    rank_low: int | None = None
+    rank_high: int | None = Field(None, description="95% rank interval")
+    rank_of: int | None = None
+    best_in_class: bool = Field(False, description="Only when the rank interval is 1 to 1")
 
 
 class DrugDetail(DrugSummary):
@@ -168,6 +174,25 @@ def get_drug(request: HttpRequest, drug_id: int) -> dict:
         "first_marketed": drug.first_marketed,
         "scores": [cell.as_api() for cell in scores_for(request.user, drug.pk)],
     }
+
+
+class TrendPointOut(Schema):
+    month: str
+    dimension: str
+    value: float | None = Field(description="Rater-adjusted mean; null below the display minimum")
+    ci_low: float | None
+    ci_high: float | None
+    n_raters: int
+
+
+@router.get("/drugs/{drug_id}/trend", response=list[TrendPointOut], auth=SIGNED_IN,
+            summary="Monthly rater-adjusted trend of a drug (last 24 months)")
+def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
+    require(request.user, Capability.READ_SCORES)
+    drug = catalog.get_drug(drug_id)
+    if request.user.role == Role.PHARMA:
+        raise AccessDenied("Pharma accounts see trends in the portal's month breakdowns.")
+    return [p.__dict__ for p in monthly_trend(drug.pk)]
 
 
 class IndicationSummary(IndicationRef):

@@ -122,6 +122,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     all_sections = len(sections)
     if request.GET.get("all") != "1":
         sections = sections[:SECTIONS_SHOWN]
+    trend = _trend_lines(drug.pk) if show_scores and not pharma else []
     comments, comment_total = [], 0
     comment_sort = request.GET.get("sort", CommentSort.HELPFUL)
     if comment_sort not in CommentSort.ALL:
@@ -140,6 +141,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         "drug": drug,
         "pharma": pharma,
         "hidden_sections": all_sections - len(sections),
+        "trend": trend,
         "show_comments": show_comments,
         "comments": comments,
         "comment_total": comment_total,
@@ -159,6 +161,40 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         "dimensions": DIMENSIONS,
         "official": getattr(drug, "official_info", None),
     })
+
+
+def _trend_lines(drug_id: int) -> list[dict]:
+    """Sparkline geometry per dimension: points of the monthly rater-adjusted means (1-5 mapped
+    to a 0-40 px high band) and the months they cover."""
+    from drugratings.analytics.trends import monthly_trend
+
+    points = monthly_trend(drug_id)
+    months = sorted({p.month for p in points})
+    if len(months) < 2:
+        return []
+    step = 300 / (len(months) - 1)
+    lines = []
+    for dimension in DIMENSIONS:
+        mine = [p for p in points if p.dimension == dimension.value]
+        coords, band_top, band_bottom = [], [], []
+        for p in mine:
+            if p.value is None:
+                continue
+            x = months.index(p.month) * step
+
+            def y(v: float) -> float:
+                return 44 - (v - 1) / 4 * 40
+
+            coords.append(f"{x:.1f},{y(p.value):.1f}")
+            band_top.append(f"{x:.1f},{y(p.ci_high):.1f}")
+            band_bottom.append(f"{x:.1f},{y(p.ci_low):.1f}")
+        shown = [p for p in mine if p.value is not None]
+        lines.append({
+            "label": dimension.label, "points": " ".join(coords),
+            "band": " ".join(band_top + band_bottom[::-1]),
+            "first": shown[0] if shown else None, "last": shown[-1] if shown else None,
+        })
+    return [{"months": (months[0], months[-1]), "lines": lines}]
 
 
 @require_GET

@@ -1,0 +1,85 @@
+"""The analytics app feeds the engine, stores versioned scores and refits on a debounce."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from drugratings.analytics import jobs
+from drugratings.analytics.actions import request_refit
+from drugratings.analytics.fitting import METHODOLOGY_VERSION, refit_scores
+from drugratings.analytics.models import FitRun, RefitRequest, Score, Window
+from drugratings.ratings.models import Rating
+from drugratings.testing.personas import make_physician
+
+
+@pytest.fixture
+def leniency_world(small_catalog):
+    """Severe raters rate atorvastatin, lenient ones rosuvastatin; the drugs are equally good.
+    Everyone also rates sertraline, which reveals who is severe and who is lenient."""
+    rng = random.Random(3)
+    for n in range(60):
+        severe = n < 30
+        user = make_physician(f"r{n}@x.test")
+        shift = -1 if severe else 1
+        own = small_catalog.atorvastatin if severe else small_catalog.rosuvastatin
+        indication = small_catalog.hyperlipidemia
+        for drug, ind in ((own, indication), (small_catalog.sertraline, small_catalog.depression)):
+            value = min(5, max(1, 3 + shift + rng.choice((-1, 0, 0, 1))))
+            Rating.objects.create(physician=user.physician, drug=drug, indication=ind,
+                                  efficacy=value, safety=value)
+    return small_catalog
+
+
+def test_a_refit_stores_versioned_scores_that_adjust_for_severe_and_lenient_raters(leniency_world, api_as):
+    fit = refit_scores()
+    assert fit.is_current and fit.methodology_version == METHODOLOGY_VERSION
+    assert Score.objects.filter(fit=fit, window=Window.ALL_TIME).exists()
+    assert Score.objects.filter(fit=fit, window=Window.TRAILING_12M).exists()
+    scores = {s.drug_id: s for s in Score.objects.filter(fit=fit, indication=None,
+                                                         dimension="efficacy", window="all")}
+    atorva, rosuva = scores[leniency_world.atorvastatin.pk], scores[leniency_world.rosuvastatin.pk]
+    naive = {d: sum(r.efficacy for r in Rating.objects.filter(drug=d)) / 30
+             for d in (leniency_world.atorvastatin, leniency_world.rosuvastatin)}
+    naive_gap = naive[leniency_world.rosuvastatin] - naive[leniency_world.atorvastatin]
+    assert naive_gap > 1.5
+    assert abs(rosuva.estimate - atorva.estimate) < naive_gap / 3
+    assert atorva.ci_low < atorva.estimate < atorva.ci_high and atorva.shown
+    body = api_as(make_physician("reader@x.test")).get(
+        f"/api/v1/drugs/{leniency_world.atorvastatin.pk}").json()
+    efficacy = next(s for s in body["scores"] if s["dimension"] == "efficacy" and s["indication_id"] is None)
+    assert efficacy["method"] == "adjusted" and efficacy["score"] == pytest.approx(atorva.estimate, abs=1e-3)
+
+
+def test_a_second_refit_replaces_the_current_one(leniency_world):
+    first = refit_scores()
+    second = refit_scores()
+    first.refresh_from_db()
+    assert not first.is_current and second.is_current
+    assert FitRun.objects.filter(is_current=True).count() == 1
+
+
+def test_refits_wait_for_quiet_but_not_forever(db, settings):
+    settings.REFIT_DEBOUNCE_SECONDS, settings.REFIT_MAX_DELAY_SECONDS = 10, 45
+    now = timezone.now()
+    assert not jobs.refit_due(now)
+    request_refit("rating")
+    assert not jobs.refit_due(timezone.now())  # still busy: wait for quiet
+    assert jobs.refit_due(timezone.now() + timedelta(seconds=11))
+    RefitRequest.objects.create(requested_at=now - timedelta(seconds=50), reason="old")
+    request_refit("another")
+    assert jobs.refit_due(timezone.now())  # the oldest waited past the maximum delay
+    assert jobs.claim_refit(timezone.now() + timedelta(seconds=1)) == 3
+    assert jobs.claim_refit(timezone.now() + timedelta(seconds=1)) == 0  # exactly one worker wins
+
+
+def test_the_monthly_trend_is_rater_adjusted(leniency_world, api_as):
+    refit_scores()
+    points = api_as(make_physician("reader@x.test")).get(
+        f"/api/v1/drugs/{leniency_world.sertraline.pk}/trend").json()
+    efficacy = [p for p in points if p["dimension"] == "efficacy"]
+    assert efficacy and efficacy[-1]["n_raters"] == 60
+    assert efficacy[-1]["value"] == pytest.approx(3.0, abs=0.3)
