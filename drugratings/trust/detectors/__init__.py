@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import bursts, manufacturer_bias
+from . import bursts, dense_blocks, manufacturer_bias
 from .table import RatingTable, Suspicion
 
 __all__ = ["DETECTORS", "RatingTable", "Suspicion", "run_all"]
 
 DETECTORS: dict[str, Callable[[RatingTable], list[Suspicion]]] = {
     bursts.NAME: bursts.detect,
+    dense_blocks.NAME: dense_blocks.detect,
     manufacturer_bias.NAME: manufacturer_bias.detect,
 }
 

@@ -1,26 +1,38 @@
 """Dense blocks of raters who give the same drugs the same extreme ratings (FRAUDAR).
 
-The graph is bipartite: rows are physicians, columns are (drug, direction) pairs, and an edge
-joins a physician to ``(drug, up)`` when every answered dimension of their rating is at least
-``high_at`` (all 5s), or to ``(drug, down)`` when every one is at most ``low_at`` (1s and 2s),
-with at least ``min_answered`` dimensions answered.  Ordinary ratings carry no weight, so the
-camouflage a colluder adds by rating other drugs normally is invisible, and honest extreme
-ratings are sparse.  Edges are weighted ``1 / log(column degree + c)`` and the graph is peeled
-with FRAUDAR (Hooi et al. 2016, *KDD*; :mod:`._fraudar`), keeping the densest prefix with at
-least ``min_rows`` physicians and ``min_cols`` columns; the block's edges are removed and the
-search repeated up to ``max_blocks`` times.
+**Graph.**  Rows are physicians, columns are (drug, direction) pairs.  An edge joins a physician
+to ``(drug, up)`` when every answered dimension of a rating is at least ``high_at`` (all 5s),
+or to ``(drug, down)`` when every one is at most ``low_at`` (1s and 2s), with at least
+``min_answered`` dimensions answered.  Ordinary ratings carry no weight, so the camouflage a
+colluder adds by rating other drugs normally is invisible.
 
-**Calibration.**  Honest data have dense corners of their own (lenient raters give many 5s to
-the popular drugs of their specialty), so density is judged against a permutation null: the
-edges' column endpoints are shuffled ``n_null`` times (a bipartite configuration model that
-keeps every physician's and every column's degree; Newman, Strogatz & Watts 2001, *Phys. Rev. E*
-64:026118) and the null densest blocks found the same way.  A block is reported only when its
-density exceeds ``null_margin`` times the largest null density; DETECTORS.md gives the measured
-honest-to-null ratio that sets the margin.
+**Weights.**  FRAUDAR's column weight ``1 / log(extreme degree + c)`` (Hooi et al. 2016, *KDD*)
+multiplies a surplus, observed minus expected: every (physician, drug, direction) the physician
+rated contributes ``1 - p`` when extreme and ``-p`` when not, where ``p`` is the probability of
+an extreme rating given the rater's and the column's leave-one-out habits
+(:func:`expected_extreme`).  Without the surplus, the densest block of honest data is the core
+of lenient raters and the popular drugs they give 5s to (measured: 678 physicians x 626 columns
+at density 1.25, as dense as in degree-preserving shuffles), which buries any small block; this
+is the edge-surplus idea of Tsourakakis et al. 2013 (*KDD*, "Denser than the densest subgraph")
+with the expected count of a Rasch-type null instead of a constant.
 
-A block needs at least two columns: a single column is a star whose FRAUDAR density is bounded
-by its column weight whatever its size, so one-drug campaigns are left to the burst, cohort and
-manufacturer detectors.
+**Scopes.**  Collusion serves a company or a drug class, and a 25 x 4 block is invisible in the
+whole graph, whose random cores are as dense (measured 0.46 for the planted bashing block
+against 0.54 for honest cores).  FRAUDAR's peeling (:mod:`._fraudar`) is therefore run inside
+each scope of the families in ``scopes`` (the columns of one manufacturer; of one class; or
+``"all"`` columns), keeping the densest prefix with at least ``min_rows`` physicians and
+``min_cols`` columns, removing its edges and repeating up to ``max_blocks`` times per scope.
+
+**Calibration.**  ``n_null`` graphs are drawn from the null itself (each edge extreme with its
+probability ``p``), and the largest densest-block density over a family's scopes is recorded
+for each; a block is reported only when its density exceeds ``null_margin`` times the largest
+of these (a max-statistic permutation-style threshold, Westfall & Young 1993, which controls the
+family-wise error over scopes).  DETECTORS.md gives the measured honest-to-null ratios that set
+the margin.
+
+A block needs at least two columns: a single column is a star whose density is bounded by its
+column weight whatever its size, so one-drug campaigns are left to the burst and cohort
+detectors.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._common import codes
-from ._fraudar import Block, column_weights, peel
+from ._fraudar import peel
 from .table import RatingTable, Suspicion
 
 __all__ = ["DenseBlockParams", "detect"]
@@ -50,9 +62,10 @@ class DenseBlockParams:
     min_cols: int = 2
     rater_prior: float = 10.0
     column_prior: float = 20.0
-    max_blocks: int = 5
-    n_null: int = 8
-    null_margin: float = 1.5
+    scopes: tuple[str, ...] = ("manufacturer", "class")
+    max_blocks: int = 3
+    n_null: int = 6
+    null_margin: float = 1.25
     seed: int = 0
 
 
@@ -123,35 +136,60 @@ def expected_extreme(g: _Support, extreme: np.ndarray, params: DenseBlockParams)
     return p
 
 
-def _densest(g: _Support, extreme: np.ndarray, alive: np.ndarray,
-             params: DenseBlockParams) -> tuple[Block | None, np.ndarray]:
-    """Peel the surplus graph restricted to ``alive`` edges; returns the block and its edges."""
-    p = expected_extreme(g, extreme, params)
-    ext = extreme & alive
+def _scope_of_columns(table: RatingTable, drug_ids: np.ndarray, family: str) -> np.ndarray:
+    """Scope code of every column for one family (-1: the column is in no scope)."""
+    if family == "all":
+        return np.zeros(2 * drug_ids.size, dtype=np.int64)
+    if family not in ("manufacturer", "class"):
+        raise ValueError(f"unknown scope family {family!r}")
+    code = table.manufacturer if family == "manufacturer" else table.drug_class
+    per_drug = np.full(drug_ids.size, -1, dtype=np.int64)
+    per_drug[np.searchsorted(drug_ids, table.drug)] = code
+    return np.repeat(per_drug, 2)
+
+
+def _densest(g: _Support, extreme, p, cols: np.ndarray, alive, params: DenseBlockParams):
+    """Peel the surplus graph on the columns ``cols`` (a boolean mask over columns)."""
+    in_scope = cols[g.col] & alive
+    ext = extreme & in_scope
     deg = np.bincount(g.col[ext], minlength=g.n_cols)
-    weight = (ext - p) / np.log(deg[g.col] + params.c)
-    # Only physicians and columns with an extreme edge can be in a block; the rest would be
-    # peeled first anyway, and dropping them keeps the peeling fast.
-    keep = alive & (np.bincount(g.row[ext], minlength=g.n_rows)[g.row] > 0) & (deg[g.col] > 0)
+    # Only physicians and columns with an extreme edge in scope can be in a block; the rest
+    # would be peeled first anyway, and dropping them keeps the peeling fast.
+    keep = in_scope & (np.bincount(g.row[ext], minlength=g.n_rows)[g.row] > 0) & (deg[g.col] > 0)
     idx = np.flatnonzero(keep)
-    block = peel(g.row[idx], g.col[idx], weight[idx], g.n_rows, g.n_cols,
+    if idx.size == 0:
+        return None, idx
+    weight = (ext[idx] - p[idx]) / np.log(deg[g.col[idx]] + params.c)
+    block = peel(g.row[idx], g.col[idx], weight, g.n_rows, g.n_cols,
                  min_rows=params.min_rows, min_cols=params.min_cols)
     if block is None:
-        return None, np.zeros(0, dtype=np.int64)
+        return None, idx[:0]
     inside = idx[np.isin(g.row[idx], block.rows) & np.isin(g.col[idx], block.cols)]
     return block, inside[ext[inside]]
 
 
-def null_densities(g: _Support, extreme: np.ndarray, params: DenseBlockParams) -> np.ndarray:
-    """Densest-block densities of ``n_null`` graphs drawn from the expected-extreme model."""
+def _scope_masks(scope_col: np.ndarray, extreme: np.ndarray, g: _Support):
+    """Column masks of the scopes that hold at least two extreme columns."""
+    ext_cols = np.unique(g.col[extreme])
+    sc = scope_col[ext_cols]
+    ids, counts = np.unique(sc[sc >= 0], return_counts=True)
+    for s in ids[counts >= 2]:
+        yield int(s), scope_col == s
+
+
+def family_null_max(g: _Support, p, scope_col, params: DenseBlockParams) -> np.ndarray:
+    """For each null draw, the densest block density over all scopes of one family."""
     rng = np.random.default_rng(params.seed)
-    p = expected_extreme(g, extreme, params)
-    alive = np.ones(extreme.size, dtype=bool)
-    out = []
-    for _ in range(params.n_null):
-        block, _ = _densest(g, rng.random(p.size) < p, alive, params)
-        out.append(block.density if block is not None else 0.0)
-    return np.array(out)
+    alive = np.ones(p.size, dtype=bool)
+    out = np.zeros(params.n_null)
+    for r in range(params.n_null):
+        extreme = rng.random(p.size) < p
+        p_null = expected_extreme(g, extreme, params)
+        for _, cols in _scope_masks(scope_col, extreme, g):
+            block, _ = _densest(g, extreme, p_null, cols, alive, params)
+            if block is not None:
+                out[r] = max(out[r], block.density)
+    return out
 
 
 def detect(table: RatingTable, params: DenseBlockParams = DenseBlockParams()) -> list[Suspicion]:
@@ -165,32 +203,41 @@ def detect(table: RatingTable, params: DenseBlockParams = DenseBlockParams()) ->
     Returns
     -------
     list of Suspicion
-        One per block denser than the calibrated threshold; ``score`` is its density divided
-        by the threshold.
+        One per block denser than its family's calibrated threshold; ``score`` is the density
+        divided by the threshold.
     """
     g, ext_rows, ext_edge, phys_ids, drug_ids = _support(table, params)
     if not g.extreme.any():
         return []
-    threshold = params.null_margin * float(null_densities(g, g.extreme, params).max())
-    alive = np.ones(g.extreme.size, dtype=bool)
+    p = expected_extreme(g, g.extreme, params)
+    alive = np.ones(g.extreme.size, dtype=bool)  # edges of a reported block are not reused
     out: list[Suspicion] = []
-    for _ in range(params.max_blocks):
-        block, inside = _densest(g, g.extreme, alive, params)
-        if block is None or block.density <= threshold:
-            break
-        alive[inside] = False
-        flagged = ext_rows[np.isin(ext_edge, inside)]
-        cols = np.unique(g.col[inside])
-        drugs = drug_ids[np.unique(cols // 2)]
-        ups = int((cols % 2).sum())
-        who = np.unique(g.row[inside])
-        reason = (
-            f"{who.size} physicians gave {cols.size} drug(s) "
-            f"({', '.join(str(d) for d in drugs[:12])}{'...' if drugs.size > 12 else ''}) the "
-            f"same extreme scores ({ups} all-top, {cols.size - ups} all-bottom), "
-            f"{inside.size} extreme ratings in all: surplus density {block.density:.3f} against "
-            f"a threshold of {threshold:.3f} from data simulated without collusion."
-        )
-        out.append(Suspicion(NAME, table.rating_id[flagged], phys_ids[who],
-                             block.density / threshold, reason))
+    for family in params.scopes:
+        scope_col = _scope_of_columns(table, drug_ids, family)
+        threshold = params.null_margin * float(family_null_max(g, p, scope_col, params).max())
+        for s, cols in _scope_masks(scope_col, g.extreme, g):
+            for _ in range(params.max_blocks):
+                block, inside = _densest(g, g.extreme, p, cols, alive, params)
+                if block is None or block.density <= threshold:
+                    break
+                alive[inside] = False
+                flagged = ext_rows[np.isin(ext_edge, inside)]
+                out.append(_suspicion(table, g, flagged, inside, phys_ids, drug_ids,
+                                      block.density, threshold, family, s))
     return out
+
+
+def _suspicion(table, g, flagged, inside, phys_ids, drug_ids, density, threshold, family, s):
+    cols = np.unique(g.col[inside])
+    drugs = drug_ids[np.unique(cols // 2)]
+    ups = int((cols % 2).sum())
+    who = np.unique(g.row[inside])
+    where = "all drugs" if family == "all" else f"{family} {s}"
+    reason = (
+        f"{who.size} physicians gave {cols.size} drug(s) of {where} "
+        f"({', '.join(str(d) for d in drugs[:12])}{'...' if drugs.size > 12 else ''}) the same "
+        f"extreme scores ({ups} all-top, {cols.size - ups} all-bottom; {inside.size} ratings): "
+        f"FRAUDAR surplus density {density:.3f} against a threshold of {threshold:.3f} from "
+        f"simulated honest data."
+    )
+    return Suspicion(NAME, table.rating_id[flagged], phys_ids[who], density / threshold, reason)
