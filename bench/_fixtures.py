@@ -43,23 +43,33 @@ DEMO_DOMAIN = "@physicians.demo.drugratings.org"
 
 
 def prepare(n_tokens: int, n_pairs: int, seed: int) -> dict:
-    top = (Rating.objects.values("drug_id", "drug__slug", "drug__generic_name")
-           .annotate(n=Count("id")).order_by("-n", "drug_id").first())
+    top = (
+        Rating.objects.values("drug_id", "drug__slug", "drug__generic_name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "drug_id")
+        .first()
+    )
     if top is None:
         raise SystemExit("no ratings in the database: was load_demo run?")
     _, physician_token = issue_token(User.objects.get(email=DEMO_PHYSICIAN), name="bench")
     raters = list(
-        User.objects.filter(email__endswith=DEMO_DOMAIN, is_active=True,
-                            physician__verification_status=VerificationStatus.VERIFIED)
-        .order_by("pk")[:n_tokens]
+        User.objects.filter(
+            email__endswith=DEMO_DOMAIN,
+            is_active=True,
+            physician__verification_status=VerificationStatus.VERIFIED,
+        ).order_by("pk")[:n_tokens]
     )
     tokens = [issue_token(user, name="bench")[1] for user in raters]
     all_pairs = list(DrugIndication.objects.order_by("pk").values_list("drug_id", "indication_id"))
     rng = random.Random(seed)
     pairs = rng.sample(all_pairs, min(n_pairs, len(all_pairs)))
     return {
-        "drug": {"id": top["drug_id"], "slug": top["drug__slug"],
-                 "name": top["drug__generic_name"], "n_ratings": top["n"]},
+        "drug": {
+            "id": top["drug_id"],
+            "slug": top["drug__slug"],
+            "name": top["drug__generic_name"],
+            "n_ratings": top["n"],
+        },
         "physician_token": physician_token,
         "tokens": tokens,
         "pairs": pairs,
@@ -77,9 +87,12 @@ def read_ratings() -> dict:
 
 def counts(since: str | None) -> dict:
     fits = FitRun.objects
-    out = {"ratings": Rating.objects.count(), "revisions": RatingRevision.objects.count(),
-           "fit_runs": fits.count(),
-           "current_fit": fits.filter(is_current=True).values_list("pk", flat=True).first()}
+    out = {
+        "ratings": Rating.objects.count(),
+        "revisions": RatingRevision.objects.count(),
+        "fit_runs": fits.count(),
+        "current_fit": fits.filter(is_current=True).values_list("pk", flat=True).first(),
+    }
     if since:
         out["fit_runs_started_since"] = fits.filter(started_at__gte=parse_datetime(since)).count()
     return out

@@ -15,9 +15,13 @@ Rows = dict[str, tuple[list[str], list[tuple]]]
 
 
 def _tables(conn: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
 
 
 def snapshot(db: Path) -> dict[str, int]:
@@ -26,8 +30,10 @@ def snapshot(db: Path) -> dict[str, int]:
         return {}
     conn = sqlite3.connect(db)
     try:
-        return {t: conn.execute(f'SELECT coalesce(max(rowid), 0) FROM "{t}"').fetchone()[0]
-                for t in _tables(conn)}
+        return {
+            t: conn.execute(f'SELECT coalesce(max(rowid), 0) FROM "{t}"').fetchone()[0]
+            for t in _tables(conn)
+        }
     finally:
         conn.close()
 
@@ -41,8 +47,9 @@ def capture(db: Path, before: dict[str, int], after: dict[str, int]) -> Rows:
             low = before.get(table, 0)
             if high <= low:
                 continue
-            cur = conn.execute(f'SELECT * FROM "{table}" WHERE rowid > ? AND rowid <= ?',
-                               (low, high))
+            cur = conn.execute(
+                f'SELECT * FROM "{table}" WHERE rowid > ? AND rowid <= ?', (low, high)
+            )
             columns = [d[0] for d in cur.description]
             rows = cur.fetchall()
             if rows:
@@ -70,8 +77,11 @@ def describe(rows: Rows) -> dict:
         for row in table_rows[:2000]:
             size += sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row if v is not None)
     sampled = sum(min(len(r), 2000) for _, r in rows.values())
-    return {"rows": n, "tables": len(rows),
-            "avg_row_bytes": round(size / sampled, 1) if sampled else 0}
+    return {
+        "rows": n,
+        "tables": len(rows),
+        "avg_row_bytes": round(size / sampled, 1) if sampled else 0,
+    }
 
 
 def sqlite_floor(rows: Rows, path: Path) -> float:
@@ -122,8 +132,10 @@ def postgres_floor(rows: Rows, dsn: str, schema: str = "bench_floor") -> float:
         conn.execute(f"CREATE SCHEMA {schema}")
         try:
             for i, (columns, table_rows) in enumerate(rows.values()):
-                cols = ", ".join(f"c{j} {_pg_type([r[j] for r in table_rows[:200]])}"
-                                 for j in range(len(columns)))
+                cols = ", ".join(
+                    f"c{j} {_pg_type([r[j] for r in table_rows[:200]])}"
+                    for j in range(len(columns))
+                )
                 conn.execute(f"CREATE TABLE {schema}.t{i} ({cols})")
             started = time.perf_counter()
             with conn.transaction(), conn.cursor() as cur:

@@ -49,8 +49,13 @@ class Client:
             self.conn.close()
             self.conn = None
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         headers = dict(headers or {})
         for attempt in (0, 1):
             conn = self._connect()
@@ -59,8 +64,12 @@ class Client:
                 conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
-            except (http.client.RemoteDisconnected, http.client.BadStatusLine,
-                    ConnectionResetError, BrokenPipeError):
+            except (
+                http.client.RemoteDisconnected,
+                http.client.BadStatusLine,
+                ConnectionResetError,
+                BrokenPipeError,
+            ):
                 # The server dropped an idle keep-alive connection: retry once on a fresh one.
                 self.close()
                 self.reconnects += 1
@@ -85,8 +94,14 @@ def summarize(seconds: list[float]) -> dict:
     if not seconds:
         return {"n": 0}
     ms = [s * 1000 for s in seconds]
-    return {"n": len(ms), "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
-            "p99_ms": percentile(ms, 99), "mean_ms": statistics.fmean(ms), "max_ms": max(ms)}
+    return {
+        "n": len(ms),
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "mean_ms": statistics.fmean(ms),
+        "max_ms": max(ms),
+    }
 
 
 @dataclass
@@ -97,8 +112,9 @@ class Endpoint:
     expect: int = 200
 
 
-def sample_latency(port: int, endpoints: list[Endpoint], *, warmup: int, samples: int,
-                   max_seconds: float) -> dict[str, dict]:
+def sample_latency(
+    port: int, endpoints: list[Endpoint], *, warmup: int, samples: int, max_seconds: float
+) -> dict[str, dict]:
     """Sequential GETs from one thread, the endpoints interleaved round-robin (so drift in the
     machine's load hits all of them alike), each on its own keep-alive connection. Stops after
     `samples` rounds or `max_seconds`, whichever comes first; warm-up rounds are not recorded."""
@@ -125,18 +141,29 @@ def sample_latency(port: int, endpoints: list[Endpoint], *, warmup: int, samples
             c.close()
     out = {}
     for e in endpoints:
-        out[e.name] = {**summarize(times[e.name]), "path": e.path,
-                       "statuses": {str(k): v for k, v in sorted(statuses[e.name].items())},
-                       "errors": sum(v for k, v in statuses[e.name].items() if k != e.expect),
-                       "bytes": sizes.get(e.name), "reconnects": clients[e.name].reconnects}
+        out[e.name] = {
+            **summarize(times[e.name]),
+            "path": e.path,
+            "statuses": {str(k): v for k, v in sorted(statuses[e.name].items())},
+            "errors": sum(v for k, v in statuses[e.name].items() if k != e.expect),
+            "bytes": sizes.get(e.name),
+            "reconnects": clients[e.name].reconnects,
+        }
     return out
 
 
 RequestMaker = Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]
 
 
-def run_load(port: int, make_request: RequestMaker, *, threads: int, max_requests: int,
-             max_seconds: float, ok: tuple[int, ...] = (200,)) -> dict:
+def run_load(
+    port: int,
+    make_request: RequestMaker,
+    *,
+    threads: int,
+    max_requests: int,
+    max_seconds: float,
+    ok: tuple[int, ...] = (200,),
+) -> dict:
     """`threads` client threads, each with its own keep-alive connection, take request numbers
     0, 1, 2, ... from a shared counter until `max_requests` are taken or `max_seconds` have
     passed. Returns requests per second (completed requests / wall time), status counts,
@@ -188,10 +215,15 @@ def run_load(port: int, make_request: RequestMaker, *, threads: int, max_request
     done = sum(statuses.values())
     n_ok = sum(v for k, v in statuses.items() if k in ok)
     return {
-        "threads": threads, "wall_s": wall, "requests": done, "ok": n_ok,
-        "rps": done / wall if wall else 0.0, "ok_rps": n_ok / wall if wall else 0.0,
+        "threads": threads,
+        "wall_s": wall,
+        "requests": done,
+        "ok": n_ok,
+        "rps": done / wall if wall else 0.0,
+        "ok_rps": n_ok / wall if wall else 0.0,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "exceptions": dict(exceptions), "error_samples": error_samples,
+        "exceptions": dict(exceptions),
+        "error_samples": error_samples,
         "latency": summarize(latencies),
         "stopped_by": "count" if done + sum(exceptions.values()) >= max_requests else "time",
     }
@@ -218,12 +250,23 @@ def browser_login(port: int, email: str, password: str) -> str:
         match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
         if page.status != 200 or not match or "csrftoken" not in jar:
             raise RuntimeError(f"login page: status {page.status}, no CSRF token")
-        form = urlencode({"csrfmiddlewaretoken": match.group(1).decode(), "email": email,
-                          "password": password, "next": "/"}).encode()
-        resp = client.request("POST", "/accounts/login/", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={jar['csrftoken']}",
-        })
+        form = urlencode(
+            {
+                "csrfmiddlewaretoken": match.group(1).decode(),
+                "email": email,
+                "password": password,
+                "next": "/",
+            }
+        ).encode()
+        resp = client.request(
+            "POST",
+            "/accounts/login/",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={jar['csrftoken']}",
+            },
+        )
         jar.update(_cookies(resp.headers))
         if resp.status != 302 or "sessionid" not in jar:
             raise RuntimeError(f"login POST: status {resp.status}: {resp.body[:200]!r}")

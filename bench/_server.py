@@ -27,8 +27,15 @@ def free_port() -> int:
 
 def start(cmd: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
     handle = open(log, "ab")  # noqa: SIM115 - closed with the process in stop()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=cwd,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     proc._bench_log = handle  # type: ignore[attr-defined]
     _STARTED.append(proc)
     return proc
@@ -82,8 +89,17 @@ class Server:
     """gunicorn with the product's settings (as `manage.py serve` runs it: 2 workers x 4 threads,
     no access log) and, optionally, the background worker beside it (`manage.py worker`)."""
 
-    def __init__(self, *, root: Path, env: dict[str, str], logdir: Path, name: str,
-                 with_worker: bool = True, workers: int = 2, threads: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        env: dict[str, str],
+        logdir: Path,
+        name: str,
+        with_worker: bool = True,
+        workers: int = 2,
+        threads: int = 4,
+    ) -> None:
         self.root, self.env, self.logdir, self.name = root, env, logdir, name
         self.with_worker, self.workers, self.threads = with_worker, workers, threads
         self.port = free_port()
@@ -96,14 +112,33 @@ class Server:
         from _http import wait_ready
 
         self.gunicorn = start(
-            [sys.executable, "-m", "gunicorn", "drugratings.wsgi",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-             "--threads", str(self.threads), "--log-level", "warning",
-             "--graceful-timeout", "10"],
-            env=self.env, cwd=self.root, log=self.gunicorn_log)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "drugratings.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--log-level",
+                "warning",
+                "--graceful-timeout",
+                "10",
+            ],
+            env=self.env,
+            cwd=self.root,
+            log=self.gunicorn_log,
+        )
         if self.with_worker:
-            self.worker = start([sys.executable, "manage.py", "worker"], env=self.env,
-                                cwd=self.root, log=self.worker_log)
+            self.worker = start(
+                [sys.executable, "manage.py", "worker"],
+                env=self.env,
+                cwd=self.root,
+                log=self.worker_log,
+            )
         try:
             self.ready_s = wait_ready(self.port, 60, lambda: self.gunicorn.poll() is None)
         except BaseException:
@@ -117,5 +152,6 @@ class Server:
             if proc is not None:
                 stop(proc)
         if self.gunicorn is not None and self.gunicorn.returncode not in (0, -15, None):
-            sys.stderr.write(f"gunicorn exited {self.gunicorn.returncode}:\n"
-                             f"{tail(self.gunicorn_log)}\n")
+            sys.stderr.write(
+                f"gunicorn exited {self.gunicorn.returncode}:\n{tail(self.gunicorn_log)}\n"
+            )

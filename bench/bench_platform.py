@@ -71,12 +71,34 @@ class Sizes:
     health_max_s: float
 
 
-FULL = Sizes(physicians=12000, ratings=252000, comments=20500, warmup=20, samples=200,
-             latency_max_s=100, tokens=200, threads=8, writes=2000, writes_max_s=60,
-             health_requests=4000, health_max_s=20)
-QUICK = Sizes(physicians=1500, ratings=20000, comments=1500, warmup=5, samples=40,
-              latency_max_s=30, tokens=40, threads=8, writes=300, writes_max_s=15,
-              health_requests=1000, health_max_s=10)
+FULL = Sizes(
+    physicians=12000,
+    ratings=252000,
+    comments=20500,
+    warmup=20,
+    samples=200,
+    latency_max_s=100,
+    tokens=200,
+    threads=8,
+    writes=2000,
+    writes_max_s=60,
+    health_requests=4000,
+    health_max_s=20,
+)
+QUICK = Sizes(
+    physicians=1500,
+    ratings=20000,
+    comments=1500,
+    warmup=5,
+    samples=40,
+    latency_max_s=30,
+    tokens=40,
+    threads=8,
+    writes=300,
+    writes_max_s=15,
+    health_requests=1000,
+    health_max_s=10,
+)
 
 
 def say(msg: str) -> None:
@@ -93,54 +115,88 @@ class Bench:
         self.errors: list[dict] = []
         self.captured: dict[str, _floor.Rows] = {}
 
-    def add(self, section: str, measurement: str, value: float | None, unit: str,
-            baseline_label: str, baseline: float | None, *, target: str = "",
-            ok: bool | None = None, note: str = "") -> None:
+    def add(
+        self,
+        section: str,
+        measurement: str,
+        value: float | None,
+        unit: str,
+        baseline_label: str,
+        baseline: float | None,
+        *,
+        target: str = "",
+        ok: bool | None = None,
+        note: str = "",
+    ) -> None:
         ratio = value / baseline if value is not None and baseline else None
-        self.rows.append({
-            "section": section, "measurement": measurement, "value": value, "unit": unit,
-            "baseline_label": baseline_label, "baseline": baseline, "ratio": ratio,
-            "target": target, "verdict": None if ok is None else ("PASS" if ok else "FAIL"),
-            "note": note,
-        })
+        self.rows.append(
+            {
+                "section": section,
+                "measurement": measurement,
+                "value": value,
+                "unit": unit,
+                "baseline_label": baseline_label,
+                "baseline": baseline,
+                "ratio": ratio,
+                "target": target,
+                "verdict": None if ok is None else ("PASS" if ok else "FAIL"),
+                "note": note,
+            }
+        )
 
     # --- subprocesses -------------------------------------------------------------------------
 
     def env(self, database_url: str, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.endswith("_FILE") and k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
-        env.update({
-            "DATABASE_URL": database_url,
-            "DRUGRATINGS_MODE": "demo",
-            "DRUGRATINGS_VAR_DIR": str(self.tmp / "var"),
-            "DJANGO_SETTINGS_MODULE": "drugratings.settings",
-            "PYTHONUNBUFFERED": "1",
-            **extra,
-        })
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.endswith("_FILE") and k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}
+        }
+        env.update(
+            {
+                "DATABASE_URL": database_url,
+                "DRUGRATINGS_MODE": "demo",
+                "DRUGRATINGS_VAR_DIR": str(self.tmp / "var"),
+                "DJANGO_SETTINGS_MODULE": "drugratings.settings",
+                "PYTHONUNBUFFERED": "1",
+                **extra,
+            }
+        )
         return env
 
-    def run(self, env: dict[str, str], args: list[str], label: str,
-            timeout: float = 900) -> tuple[float, str]:
+    def run(
+        self, env: dict[str, str], args: list[str], label: str, timeout: float = 900
+    ) -> tuple[float, str]:
         """Run a command from the repository root; returns (wall seconds, its output)."""
         log = self.tmp / f"{label}.log"
         started = time.perf_counter()
-        proc = subprocess.run(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              timeout=timeout, start_new_session=True)
+        proc = subprocess.run(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            start_new_session=True,
+        )
         seconds = time.perf_counter() - started
         out = proc.stdout.decode(errors="replace")
         log.write_text(out)
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(args[1:])} exited {proc.returncode}:\n"
-                               + "\n".join(out.splitlines()[-25:]))
+            raise RuntimeError(
+                f"{' '.join(args[1:])} exited {proc.returncode}:\n"
+                + "\n".join(out.splitlines()[-25:])
+            )
         return seconds, out
 
     def manage(self, env: dict[str, str], *args: str, label: str) -> tuple[float, str]:
         return self.run(env, [PY, "manage.py", *args], label)
 
     def fixtures(self, env: dict[str, str], *args: str) -> dict:
-        _, out = self.run(env, [PY, str(ROOT / "bench" / "_fixtures.py"), *args],
-                          f"fixtures-{args[0]}")
+        _, out = self.run(
+            env, [PY, str(ROOT / "bench" / "_fixtures.py"), *args], f"fixtures-{args[0]}"
+        )
         return json.loads(out.strip().splitlines()[-1])
 
     # --- shared steps -------------------------------------------------------------------------
@@ -149,22 +205,39 @@ class Bench:
         s = self.sizes
         demo = ["load_demo"]
         if self.quick:
-            demo += ["--physicians", str(s.physicians), "--ratings", str(s.ratings),
-                     "--comments", str(s.comments)]
-        return [("import_catalog", ["import_catalog", "--no-progress"]),
-                ("import_taxonomy", ["import_taxonomy"]),
-                ("load_demo", demo)]
+            demo += [
+                "--physicians",
+                str(s.physicians),
+                "--ratings",
+                str(s.ratings),
+                "--comments",
+                str(s.comments),
+            ]
+        return [
+            ("import_catalog", ["import_catalog", "--no-progress"]),
+            ("import_taxonomy", ["import_taxonomy"]),
+            ("load_demo", demo),
+        ]
 
     def score_fit(self, section: str, env: dict[str, str], tag: str) -> None:
         say(f"[{section}] initial score fit (manage.py worker --once) ...")
         fit_s, out = self.manage(env, "worker", "--once", label=f"{tag}-fit")
         read = self.fixtures(env, "read-ratings")
-        self.details[f"{tag}_fit"] = {"seconds": fit_s, "output": out.strip()[-500:],
-                                      "read_ratings": read}
+        self.details[f"{tag}_fit"] = {
+            "seconds": fit_s,
+            "output": out.strip()[-500:],
+            "read_ratings": read,
+        }
         say(f"  fit {fit_s:.1f} s; reading its {read['n']:,} ratings {read['seconds']:.2f} s")
-        self.add(section, "initial score fit (worker --once)", fit_s, "s",
-                 "read the fit's ratings", read["seconds"],
-                 note="20 fits (5 dims x 2 windows x drug/pair) + ranks + score writes")
+        self.add(
+            section,
+            "initial score fit (worker --once)",
+            fit_s,
+            "s",
+            "read the fit's ratings",
+            read["seconds"],
+            note="20 fits (5 dims x 2 windows x drug/pair) + ranks + score writes",
+        )
 
     def latency(self, section: str, port: int, fx: dict, tag: str) -> None:
         s = self.sizes
@@ -177,25 +250,41 @@ class Bench:
             Endpoint("page_anon", f"/drugs/{drug['slug']}/"),
             Endpoint("page_signed_in", f"/drugs/{drug['slug']}/", {"Cookie": cookie}),
         ]
-        say(f"[{section}] latency: {s.samples} rounds of {len(endpoints)} endpoints "
-            f"(drug {drug['id']} {drug['name']!r}, {drug['n_ratings']:,} ratings) ...")
-        res = sample_latency(port, endpoints, warmup=s.warmup, samples=s.samples,
-                             max_seconds=s.latency_max_s)
+        say(
+            f"[{section}] latency: {s.samples} rounds of {len(endpoints)} endpoints "
+            f"(drug {drug['id']} {drug['name']!r}, {drug['n_ratings']:,} ratings) ..."
+        )
+        res = sample_latency(
+            port, endpoints, warmup=s.warmup, samples=s.samples, max_seconds=s.latency_max_s
+        )
         self.details[f"{tag}_latency"] = {"drug": drug, **res}
         h = res["healthz"]
-        for name, label in (("api_drug", "GET /api/v1/drugs/{id} (bearer)"),
-                            ("page_signed_in", "GET /drugs/<slug>/ signed in"),
-                            ("page_anon", "GET /drugs/<slug>/ anonymous")):
+        for name, label in (
+            ("api_drug", "GET /api/v1/drugs/{id} (bearer)"),
+            ("page_signed_in", "GET /drugs/<slug>/ signed in"),
+            ("page_anon", "GET /drugs/<slug>/ anonymous"),
+        ):
             r = res[name]
-            say(f"  {name:15s} n={r['n']:4d} p50 {r.get('p50_ms', 0):7.1f} ms  "
-                f"p95 {r.get('p95_ms', 0):7.1f} ms  errors {r['errors']}  statuses {r['statuses']}")
+            say(
+                f"  {name:15s} n={r['n']:4d} p50 {r.get('p50_ms', 0):7.1f} ms  "
+                f"p95 {r.get('p95_ms', 0):7.1f} ms  errors {r['errors']}  statuses {r['statuses']}"
+            )
             if r["n"] == 0:
                 raise RuntimeError(f"{name}: no successful request: {r['statuses']}")
             note = f"{r['errors']} non-200 responses" if r["errors"] else ""
-            self.add(section, f"{label} p50", r["p50_ms"], "ms", "/healthz p50", h["p50_ms"],
-                     note=note)
-            self.add(section, f"{label} p95", r["p95_ms"], "ms", "/healthz p95", h["p95_ms"],
-                     target=f"< {P95_TARGET_MS:.0f} ms", ok=r["p95_ms"] < P95_TARGET_MS)
+            self.add(
+                section, f"{label} p50", r["p50_ms"], "ms", "/healthz p50", h["p50_ms"], note=note
+            )
+            self.add(
+                section,
+                f"{label} p95",
+                r["p95_ms"],
+                "ms",
+                "/healthz p95",
+                h["p95_ms"],
+                target=f"< {P95_TARGET_MS:.0f} ms",
+                ok=r["p95_ms"] < P95_TARGET_MS,
+            )
         say(f"  {'healthz':15s} n={h['n']:4d} p50 {h['p50_ms']:7.1f} ms  p95 {h['p95_ms']:7.1f} ms")
 
     # --- phases -------------------------------------------------------------------------------
@@ -217,11 +306,14 @@ class Bench:
             snaps.append(_floor.snapshot(db))
             say(f"  {name} {times[name]:.1f} s")
         steps = [name for name, _ in self.load_steps()]
-        captured = {name: _floor.capture(db, snaps[i + 1], snaps[i + 2])
-                    for i, name in enumerate(steps)}
+        captured = {
+            name: _floor.capture(db, snaps[i + 1], snaps[i + 2]) for i, name in enumerate(steps)
+        }
         self.captured = captured
-        floors = {name: _floor.sqlite_floor(rows, self.tmp / "floor.sqlite3")
-                  for name, rows in captured.items()}
+        floors = {
+            name: _floor.sqlite_floor(rows, self.tmp / "floor.sqlite3")
+            for name, rows in captured.items()
+        }
         total_rows = _floor.merge(*captured.values())
         floor_total = _floor.sqlite_floor(total_rows, self.tmp / "floor.sqlite3")
         self.details["sqlite_load"] = {
@@ -230,22 +322,40 @@ class Bench:
             "rows": {name: _floor.describe(rows) for name, rows in captured.items()},
             "load_demo_output": outputs["load_demo"].strip().splitlines()[:3],
         }
-        self.add(section, "manage.py migrate (fresh database)", migrate_s, "s",
-                 "manage.py check start-up", self.details["startup"]["manage_check_s"])
+        self.add(
+            section,
+            "manage.py migrate (fresh database)",
+            migrate_s,
+            "s",
+            "manage.py check start-up",
+            self.details["startup"]["manage_check_s"],
+        )
         for name in steps:
             info = _floor.describe(captured[name])
-            self.add(section, f"manage.py {name}", times[name], "s",
-                     "executemany floor, same rows", floors[name],
-                     note=f"{info['rows']:,} rows in {info['tables']} tables, "
-                          f"~{info['avg_row_bytes']:.0f} B/row")
+            self.add(
+                section,
+                f"manage.py {name}",
+                times[name],
+                "s",
+                "executemany floor, same rows",
+                floors[name],
+                note=f"{info['rows']:,} rows in {info['tables']} tables, "
+                f"~{info['avg_row_bytes']:.0f} B/row",
+            )
         total = sum(times.values())
         info = _floor.describe(total_rows)
         judged = not self.quick
-        self.add(section, "import + load total (catalogue, taxonomy, demo)", total, "s",
-                 "executemany floor, same rows", floor_total,
-                 target=f"< {LOAD_TARGET_S:.0f} s" if judged else "(quick: not judged)",
-                 ok=(total < LOAD_TARGET_S) if judged else None,
-                 note=f"{info['rows']:,} rows; with migrate {total + migrate_s:.1f} s")
+        self.add(
+            section,
+            "import + load total (catalogue, taxonomy, demo)",
+            total,
+            "s",
+            "executemany floor, same rows",
+            floor_total,
+            target=f"< {LOAD_TARGET_S:.0f} s" if judged else "(quick: not judged)",
+            ok=(total < LOAD_TARGET_S) if judged else None,
+            note=f"{info['rows']:,} rows; with migrate {total + migrate_s:.1f} s",
+        )
         say(f"  import + load {total:.1f} s (floor {floor_total:.2f} s for {info['rows']:,} rows)")
         self.score_fit(section, env, "sqlite")
         fx = self.fixtures(env, "prepare", "--tokens", "0")
@@ -257,8 +367,15 @@ class Bench:
         bare, _ = self.run(env, [PY, "-c", "pass"], "python-startup")
         check, _ = self.manage(env, "check", label="manage-check")
         self.details["startup"] = {"python_s": bare, "manage_check_s": check}
-        self.add("common", "manage.py check (start-up of any command)", check, "s",
-                 "python -c pass", bare, note="fixed cost inside every command timing")
+        self.add(
+            "common",
+            "manage.py check (start-up of any command)",
+            check,
+            "s",
+            "python -c pass",
+            bare,
+            note="fixed cost inside every command timing",
+        )
 
     def phase_postgres(self) -> None:
         section = "postgres"
@@ -299,18 +416,39 @@ class Bench:
             for name, rows in self.captured.items():
                 floors[name] = _floor.postgres_floor(rows, dsn)
             floors["total"] = _floor.postgres_floor(_floor.merge(*self.captured.values()), dsn)
-        self.details["postgres_load"] = {"seconds": {"migrate": migrate_s, **times},
-                                         "floor_seconds": floors}
-        self.add(section, "manage.py migrate (fresh database)", migrate_s, "s",
-                 "manage.py check start-up", self.details["startup"]["manage_check_s"])
+        self.details["postgres_load"] = {
+            "seconds": {"migrate": migrate_s, **times},
+            "floor_seconds": floors,
+        }
+        self.add(
+            section,
+            "manage.py migrate (fresh database)",
+            migrate_s,
+            "s",
+            "manage.py check start-up",
+            self.details["startup"]["manage_check_s"],
+        )
         base_note = "" if self.captured else "no baseline: run the sqlite phase to capture rows"
         for name, _ in self.load_steps():
-            self.add(section, f"manage.py {name}", times[name], "s",
-                     "psycopg executemany floor", floors.get(name), note=base_note)
+            self.add(
+                section,
+                f"manage.py {name}",
+                times[name],
+                "s",
+                "psycopg executemany floor",
+                floors.get(name),
+                note=base_note,
+            )
         total = sum(times.values())
-        self.add(section, "import + load total (catalogue, taxonomy, demo)", total, "s",
-                 "psycopg executemany floor", floors.get("total"),
-                 note=base_note or f"with migrate {total + migrate_s:.1f} s")
+        self.add(
+            section,
+            "import + load total (catalogue, taxonomy, demo)",
+            total,
+            "s",
+            "psycopg executemany floor",
+            floors.get("total"),
+            note=base_note or f"with migrate {total + migrate_s:.1f} s",
+        )
         say(f"  import + load {total:.1f} s")
         self.score_fit(section, env, "postgres")
         fx = self.fixtures(env, "prepare", "--tokens", str(s.tokens), "--pairs", "4000")
@@ -323,55 +461,108 @@ class Bench:
 
     def writes(self, section: str, port: int, env: dict[str, str], fx: dict) -> None:
         s = self.sizes
-        say(f"[{section}] GET /healthz load: {s.threads} threads, up to "
-            f"{s.health_requests} requests / {s.health_max_s:.0f} s ...")
-        health = run_load(port, lambda i: ("GET", "/healthz", None, {}), threads=s.threads,
-                          max_requests=s.health_requests, max_seconds=s.health_max_s)
+        say(
+            f"[{section}] GET /healthz load: {s.threads} threads, up to "
+            f"{s.health_requests} requests / {s.health_max_s:.0f} s ..."
+        )
+        health = run_load(
+            port,
+            lambda i: ("GET", "/healthz", None, {}),
+            threads=s.threads,
+            max_requests=s.health_requests,
+            max_seconds=s.health_max_s,
+        )
         say(f"  {health['rps']:.0f} requests/s, statuses {health['statuses']}")
         tokens, pairs = fx["tokens"], fx["pairs"]
 
         def rating(i: int):
             rng = random.Random(1_000_003 * i + 17)
             drug_id, indication_id = pairs[rng.randrange(len(pairs))]
-            body = {"indication_id": indication_id,
-                    **{d: rng.randint(1, 5) for d in ("efficacy", "safety", "tolerability",
-                                                      "accessibility", "adherence")}}
-            return ("PUT", f"/api/v1/drugs/{drug_id}/ratings/mine", json.dumps(body).encode(),
-                    {"Authorization": f"Bearer {tokens[i % len(tokens)]}",
-                     "Content-Type": "application/json"})
+            body = {
+                "indication_id": indication_id,
+                **{
+                    d: rng.randint(1, 5)
+                    for d in ("efficacy", "safety", "tolerability", "accessibility", "adherence")
+                },
+            }
+            return (
+                "PUT",
+                f"/api/v1/drugs/{drug_id}/ratings/mine",
+                json.dumps(body).encode(),
+                {
+                    "Authorization": f"Bearer {tokens[i % len(tokens)]}",
+                    "Content-Type": "application/json",
+                },
+            )
 
         before = self.fixtures(env, "counts")
         started_at = datetime.now(UTC).isoformat()
-        say(f"[{section}] rating submissions: {len(tokens)} physicians, {s.threads} threads, "
-            f"up to {s.writes} PUTs / {s.writes_max_s:.0f} s (RATINGS_PER_HOUR=1000000) ...")
-        put = run_load(port, rating, threads=s.threads, max_requests=s.writes,
-                       max_seconds=s.writes_max_s, ok=(200, 201))
+        say(
+            f"[{section}] rating submissions: {len(tokens)} physicians, {s.threads} threads, "
+            f"up to {s.writes} PUTs / {s.writes_max_s:.0f} s (RATINGS_PER_HOUR=1000000) ..."
+        )
+        put = run_load(
+            port,
+            rating,
+            threads=s.threads,
+            max_requests=s.writes,
+            max_seconds=s.writes_max_s,
+            ok=(200, 201),
+        )
         after = self.fixtures(env, "counts", "--since", started_at)
         errors = put["requests"] - put["ok"] + sum(put["exceptions"].values())
         written = after["revisions"] - before["revisions"]
-        self.details["postgres_writes"] = {"healthz": health, "put": put, "before": before,
-                                           "after": after, "revisions_written": written}
-        say(f"  {put['rps']:.1f} requests/s ({put['ok']} ok of {put['requests']}), statuses "
+        self.details["postgres_writes"] = {
+            "healthz": health,
+            "put": put,
+            "before": before,
+            "after": after,
+            "revisions_written": written,
+        }
+        say(
+            f"  {put['rps']:.1f} requests/s ({put['ok']} ok of {put['requests']}), statuses "
             f"{put['statuses']}, exceptions {put['exceptions']}; p50 "
             f"{put['latency'].get('p50_ms', 0):.0f} ms "
             f"p95 {put['latency'].get('p95_ms', 0):.0f} ms; {written} revisions stored; "
-            f"refits started meanwhile: {after.get('fit_runs_started_since')}")
+            f"refits started meanwhile: {after.get('fit_runs_started_since')}"
+        )
         for sample in put["error_samples"]:
             say(f"  error: {sample}")
-        note = (f"{put['ok']}/{put['requests']} ok ({put['statuses']}), {errors} errors, "
-                f"{written} revisions stored; worker refits started during the run: "
-                f"{after.get('fit_runs_started_since')}")
-        self.add(section, f"PUT /ratings/mine, {s.threads} threads (ok req/s)", put["ok_rps"],
-                 "req/s", f"/healthz req/s, {s.threads} threads", health["rps"], note=note)
+        note = (
+            f"{put['ok']}/{put['requests']} ok ({put['statuses']}), {errors} errors, "
+            f"{written} revisions stored; worker refits started during the run: "
+            f"{after.get('fit_runs_started_since')}"
+        )
+        self.add(
+            section,
+            f"PUT /ratings/mine, {s.threads} threads (ok req/s)",
+            put["ok_rps"],
+            "req/s",
+            f"/healthz req/s, {s.threads} threads",
+            health["rps"],
+            note=note,
+        )
         lat = put["latency"]
         if lat.get("n"):
-            self.add(section, "PUT /ratings/mine p95 under load", lat["p95_ms"], "ms",
-                     "/healthz p95 under load", health["latency"].get("p95_ms"),
-                     note=f"p50 {lat['p50_ms']:.0f} ms")
+            self.add(
+                section,
+                "PUT /ratings/mine p95 under load",
+                lat["p95_ms"],
+                "ms",
+                "/healthz p95 under load",
+                health["latency"].get("p95_ms"),
+                note=f"p50 {lat['p50_ms']:.0f} ms",
+            )
         if errors:
-            self.errors.append({"phase": "postgres-writes", "error": f"{errors} failed rating "
-                                f"submissions: {put['statuses']} {put['exceptions']}",
-                                "samples": put["error_samples"], "fatal": False})
+            self.errors.append(
+                {
+                    "phase": "postgres-writes",
+                    "error": f"{errors} failed rating "
+                    f"submissions: {put['statuses']} {put['exceptions']}",
+                    "samples": put["error_samples"],
+                    "fatal": False,
+                }
+            )
 
 
 def fmt(value: float | None, unit: str = "") -> str:
@@ -388,8 +579,10 @@ def fmt(value: float | None, unit: str = "") -> str:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'measurement':52s} {'value':>10s}  {'baseline':32s} {'':>10s} {'ratio':>8s}  "
-            f"{'target':18s} verdict")
+    head = (
+        f"{'measurement':52s} {'value':>10s}  {'baseline':32s} {'':>10s} {'ratio':>8s}  "
+        f"{'target':18s} verdict"
+    )
     say("")
     say(head)
     say("-" * len(head))
@@ -398,19 +591,28 @@ def print_table(rows: list[dict]) -> None:
         if r["section"] != section:
             section = r["section"]
             say(f"[{section}]")
-        ratio = "-" if r["ratio"] is None else (
-            f"{r['ratio']:.0f}x" if r["ratio"] >= 100 else f"{r['ratio']:.3g}x")
-        say(f"  {r['measurement']:50s} {fmt(r['value'], r['unit']):>10s}  "
+        ratio = (
+            "-"
+            if r["ratio"] is None
+            else (f"{r['ratio']:.0f}x" if r["ratio"] >= 100 else f"{r['ratio']:.3g}x")
+        )
+        say(
+            f"  {r['measurement']:50s} {fmt(r['value'], r['unit']):>10s}  "
             f"{r['baseline_label']:32s} {fmt(r['baseline'], r['unit']):>10s} {ratio:>8s}  "
-            f"{r['target']:18s} {r['verdict'] or ''}")
+            f"{r['target']:18s} {r['verdict'] or ''}"
+        )
         if r["note"]:
             say(f"      {r['note']}")
 
 
 def git_commit() -> str | None:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=10).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         return None
 
@@ -418,8 +620,11 @@ def git_commit() -> str | None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    p.add_argument("--phases", default="sqlite,postgres",
-                   help="comma-separated: sqlite, postgres (default both)")
+    p.add_argument(
+        "--phases",
+        default="sqlite,postgres",
+        help="comma-separated: sqlite, postgres (default both)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = p.parse_args()
     phases = [x.strip() for x in args.phases.split(",") if x.strip()]
@@ -430,10 +635,14 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="drugratings-bench-"))
     bench = Bench(args.quick, tmp)
     load = os.getloadavg()
-    say(f"platform benchmark ({'quick' if args.quick else 'full'} scale) in {tmp}; load average "
-        f"{load[0]:.2f} on {os.cpu_count()} CPUs (other processes slow every number below)")
-    say("servers: gunicorn 2 workers x 4 threads + manage.py worker, DRUGRATINGS_MODE=demo, "
-        "DEBUG=0, RATINGS_PER_HOUR=1000000 (product default 60/hour per account)")
+    say(
+        f"platform benchmark ({'quick' if args.quick else 'full'} scale) in {tmp}; load average "
+        f"{load[0]:.2f} on {os.cpu_count()} CPUs (other processes slow every number below)"
+    )
+    say(
+        "servers: gunicorn 2 workers x 4 threads + manage.py worker, DRUGRATINGS_MODE=demo, "
+        "DEBUG=0, RATINGS_PER_HOUR=1000000 (product default 60/hour per account)"
+    )
     started = time.monotonic()
     try:
         for phase in phases:
@@ -441,8 +650,9 @@ def main() -> int:
                 getattr(bench, f"phase_{phase}")()
             except Exception as exc:  # record, and go on to the next phase
                 traceback.print_exc()
-                bench.errors.append({"phase": phase, "error": f"{type(exc).__name__}: {exc}",
-                                     "fatal": True})
+                bench.errors.append(
+                    {"phase": phase, "error": f"{type(exc).__name__}: {exc}", "fatal": True}
+                )
     finally:
         _server.stop_all()
         if args.keep:
@@ -453,8 +663,10 @@ def main() -> int:
     print_table(bench.rows)
     verdicts = [r["verdict"] for r in bench.rows if r["verdict"]]
     say("")
-    say(f"{verdicts.count('PASS')} PASS, {verdicts.count('FAIL')} FAIL; "
-        f"{len(bench.errors)} error(s); {wall:.0f} s in all")
+    say(
+        f"{verdicts.count('PASS')} PASS, {verdicts.count('FAIL')} FAIL; "
+        f"{len(bench.errors)} error(s); {wall:.0f} s in all"
+    )
     for e in bench.errors:
         say(f"ERROR [{e['phase']}]: {e['error']}")
     out = ROOT / "bench" / "results"
@@ -466,11 +678,18 @@ def main() -> int:
         "quick": args.quick,
         "phases": phases,
         "wall_seconds": wall,
-        "machine": {"cpus": os.cpu_count(), "load_average_at_start": load,
-                    "python": platform.python_version(), "platform": platform.platform()},
-        "server": {"gunicorn_workers": 2, "gunicorn_threads": 4, "background_worker": True,
-                   "env": {"DRUGRATINGS_MODE": "demo", "DEBUG": "0",
-                           "RATINGS_PER_HOUR": "1000000"}},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_at_start": load,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "server": {
+            "gunicorn_workers": 2,
+            "gunicorn_threads": 4,
+            "background_worker": True,
+            "env": {"DRUGRATINGS_MODE": "demo", "DEBUG": "0", "RATINGS_PER_HOUR": "1000000"},
+        },
         "sizes": bench.sizes.__dict__,
         "rows": bench.rows,
         "errors": bench.errors,

@@ -27,8 +27,11 @@ RESULTS = BENCH / "results"
 def command(name: str, quick: bool) -> list[str]:
     if name == "platform":
         return [sys.executable, str(BENCH / "bench_platform.py"), *(["--quick"] if quick else [])]
-    return [sys.executable, str(BENCH / "bench_stats.py"),
-            *(["--skip-10m", "--skip-r"] if quick else [])]
+    return [
+        sys.executable,
+        str(BENCH / "bench_stats.py"),
+        *(["--skip-10m", "--skip-r"] if quick else []),
+    ]
 
 
 def verdicts(name: str, since: float) -> tuple[int, int, list[str]]:
@@ -53,8 +56,10 @@ def verdicts(name: str, since: float) -> tuple[int, int, list[str]]:
 
 def run(name: str, quick: bool) -> dict:
     cmd = command(name, quick)
-    print(f"\n=== {name}: {' '.join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))}",
-          flush=True)
+    print(
+        f"\n=== {name}: {' '.join(Path(c).name if i < 2 else c for i, c in enumerate(cmd))}",
+        flush=True,
+    )
     started_wall = time.time()
     started = time.monotonic()
     # Own process group, so an interrupted run can stop the benchmark and everything it started.
@@ -69,8 +74,14 @@ def run(name: str, quick: bool) -> dict:
             os.killpg(proc.pid, signal.SIGKILL)
         raise
     passed, failed, which = verdicts(name, started_wall)
-    return {"name": name, "exit": code, "seconds": time.monotonic() - started,
-            "pass": passed, "fail": failed, "failed": which}
+    return {
+        "name": name,
+        "exit": code,
+        "seconds": time.monotonic() - started,
+        "pass": passed,
+        "fail": failed,
+        "failed": which,
+    }
 
 
 def main() -> int:
@@ -89,8 +100,10 @@ def main() -> int:
     print(f"{'benchmark':10s} {'exit':>4s} {'seconds':>8s} {'PASS':>5s} {'FAIL':>5s}  status")
     for o in outcomes:
         status = "ok" if o["exit"] == 0 else f"CRASHED (exit {o['exit']})"
-        print(f"{o['name']:10s} {o['exit']:4d} {o['seconds']:8.0f} {o['pass']:5d} {o['fail']:5d}  "
-              f"{status}")
+        print(
+            f"{o['name']:10s} {o['exit']:4d} {o['seconds']:8.0f} {o['pass']:5d} {o['fail']:5d}  "
+            f"{status}"
+        )
         for f in o["failed"]:
             print(f"{'':10s} FAIL {f}")
     print(f"results: {RESULTS}/")

@@ -55,12 +55,14 @@ class ApiClient:
         return self.client.get(path, params, headers=self.headers)
 
     def post(self, path: str, data=None):
-        return self.client.post(path, data or {}, content_type="application/json",
-                                headers=self.headers)
+        return self.client.post(
+            path, data or {}, content_type="application/json", headers=self.headers
+        )
 
     def put(self, path: str, data=None):
-        return self.client.put(path, data or {}, content_type="application/json",
-                               headers=self.headers)
+        return self.client.put(
+            path, data or {}, content_type="application/json", headers=self.headers
+        )
 
     def delete(self, path: str, **params):
         query = "&".join(f"{k}={v}" for k, v in params.items())
@@ -111,8 +113,9 @@ def browser(monkeypatch):
 def phone(browser):
     from drugratings.testing.browser import PHONE
 
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     yield page
     context.close()

@@ -18,16 +18,16 @@ VAR_DIR = Path(envstr("DRUGRATINGS_VAR_DIR", str(BASE_DIR / "var")))
 
 MODE = envstr("DRUGRATINGS_MODE", "development").strip().lower()
 if MODE not in {"development", "demo", "production"}:
-    raise ImproperlyConfigured(
-        f"DRUGRATINGS_MODE={MODE!r}: use development, demo or production"
-    )
+    raise ImproperlyConfigured(f"DRUGRATINGS_MODE={MODE!r}: use development, demo or production")
 PRODUCTION = MODE == "production"
 DEMO_MODE = MODE == "demo"
 
 _INSECURE_KEY = "insecure-development-key-never-use-in-production"
 SECRET_KEY = envstr("SECRET_KEY", _INSECURE_KEY)
 DEBUG = envbool("DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = envlist(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 
 if PRODUCTION:
     if SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 50:
@@ -103,8 +103,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -73,8 +73,15 @@ def can(user: User | AnonymousUser | None, capability: Capability) -> bool:
         return role != Role.PHARMA
     if capability == Capability.SUBMIT_LICENCE:
         physician = physician_of(user)
-        return bool(physician and physician.verification_status in (
-            VerificationStatus.UNVERIFIED, VerificationStatus.PENDING, VerificationStatus.REJECTED))
+        return bool(
+            physician
+            and physician.verification_status
+            in (
+                VerificationStatus.UNVERIFIED,
+                VerificationStatus.PENDING,
+                VerificationStatus.REJECTED,
+            )
+        )
     if capability == Capability.DECLARE_INTERESTS:
         return physician_of(user) is not None
     if capability in (Capability.MODERATE, Capability.VERIFY, Capability.READ_IDENTITY):

@@ -34,12 +34,14 @@ def check_login_throttle(email: str, address: str | None) -> None:
     minutes = settings.LOGIN_THROTTLE_WINDOW_SECONDS // 60
     if by_account >= settings.LOGIN_THROTTLE_PER_ACCOUNT:
         raise InvalidInput(
-            "email", f"Too many failed sign-ins for this account. Try again in {minutes} minutes.",
+            "email",
+            f"Too many failed sign-ins for this account. Try again in {minutes} minutes.",
             status=429,
         )
     if by_address >= settings.LOGIN_THROTTLE_PER_ADDRESS:
         raise InvalidInput(
-            "email", f"Too many failed sign-ins from your address. Try again in {minutes} minutes.",
+            "email",
+            f"Too many failed sign-ins from your address. Try again in {minutes} minutes.",
             status=429,
         )
 
@@ -115,8 +117,12 @@ def send_email_confirmation(user: User, base_url: str) -> None:
 
 @transaction.atomic
 def confirm_email(secret: str) -> User:
-    record = (EmailConfirmation.objects.select_for_update().select_related("user")
-              .filter(digest=ApiToken.digest_of(secret)).first())
+    record = (
+        EmailConfirmation.objects.select_for_update()
+        .select_related("user")
+        .filter(digest=ApiToken.digest_of(secret))
+        .first()
+    )
     if record is None or record.used_at is not None:
         raise InvalidInput("token", "This confirmation link is invalid or was already used.")
     if timezone.now() - record.created_at > timedelta(days=CONFIRMATION_DAYS):
@@ -135,9 +141,13 @@ def check_signup_rate(address: str | None) -> None:
     if not address:
         return
     since = timezone.now() - timedelta(hours=1)
-    if User.objects.filter(signup_ip=address, date_joined__gte=since).count() >= settings.SIGNUPS_PER_ADDRESS_PER_HOUR:
-        raise InvalidInput("email", "Too many sign-ups from your network address; try again later.",
-                           status=429)
+    if (
+        User.objects.filter(signup_ip=address, date_joined__gte=since).count()
+        >= settings.SIGNUPS_PER_ADDRESS_PER_HOUR
+    ):
+        raise InvalidInput(
+            "email", "Too many sign-ups from your network address; try again later.", status=429
+        )
 
 
 def revoke_token(token: ApiToken) -> None:

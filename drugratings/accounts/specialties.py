@@ -18,29 +18,98 @@ class SpecialtyDef:
 
 
 SPECIALTIES: tuple[SpecialtyDef, ...] = (
-    SpecialtyDef("allergy-immunology", "Allergy & Immunology", ("Allergy & Immunology", "Clinical & Laboratory Immunology")),
+    SpecialtyDef(
+        "allergy-immunology",
+        "Allergy & Immunology",
+        ("Allergy & Immunology", "Clinical & Laboratory Immunology"),
+    ),
     SpecialtyDef("anesthesiology", "Anesthesiology", ("Anesthesiology",)),
-    SpecialtyDef("cardiology", "Cardiology", ("Cardiovascular Disease", "Interventional Cardiology", "Clinical Cardiac Electrophysiology", "Advanced Heart Failure and Transplant Cardiology", "Adult Congenital Heart Disease", "Hypertension Specialist")),
+    SpecialtyDef(
+        "cardiology",
+        "Cardiology",
+        (
+            "Cardiovascular Disease",
+            "Interventional Cardiology",
+            "Clinical Cardiac Electrophysiology",
+            "Advanced Heart Failure and Transplant Cardiology",
+            "Adult Congenital Heart Disease",
+            "Hypertension Specialist",
+        ),
+    ),
     SpecialtyDef("dermatology", "Dermatology", ("Dermatology",)),
     SpecialtyDef("emergency-medicine", "Emergency Medicine", ("Emergency Medicine",)),
-    SpecialtyDef("endocrinology", "Endocrinology", ("Endocrinology, Diabetes & Metabolism", "Diabetology", "Obesity Medicine")),
+    SpecialtyDef(
+        "endocrinology",
+        "Endocrinology",
+        ("Endocrinology, Diabetes & Metabolism", "Diabetology", "Obesity Medicine"),
+    ),
     SpecialtyDef("family-medicine", "Family Medicine", ("Family Medicine", "General Practice")),
-    SpecialtyDef("gastroenterology", "Gastroenterology", ("Gastroenterology", "Hepatology", "Transplant Hepatology")),
+    SpecialtyDef(
+        "gastroenterology",
+        "Gastroenterology",
+        ("Gastroenterology", "Hepatology", "Transplant Hepatology"),
+    ),
     SpecialtyDef("geriatrics", "Geriatric Medicine", ("Geriatric Medicine",)),
-    SpecialtyDef("hematology-oncology", "Hematology & Oncology", ("Hematology", "Hematology & Oncology", "Medical Oncology", "Gynecologic Oncology", "Surgical Oncology")),
+    SpecialtyDef(
+        "hematology-oncology",
+        "Hematology & Oncology",
+        (
+            "Hematology",
+            "Hematology & Oncology",
+            "Medical Oncology",
+            "Gynecologic Oncology",
+            "Surgical Oncology",
+        ),
+    ),
     SpecialtyDef("infectious-disease", "Infectious Disease", ("Infectious Disease",)),
     SpecialtyDef("internal-medicine", "Internal Medicine", ("Internal Medicine", "Hospitalist")),
     SpecialtyDef("nephrology", "Nephrology", ("Nephrology",)),
-    SpecialtyDef("neurology", "Neurology", ("Neurology", "Neuromuscular Medicine", "Epilepsy", "Clinical Neurophysiology", "Vascular Neurology", "Headache Medicine")),
+    SpecialtyDef(
+        "neurology",
+        "Neurology",
+        (
+            "Neurology",
+            "Neuromuscular Medicine",
+            "Epilepsy",
+            "Clinical Neurophysiology",
+            "Vascular Neurology",
+            "Headache Medicine",
+        ),
+    ),
     SpecialtyDef("obstetrics-gynecology", "Obstetrics & Gynecology", ("Obstetrics & Gynecology",)),
     SpecialtyDef("ophthalmology", "Ophthalmology", ("Ophthalmology",)),
     SpecialtyDef("otolaryngology", "Otolaryngology", ("Otolaryngology",)),
     SpecialtyDef("pain-medicine", "Pain Medicine", ("Pain Medicine",)),
     SpecialtyDef("pediatrics", "Pediatrics", ("Pediatrics",)),
-    SpecialtyDef("psychiatry", "Psychiatry", ("Psychiatry", "Addiction Medicine", "Child & Adolescent Psychiatry", "Geriatric Psychiatry")),
-    SpecialtyDef("pulmonology", "Pulmonology", ("Pulmonary Disease", "Critical Care Medicine", "Sleep Medicine")),
+    SpecialtyDef(
+        "psychiatry",
+        "Psychiatry",
+        (
+            "Psychiatry",
+            "Addiction Medicine",
+            "Child & Adolescent Psychiatry",
+            "Geriatric Psychiatry",
+        ),
+    ),
+    SpecialtyDef(
+        "pulmonology",
+        "Pulmonology",
+        ("Pulmonary Disease", "Critical Care Medicine", "Sleep Medicine"),
+    ),
     SpecialtyDef("rheumatology", "Rheumatology", ("Rheumatology",)),
-    SpecialtyDef("surgery", "Surgery", ("Surgery", "Orthopaedic Surgery", "Plastic Surgery", "Neurological Surgery", "Colon & Rectal Surgery", "Transplant Surgery", "Thoracic Surgery (Cardiothoracic Vascular Surgery)")),
+    SpecialtyDef(
+        "surgery",
+        "Surgery",
+        (
+            "Surgery",
+            "Orthopaedic Surgery",
+            "Plastic Surgery",
+            "Neurological Surgery",
+            "Colon & Rectal Surgery",
+            "Transplant Surgery",
+            "Thoracic Surgery (Cardiothoracic Vascular Surgery)",
+        ),
+    ),
     SpecialtyDef("urology", "Urology", ("Urology",)),
     SpecialtyDef("other", "Other specialty", ()),
 )
@@ -55,5 +124,5 @@ def specialty_slug_for_nucc(classification: str, specialization: str) -> str:
         if slug:
             return slug
     if classification.startswith("Psychiatry"):
-        return "neurology" if "Neurology" == specialization else "psychiatry"
+        return "neurology" if specialization == "Neurology" else "psychiatry"
     return "other"

@@ -19,12 +19,12 @@ from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.models import Rating, RatingStatus
-from drugratings.ratings.versions import version_of
 from drugratings.ratings.queries import (
     distinct_rater_aggregates,
     distribution_aggregates,
     scored_ratings,
 )
+from drugratings.ratings.versions import version_of
 
 
 class Method:
@@ -110,8 +110,13 @@ def _cells_from_row(
         ranks = {}
         if fit is not None and fit.estimate is not None:
             score, low, high, method = fit.estimate, fit.ci_low, fit.ci_high, Method.ADJUSTED
-            ranks = {"rank": fit.rank, "rank_low": fit.rank_low, "rank_high": fit.rank_high,
-                     "rank_of": fit.rank_of, "best": fit.best_in_group}
+            ranks = {
+                "rank": fit.rank,
+                "rank_low": fit.rank_low,
+                "rank_high": fit.rank_high,
+                "rank_of": fit.rank_of,
+                "best": fit.best_in_group,
+            }
         else:
             score, low, high = _mean_interval(row, name, n)
             method = Method.MEAN
@@ -161,9 +166,7 @@ def drug_score_cells(
     return cells
 
 
-def _drug_score_cells(
-    drug_id: int, *, specialty_id: int | None, window: str
-) -> list[ScoreCell]:
+def _drug_score_cells(drug_id: int, *, specialty_id: int | None, window: str) -> list[ScoreCell]:
     ratings = scored_ratings().filter(drug_id=drug_id)
     if specialty_id is not None:
         ratings = ratings.filter(physician__specialty_id=specialty_id)
@@ -191,13 +194,16 @@ def _drug_score_cells(
     return cells
 
 
-def _with_conflicts(drug_id: int, cells: list[ScoreCell], overall: dict[str, Any]) -> list[ScoreCell]:
+def _with_conflicts(
+    drug_id: int, cells: list[ScoreCell], overall: dict[str, Any]
+) -> list[ScoreCell]:
     """Add the sensitivity figure: the score shifted by how much the conflicted ratings would
     move the plain mean (the model is not refitted for it, so it is labelled approximate)."""
     from dataclasses import replace
 
-    conflicted = Rating.objects.filter(drug_id=drug_id, status=RatingStatus.ACTIVE,
-                                       conflict_of_interest=True)
+    conflicted = Rating.objects.filter(
+        drug_id=drug_id, status=RatingStatus.ACTIVE, conflict_of_interest=True
+    )
     if not conflicted.exists():
         return cells
     totals = {None: conflicted.aggregate(**_count_sum())}
@@ -214,8 +220,13 @@ def _with_conflicts(drug_id: int, cells: list[ScoreCell], overall: dict[str, Any
         mean = cell.score if cell.method == Method.MEAN else None
         base_mean = mean if mean is not None else _plain_mean(drug_id, cell)
         combined = (base_mean * n + extra[f"{cell.dimension}__sum"]) / (n + n_extra)
-        out.append(replace(cell, n_conflicted=n_extra,
-                           score_with_conflicts=round(cell.score + combined - base_mean, 3)))
+        out.append(
+            replace(
+                cell,
+                n_conflicted=n_extra,
+                score_with_conflicts=round(cell.score + combined - base_mean, 3),
+            )
+        )
     return out
 
 
@@ -235,7 +246,9 @@ def _plain_mean(drug_id: int, cell: ScoreCell) -> float:
     return float(value) if value is not None else 0.0
 
 
-def indication_score_cells(indication_id: int, window: str = Window.ALL_TIME) -> dict[int, list[ScoreCell]]:
+def indication_score_cells(
+    indication_id: int, window: str = Window.ALL_TIME
+) -> dict[int, list[ScoreCell]]:
     """Score cells of every rated drug for one indication, by drug id, for side-by-side views."""
     rows = (
         scored_ratings()

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from drugratings.analytics.models import DrugViewDaily, RefitRequest
 
-
 # Views are counted in memory and written in batches: a write per page view would take SQLite's
 # write lock on every GET. A process that dies loses at most one batch of counts.
 VIEW_FLUSH_SECONDS = 30.0
@@ -27,8 +26,11 @@ def count_drug_view(drug_id: int, *, flush: bool = False) -> None:
     """Count one view of a drug today. Only the count is kept: never who viewed."""
     with _pending_lock:
         _pending_views[(drug_id, timezone.localdate())] += 1
-        due = (flush or sum(_pending_views.values()) >= VIEW_FLUSH_COUNT
-               or time.monotonic() - _last_flush[0] >= VIEW_FLUSH_SECONDS)
+        due = (
+            flush
+            or sum(_pending_views.values()) >= VIEW_FLUSH_COUNT
+            or time.monotonic() - _last_flush[0] >= VIEW_FLUSH_SECONDS
+        )
         if not due:
             return
         batch = dict(_pending_views)

@@ -50,19 +50,32 @@ class RatingArrays:
     updated: np.ndarray  # datetime64[s], UTC
 
     def subset(self, mask: np.ndarray) -> RatingArrays:
-        return RatingArrays(self.drug[mask], self.indication[mask], self.physician[mask],
-                            self.specialty[mask], self.scores[mask], self.updated[mask])
+        return RatingArrays(
+            self.drug[mask],
+            self.indication[mask],
+            self.physician[mask],
+            self.specialty[mask],
+            self.scores[mask],
+            self.updated[mask],
+        )
 
 
 def load_rating_arrays() -> RatingArrays:
-    rows = list(scored_ratings().values_list(
-        "drug_id", "indication_id", "physician_id", "physician__specialty_id", "updated_at",
-        *DIMENSION_NAMES,
-    ))
+    rows = list(
+        scored_ratings().values_list(
+            "drug_id",
+            "indication_id",
+            "physician_id",
+            "physician__specialty_id",
+            "updated_at",
+            *DIMENSION_NAMES,
+        )
+    )
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
-        return RatingArrays(empty, empty, empty, empty, np.zeros((0, 5)),
-                            np.zeros(0, dtype="datetime64[s]"))
+        return RatingArrays(
+            empty, empty, empty, empty, np.zeros((0, 5)), np.zeros(0, dtype="datetime64[s]")
+        )
     columns = list(zip(*rows, strict=True))
     scores = np.array(columns[5:], dtype=float).T  # None -> nan
     updated = np.array([int(t.timestamp()) for t in columns[4]], dtype="datetime64[s]")
@@ -87,8 +100,9 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniques, codes.astype(np.int64)
 
 
-def _rank_groups(keys: list[tuple[int, int | None]], class_of: dict[int, int | None],
-                 by_indication: bool) -> dict[object, list[int]]:
+def _rank_groups(
+    keys: list[tuple[int, int | None]], class_of: dict[int, int | None], by_indication: bool
+) -> dict[object, list[int]]:
     groups: dict[object, list[int]] = defaultdict(list)
     for code, (drug_id, indication_id) in enumerate(keys):
         group = indication_id if by_indication else class_of.get(drug_id)
@@ -97,8 +111,15 @@ def _rank_groups(keys: list[tuple[int, int | None]], class_of: dict[int, int | N
     return groups
 
 
-def _scores_for(fit_run: FitRun, data: RatingArrays, dim: int, window: str, by_indication: bool,
-                class_of: dict[int, int | None], rng: np.random.Generator) -> tuple[list[Score], dict]:
+def _scores_for(
+    fit_run: FitRun,
+    data: RatingArrays,
+    dim: int,
+    window: str,
+    by_indication: bool,
+    class_of: dict[int, int | None],
+    rng: np.random.Generator,
+) -> tuple[list[Score], dict]:
     y = data.scores[:, dim]
     keep = ~np.isnan(y)
     if keep.sum() < 3:
@@ -126,26 +147,49 @@ def _scores_for(fit_run: FitRun, data: RatingArrays, dim: int, window: str, by_i
         top = int(np.flatnonzero(ri.rank == 1)[0])
         best = bool(ri.low[top] == 1 and ri.high[top] == 1)
         for j, code in enumerate(codes.tolist()):
-            ranks[code] = (int(ri.rank[j]), int(ri.low[j]), int(ri.high[j]), codes.size,
-                           float(ri.p_best[j]), best and j == top)
+            ranks[code] = (
+                int(ri.rank[j]),
+                int(ri.low[j]),
+                int(ri.high[j]),
+                codes.size,
+                float(ri.p_best[j]),
+                best and j == top,
+            )
     rows = []
     for code, (drug_id, indication_id) in enumerate(keys):
         rank = ranks.get(code)
-        rows.append(Score(
-            fit=fit_run, drug_id=drug_id, indication_id=indication_id,
-            dimension=DIMENSION_NAMES[dim], window=window,
-            estimate=float(result.estimate[code]), ci_low=float(result.ci_low[code]),
-            ci_high=float(result.ci_high[code]), se=float(result.se[code]),
-            n_ratings=int(result.n_ratings[code]), n_raters=int(result.n_raters[code]),
-            shown=bool(shown[code]),
-            rank=rank[0] if rank else None, rank_low=rank[1] if rank else None,
-            rank_high=rank[2] if rank else None, rank_of=rank[3] if rank else None,
-            p_best=rank[4] if rank else None, best_in_group=rank[5] if rank else False,
-        ))
-    summary = {"n": result.n, "mu": result.mu, "sd_item": result.sd_item,
-               "sd_rater": result.sd_rater, "sd_residual": result.sd_residual,
-               "method": result.method, "cov_method": result.cov_method,
-               "seconds": round(result.seconds, 3)}
+        rows.append(
+            Score(
+                fit=fit_run,
+                drug_id=drug_id,
+                indication_id=indication_id,
+                dimension=DIMENSION_NAMES[dim],
+                window=window,
+                estimate=float(result.estimate[code]),
+                ci_low=float(result.ci_low[code]),
+                ci_high=float(result.ci_high[code]),
+                se=float(result.se[code]),
+                n_ratings=int(result.n_ratings[code]),
+                n_raters=int(result.n_raters[code]),
+                shown=bool(shown[code]),
+                rank=rank[0] if rank else None,
+                rank_low=rank[1] if rank else None,
+                rank_high=rank[2] if rank else None,
+                rank_of=rank[3] if rank else None,
+                p_best=rank[4] if rank else None,
+                best_in_group=rank[5] if rank else False,
+            )
+        )
+    summary = {
+        "n": result.n,
+        "mu": result.mu,
+        "sd_item": result.sd_item,
+        "sd_rater": result.sd_rater,
+        "sd_residual": result.sd_residual,
+        "method": result.method,
+        "cov_method": result.cov_method,
+        "seconds": round(result.seconds, 3),
+    }
     return rows, {"summary": summary, "result": result if not by_indication else None}
 
 
@@ -171,8 +215,9 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     started = time.monotonic()
     now = now or timezone.now()
     data = load_rating_arrays()
-    fit_run = FitRun.objects.create(methodology_version=METHODOLOGY_VERSION,
-                                    n_ratings=int(data.drug.size))
+    fit_run = FitRun.objects.create(
+        methodology_version=METHODOLOGY_VERSION, n_ratings=int(data.drug.size)
+    )
     class_of = dict(Drug.objects.values_list("pk", "drug_class_id"))
     rng = np.random.default_rng(RANK_SEED)
     recent = data.updated >= np.datetime64(int(trailing_12m_start(now).timestamp()), "s")

@@ -45,10 +45,20 @@ def _effects(fit_id: int) -> dict[str, dict]:
         if f"{name}__physician" not in arrays:
             continue
         out[name] = {
-            "rater": dict(zip(arrays[f"{name}__physician"].tolist(),
-                              arrays[f"{name}__rater_effect"].tolist(), strict=True)),
-            "group": dict(zip(arrays[f"{name}__specialty"].tolist(),
-                              arrays[f"{name}__group_effect"].tolist(), strict=True)),
+            "rater": dict(
+                zip(
+                    arrays[f"{name}__physician"].tolist(),
+                    arrays[f"{name}__rater_effect"].tolist(),
+                    strict=True,
+                )
+            ),
+            "group": dict(
+                zip(
+                    arrays[f"{name}__specialty"].tolist(),
+                    arrays[f"{name}__group_effect"].tolist(),
+                    strict=True,
+                )
+            ),
         }
     return out
 
@@ -56,8 +66,11 @@ def _effects(fit_id: int) -> dict[str, dict]:
 def monthly_trend(drug_id: int) -> list[TrendPoint]:
     fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
     effects = _effects(fit_id) if fit_id else {}
-    rows = scored_ratings().filter(drug_id=drug_id).values_list(
-        "physician_id", "physician__specialty_id", "updated_at", *DIMENSION_NAMES)
+    rows = (
+        scored_ratings()
+        .filter(drug_id=drug_id)
+        .values_list("physician_id", "physician__specialty_id", "updated_at", *DIMENSION_NAMES)
+    )
     values: dict[tuple[str, str], list[float]] = defaultdict(list)
     for physician, specialty, updated, *scores in rows:
         month = updated.strftime("%Y-%m")
@@ -79,6 +92,9 @@ def monthly_trend(drug_id: int) -> list[TrendPoint]:
                 continue
             mean = float(np.mean(data))
             half = 1.96 * float(np.std(data, ddof=1)) / math.sqrt(n)
-            points.append(TrendPoint(month, name, round(mean, 3), round(mean - half, 3),
-                                     round(mean + half, 3), n))
+            points.append(
+                TrendPoint(
+                    month, name, round(mean, 3), round(mean - half, 3), round(mean + half, 3), n
+                )
+            )
     return points

@@ -96,13 +96,18 @@ def create_token(request: HttpRequest, payload: TokenRequest) -> dict:
         if not user.has_two_factor:
             raise AccessDenied("Set up two-factor authentication in the browser first.")
         if not payload.otp:
-            raise InvalidInput("otp", "This account needs the current code of its authenticator app.",
-                               status=401)
+            raise InvalidInput(
+                "otp", "This account needs the current code of its authenticator app.", status=401
+            )
         account_actions.verify_totp(user, payload.otp)
     record, secret = account_actions.issue_token(user)
     physician = physician_of(user)
-    return {"token": secret, "expires_at": record.expires_at, "role": user.role,
-            "verification_status": physician.verification_status if physician else None}
+    return {
+        "token": secret,
+        "expires_at": record.expires_at,
+        "role": user.role,
+        "verification_status": physician.verification_status if physician else None,
+    }
 
 
 @router.delete("/auth/token", auth=SIGNED_IN, response={204: None}, summary="Revoke this token")
@@ -117,36 +122,62 @@ def delete_token(request: HttpRequest) -> Status:
 @router.post("/physicians/register", response={201: RegisterOut}, summary="Physician sign-up")
 def register(request: HttpRequest, payload: RegisterIn) -> Status:
     account_actions.check_signup_rate(_address(request))
-    profile = verification_actions.register_physician(verification_actions.Registration(
-        email=payload.email, password=payload.password, first_name=payload.first_name,
-        last_name=payload.last_name, specialty=payload.specialty, country=payload.country,
-        npi=payload.npi or None, license_number=payload.license_number or "",
-        license_region=payload.license_region or "", signup_ip=_address(request),
-    ))
+    profile = verification_actions.register_physician(
+        verification_actions.Registration(
+            email=payload.email,
+            password=payload.password,
+            first_name=payload.first_name,
+            last_name=payload.last_name,
+            specialty=payload.specialty,
+            country=payload.country,
+            npi=payload.npi or None,
+            license_number=payload.license_number or "",
+            license_region=payload.license_region or "",
+            signup_ip=_address(request),
+        )
+    )
     account_actions.send_email_confirmation(profile.user, settings.PUBLIC_BASE_URL)
-    return Status(201, {"id": profile.pk, "handle": profile.handle,
-                        "verification_status": profile.verification_status,
-                        "reason": profile.status_reason})
+    return Status(
+        201,
+        {
+            "id": profile.pk,
+            "handle": profile.handle,
+            "verification_status": profile.verification_status,
+            "reason": profile.status_reason,
+        },
+    )
 
 
 @router.get("/me", auth=SIGNED_IN, response=MeOut, summary="Your own profile")
 def me(request: HttpRequest) -> dict:
     user = request.user
-    out = {"id": user.pk, "email": user.email, "role": user.role,
-           "email_confirmed": user.email_confirmed_at is not None,
-           "two_factor": user.has_two_factor}
+    out = {
+        "id": user.pk,
+        "email": user.email,
+        "role": user.role,
+        "email_confirmed": user.email_confirmed_at is not None,
+        "two_factor": user.has_two_factor,
+    }
     physician = physician_of(user)
     if physician is not None:
-        out.update(handle=physician.handle, specialty=physician.specialty.name,
-                   country=physician.country, verification_status=physician.verification_status,
-                   reason=physician.status_reason)
+        out.update(
+            handle=physician.handle,
+            specialty=physician.specialty.name,
+            country=physician.country,
+            verification_status=physician.verification_status,
+            reason=physician.status_reason,
+        )
     if user.role == Role.PHARMA and hasattr(user, "pharma_analyst"):
         out["organization"] = user.pharma_analyst.organization.name
     return out
 
 
-@router.post("/me/licence", auth=SIGNED_IN, response=LicenceOut,
-             summary="Submit a licence for manual review (multipart form)")
+@router.post(
+    "/me/licence",
+    auth=SIGNED_IN,
+    response=LicenceOut,
+    summary="Submit a licence for manual review (multipart form)",
+)
 def submit_licence(
     request: HttpRequest,
     license_number: Form[str],
@@ -157,8 +188,12 @@ def submit_licence(
 ) -> dict:
     require(request.user, Capability.SUBMIT_LICENCE)
     physician = physician_of(request.user)
-    verification_actions.submit_licence(physician, license_number=license_number,
-                                        license_body=license_body, country=country, region=region,
-                                        document=document)
-    return {"verification_status": physician.verification_status,
-            "reason": physician.status_reason}
+    verification_actions.submit_licence(
+        physician,
+        license_number=license_number,
+        license_body=license_body,
+        country=country,
+        region=region,
+        document=document,
+    )
+    return {"verification_status": physician.verification_status, "reason": physician.status_reason}

@@ -72,12 +72,17 @@ class ScoreOut(Schema):
     n_raters: int
     shown: bool
     distribution: list[int] = Field(description="Counts of scores 1..5")
-    method: str = Field(description="'adjusted' (model), 'mean' (before the next refit) or "
-                              "'release' (pharma: the latest published release)")
+    method: str = Field(
+        description="'adjusted' (model), 'mean' (before the next refit) or "
+        "'release' (pharma: the latest published release)"
+    )
     n_conflicted: int = Field(0, description="Ratings left out for a conflict of interest")
     score_with_conflicts: float | None = Field(
-        None, description="Approximate score if conflicted ratings were counted")
-    rank: int | None = Field(None, description="Rank among shown drugs of the indication (or class)")
+        None, description="Approximate score if conflicted ratings were counted"
+    )
+    rank: int | None = Field(
+        None, description="Rank among shown drugs of the indication (or class)"
+    )
     rank_low: int | None = None
     rank_high: int | None = Field(None, description="95% rank interval")
     rank_of: int | None = None
@@ -161,7 +166,9 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
     }
 
 
-@router.get("/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores")
+@router.get(
+    "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
+)
 def get_drug(request: HttpRequest, drug_id: int) -> dict:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
@@ -185,8 +192,12 @@ class TrendPointOut(Schema):
     n_raters: int
 
 
-@router.get("/drugs/{drug_id}/trend", response=list[TrendPointOut], auth=SIGNED_IN,
-            summary="Monthly rater-adjusted trend of a drug (last 24 months)")
+@router.get(
+    "/drugs/{drug_id}/trend",
+    response=list[TrendPointOut],
+    auth=SIGNED_IN,
+    summary="Monthly rater-adjusted trend of a drug (last 24 months)",
+)
 def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
@@ -232,21 +243,34 @@ class ClassDetail(ClassRef):
 
 @router.get("/indications", response=IndicationList, auth=SIGNED_IN, summary="Indications")
 def list_indications(
-    request: HttpRequest, q: str = "", limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+    request: HttpRequest,
+    q: str = "",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_indications(q, limit, offset)
     return {
         "items": [
-            {"id": i.pk, "name": i.name, "slug": i.slug, "icd10": i.icd10_codes, "n_drugs": i.n_drugs}
+            {
+                "id": i.pk,
+                "name": i.name,
+                "slug": i.slug,
+                "icd10": i.icd10_codes,
+                "n_drugs": i.n_drugs,
+            }
             for i in items
         ],
         "total": total,
     }
 
 
-@router.get("/indications/{indication_id}", response=IndicationDetail, auth=SIGNED_IN,
-            summary="An indication and its drugs, side by side")
+@router.get(
+    "/indications/{indication_id}",
+    response=IndicationDetail,
+    auth=SIGNED_IN,
+    summary="An indication and its drugs, side by side",
+)
 def get_indication(request: HttpRequest, indication_id: int) -> dict:
     require(request.user, Capability.READ_SCORES)
     indication = catalog.get_indication(indication_id)
@@ -258,8 +282,11 @@ def get_indication(request: HttpRequest, indication_id: int) -> dict:
         "slug": indication.slug,
         "icd10": indication.icd10_codes,
         "drugs": [
-            {**drug_summary(drug), "listed": listed,
-             "scores": [c.as_api() for c in cells.get(drug.pk, [])]}
+            {
+                **drug_summary(drug),
+                "listed": listed,
+                "scores": [c.as_api() for c in cells.get(drug.pk, [])],
+            }
             for drug, listed in drugs
         ],
     }
@@ -267,18 +294,27 @@ def get_indication(request: HttpRequest, indication_id: int) -> dict:
 
 @router.get("/drug-classes", response=ClassList, auth=SIGNED_IN, summary="Drug classes")
 def list_drug_classes(
-    request: HttpRequest, q: str = "", limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)
+    request: HttpRequest,
+    q: str = "",
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_drug_classes(q, limit, offset)
     return {
-        "items": [{"id": c.pk, "name": c.name, "slug": c.slug, "n_drugs": c.n_drugs} for c in items],
+        "items": [
+            {"id": c.pk, "name": c.name, "slug": c.slug, "n_drugs": c.n_drugs} for c in items
+        ],
         "total": total,
     }
 
 
-@router.get("/drug-classes/{class_id}", response=ClassDetail, auth=SIGNED_IN,
-            summary="A drug class and its drugs, with scores across indications")
+@router.get(
+    "/drug-classes/{class_id}",
+    response=ClassDetail,
+    auth=SIGNED_IN,
+    summary="A drug class and its drugs, with scores across indications",
+)
 def get_drug_class(request: HttpRequest, class_id: int) -> dict:
     require(request.user, Capability.READ_SCORES)
     drug_class = catalog.get_drug_class(class_id)
@@ -288,8 +324,13 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
         "name": drug_class.name,
         "slug": drug_class.slug,
         "drugs": [
-            {**drug_summary(d), "listed": True,
-             "scores": [c.as_api() for c in scores_for(request.user, d.pk) if c.indication_id is None]}
+            {
+                **drug_summary(d),
+                "listed": True,
+                "scores": [
+                    c.as_api() for c in scores_for(request.user, d.pk) if c.indication_id is None
+                ],
+            }
             for d in drugs
         ],
     }

@@ -49,7 +49,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(InvalidInput)
 def on_invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
     return error_response(
-        request, exc.status, f"Invalid input: {exc.field}",
+        request,
+        exc.status,
+        f"Invalid input: {exc.field}",
         [{"field": exc.field, "message": exc.message}],
     )
 

@@ -51,7 +51,9 @@ class CellOut(Schema):
 
 class EngagementOut(Schema):
     month: str
-    ratings: int | None = Field(None, description="Physicians who rated (noisy); null if suppressed")
+    ratings: int | None = Field(
+        None, description="Physicians who rated (noisy); null if suppressed"
+    )
     comments: int | None = Field(None, description="Comments (noisy); null if suppressed")
     page_views: int | None = Field(None, description="Drug-page views (noisy)")
 
@@ -64,7 +66,8 @@ class ReportOut(Schema):
     k: int = Field(description="Minimum distinct physicians behind a published cell")
     cells: list[CellOut]
     engagement: list[EngagementOut] = Field(
-        default_factory=list, description="Drug scorecards: engagement by completed month")
+        default_factory=list, description="Drug scorecards: engagement by completed month"
+    )
 
 
 class AreaOut(Schema):
@@ -84,23 +87,35 @@ def _portal(request: HttpRequest, scope: str):
 
 
 def _release_out(release: Release) -> dict:
-    return {"id": release.pk, "published_at": release.published_at,
-            "methodology_version": release.methodology_version,
-            "n_cells_published": release.n_cells_published,
-            "n_cells_changed": release.n_cells_changed, "privacy": release.privacy}
+    return {
+        "id": release.pk,
+        "published_at": release.published_at,
+        "methodology_version": release.methodology_version,
+        "n_cells_published": release.n_cells_published,
+        "n_cells_changed": release.n_cells_changed,
+        "privacy": release.privacy,
+    }
 
 
 def _respond(request: HttpRequest, report: access.Report, fmt: str):
     request.portal_release = report.release  # type: ignore[attr-defined]
     if fmt == "json":
-        return {"release": _release_out(report.release), "kind": report.kind,
-                "subject": report.subject, "breakdown": report.breakdown, "k": report.min_raters,
-                "cells": [c.as_dict() for c in report.cells], "engagement": report.engagement}
+        return {
+            "release": _release_out(report.release),
+            "kind": report.kind,
+            "subject": report.subject,
+            "breakdown": report.breakdown,
+            "k": report.min_raters,
+            "cells": [c.as_dict() for c in report.cells],
+            "engagement": report.engagement,
+        }
     if fmt not in FORMATS:
         raise InvalidInput("format", "Use json, csv, xlsx or parquet.")
     render, content_type, extension = FORMATS[fmt]
     response = HttpResponse(render(report), content_type=content_type)
-    name = f"drugratings-{report.kind}-{report.subject['id']}-{report.breakdown}-r{report.release.pk}"
+    name = (
+        f"drugratings-{report.kind}-{report.subject['id']}-{report.breakdown}-r{report.release.pk}"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     return response
 
@@ -109,9 +124,16 @@ def _respond(request: HttpRequest, report: access.Report, fmt: str):
 def areas(request: HttpRequest) -> dict:
     org = _portal(request, "reports:read")
     subs = org.subscriptions.select_related("indication", "drug_class")
-    return {"organization": org.name, "all_areas": org.all_areas,
-            "indications": [{"id": s.indication_id, "name": s.indication.name} for s in subs if s.indication_id],
-            "drug_classes": [{"id": s.drug_class_id, "name": s.drug_class.name} for s in subs if s.drug_class_id]}
+    return {
+        "organization": org.name,
+        "all_areas": org.all_areas,
+        "indications": [
+            {"id": s.indication_id, "name": s.indication.name} for s in subs if s.indication_id
+        ],
+        "drug_classes": [
+            {"id": s.drug_class_id, "name": s.drug_class.name} for s in subs if s.drug_class_id
+        ],
+    }
 
 
 @router.get("/portal/releases/latest", response=ReleaseOut, summary="The latest release")
@@ -136,26 +158,54 @@ def dictionary(request: HttpRequest) -> dict:
     return {"columns": [{"name": n, "type": t, "description": d} for n, t, d in COLUMNS]}
 
 
-@router.get("/portal/reports/indications/{indication_id}", response=ReportOut,
-            summary="Indication report: every drug used for it (format=json|csv|xlsx|parquet)")
-def indication_report(request: HttpRequest, indication_id: int, breakdown: str = "none",
-                      format: str = "json", release: int | None = None):
+@router.get(
+    "/portal/reports/indications/{indication_id}",
+    response=ReportOut,
+    summary="Indication report: every drug used for it (format=json|csv|xlsx|parquet)",
+)
+def indication_report(
+    request: HttpRequest,
+    indication_id: int,
+    breakdown: str = "none",
+    format: str = "json",
+    release: int | None = None,
+):
     _portal(request, "reports:read")
-    return _respond(request, access.indication_report(request.user, indication_id, breakdown, release), format)
+    return _respond(
+        request, access.indication_report(request.user, indication_id, breakdown, release), format
+    )
 
 
-@router.get("/portal/reports/drug-classes/{class_id}", response=ReportOut,
-            summary="Drug-class report across indications")
-def drug_class_report(request: HttpRequest, class_id: int, breakdown: str = "none",
-                      format: str = "json", release: int | None = None):
+@router.get(
+    "/portal/reports/drug-classes/{class_id}",
+    response=ReportOut,
+    summary="Drug-class report across indications",
+)
+def drug_class_report(
+    request: HttpRequest,
+    class_id: int,
+    breakdown: str = "none",
+    format: str = "json",
+    release: int | None = None,
+):
     _portal(request, "reports:read")
-    return _respond(request, access.drug_class_report(request.user, class_id, breakdown, release), format)
+    return _respond(
+        request, access.drug_class_report(request.user, class_id, breakdown, release), format
+    )
 
 
-@router.get("/portal/reports/drugs/{drug_id}", response=ReportOut,
-            summary="Drug scorecard against its class competitors, and per indication")
-def drug_report(request: HttpRequest, drug_id: int, breakdown: str = "none",
-                format: str = "json", release: int | None = None):
+@router.get(
+    "/portal/reports/drugs/{drug_id}",
+    response=ReportOut,
+    summary="Drug scorecard against its class competitors, and per indication",
+)
+def drug_report(
+    request: HttpRequest,
+    drug_id: int,
+    breakdown: str = "none",
+    format: str = "json",
+    release: int | None = None,
+):
     _portal(request, "reports:read")
     return _respond(request, access.drug_report(request.user, drug_id, breakdown, release), format)
 
@@ -168,7 +218,8 @@ def release_events(after: int, seconds: float = STREAM_SECONDS) -> Iterator[str]
     while time.monotonic() < deadline:
         for release in Release.objects.filter(pk__gt=after).order_by("pk"):
             after = release.pk
-            yield f"id: {release.pk}\nevent: release\ndata: {json.dumps(actions.release_event(release))}\n\n"
+            data = json.dumps(actions.release_event(release))
+            yield f"id: {release.pk}\nevent: release\ndata: {data}\n\n"
         if time.monotonic() - last_beat > 15:
             yield ": keep-alive\n\n"
             last_beat = time.monotonic()

@@ -70,8 +70,10 @@ class CommentList(Schema):
 
 
 class FlagIn(Schema):
-    reason: str = Field(..., description="patient_identifier, promotional, off_topic, abusive, "
-                                         "misinformation or other")
+    reason: str = Field(
+        ...,
+        description="patient_identifier, promotional, off_topic, abusive, misinformation or other",
+    )
     note: str = Field("", max_length=500)
 
 
@@ -86,28 +88,50 @@ class FlagOut(Schema):
 
 def rating_out(rating: Rating, comment: Comment | None) -> dict:
     return {
-        "id": rating.pk, "drug_id": rating.drug_id, "indication_id": rating.indication_id,
-        "off_label": rating.off_label, **rating.scores(), "status": rating.status,
-        "created_at": rating.created_at, "updated_at": rating.updated_at,
-        "comment": {"id": comment.pk, "status": comment.status, "hold_reasons": comment.hold_reasons}
-        if comment else None,
+        "id": rating.pk,
+        "drug_id": rating.drug_id,
+        "indication_id": rating.indication_id,
+        "off_label": rating.off_label,
+        **rating.scores(),
+        "status": rating.status,
+        "created_at": rating.created_at,
+        "updated_at": rating.updated_at,
+        "comment": {
+            "id": comment.pk,
+            "status": comment.status,
+            "hold_reasons": comment.hold_reasons,
+        }
+        if comment
+        else None,
     }
 
 
-@router.put("/drugs/{drug_id}/ratings/mine", response={200: RatingOut, 201: RatingOut},
-            summary="Rate a drug for an indication (201 first time, 200 when replacing)")
+@router.put(
+    "/drugs/{drug_id}/ratings/mine",
+    response={200: RatingOut, 201: RatingOut},
+    summary="Rate a drug for an indication (201 first time, 200 when replacing)",
+)
 def put_my_rating(request: HttpRequest, drug_id: int, payload: RatingIn) -> Status:
-    outcome = actions.upsert_rating(request.user, drug_id, actions.RatingInput(
-        indication_id=payload.indication_id,
-        scores={name: getattr(payload, name) for name in
-                ("efficacy", "safety", "tolerability", "accessibility", "adherence")},
-        comment=payload.comment,
-    ))
+    outcome = actions.upsert_rating(
+        request.user,
+        drug_id,
+        actions.RatingInput(
+            indication_id=payload.indication_id,
+            scores={
+                name: getattr(payload, name)
+                for name in ("efficacy", "safety", "tolerability", "accessibility", "adherence")
+            },
+            comment=payload.comment,
+        ),
+    )
     return Status(201 if outcome.created else 200, rating_out(outcome.rating, outcome.comment))
 
 
-@router.delete("/drugs/{drug_id}/ratings/mine", response={204: None},
-               summary="Withdraw your rating of a drug for an indication")
+@router.delete(
+    "/drugs/{drug_id}/ratings/mine",
+    response={204: None},
+    summary="Withdraw your rating of a drug for an indication",
+)
 def delete_my_rating(request: HttpRequest, drug_id: int, indication_id: int) -> Status:
     actions.withdraw_rating(request.user, drug_id, indication_id)
     return Status(204, None)
@@ -120,16 +144,22 @@ def list_my_ratings(request: HttpRequest) -> list[dict]:
 
 @router.get("/drugs/{drug_id}/comments", response=CommentList, summary="Comments on a drug")
 def list_comments(
-    request: HttpRequest, drug_id: int, indication_id: int | None = None, sort: str = "helpful",
-    limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0),
+    request: HttpRequest,
+    drug_id: int,
+    indication_id: int | None = None,
+    sort: str = "helpful",
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
 ) -> dict:
-    items, total = access.published_comments(request.user, drug_id, indication_id=indication_id,
-                                             sort=sort, limit=limit, offset=offset)
+    items, total = access.published_comments(
+        request.user, drug_id, indication_id=indication_id, sort=sort, limit=limit, offset=offset
+    )
     return {"items": [item.__dict__ for item in items], "total": total}
 
 
-@router.post("/comments/{comment_id}/helpful", response=HelpfulOut,
-             summary="Mark a comment helpful (once)")
+@router.post(
+    "/comments/{comment_id}/helpful", response=HelpfulOut, summary="Mark a comment helpful (once)"
+)
 def helpful(request: HttpRequest, comment_id: int) -> dict:
     return {"helpful_count": actions.vote_helpful(request.user, comment_id)}
 

@@ -99,12 +99,17 @@ def search_drugs(
     q = q.strip()
     if not q:
         total = base.count()
-        ids = list(base.order_by("generic_name").values_list("pk", flat=True)[start : start + page_size])
+        ids = list(
+            base.order_by("generic_name").values_list("pk", flat=True)[start : start + page_size]
+        )
         typo = False
     else:
         hits = name_search.search(q)
-        allowed = set(base.filter(pk__in=[h.drug_id for h in hits]).values_list("pk", flat=True)) \
-            if (drug_class_id or indication_id) else None
+        allowed = (
+            set(base.filter(pk__in=[h.drug_id for h in hits]).values_list("pk", flat=True))
+            if (drug_class_id or indication_id)
+            else None
+        )
         ranked = [h for h in hits if allowed is None or h.drug_id in allowed]
         total = len(ranked)
         ids = [h.drug_id for h in ranked[start : start + page_size]]
@@ -123,7 +128,9 @@ def list_indications(q: str = "", limit: int = 50, offset: int = 0) -> tuple[lis
     return list(qs[offset : offset + limit]), qs.count()
 
 
-def list_drug_classes(q: str = "", limit: int = 100, offset: int = 0) -> tuple[list[DrugClass], int]:
+def list_drug_classes(
+    q: str = "", limit: int = 100, offset: int = 0
+) -> tuple[list[DrugClass], int]:
     qs = DrugClass.objects.annotate(n_drugs=Count("drugs")).filter(n_drugs__gt=0)
     if q.strip():
         qs = qs.filter(name__icontains=q.strip())

@@ -15,9 +15,21 @@ from drugratings.catalog.search import invalidate_search_index
 
 BATCH = 1000
 DRUG_FIELDS = (
-    "generic_name", "moiety_key", "drug_class_id", "brand_names", "manufacturer", "manufacturers",
-    "application_numbers", "approval_status", "product_type", "routes", "dosage_forms",
-    "dea_schedule", "first_marketed", "is_listed", "search_text",
+    "generic_name",
+    "moiety_key",
+    "drug_class_id",
+    "brand_names",
+    "manufacturer",
+    "manufacturers",
+    "application_numbers",
+    "approval_status",
+    "product_type",
+    "routes",
+    "dosage_forms",
+    "dea_schedule",
+    "first_marketed",
+    "is_listed",
+    "search_text",
 )
 
 
@@ -71,7 +83,9 @@ def _drug_values(record: DrugRecord, classes: dict[str, DrugClass]) -> dict[str,
 
 
 @transaction.atomic
-def load_drugs(records: list[DrugRecord], report: ImportReport, *, mark_unlisted: bool = False) -> None:
+def load_drugs(
+    records: list[DrugRecord], report: ImportReport, *, mark_unlisted: bool = False
+) -> None:
     """Insert new drugs and update changed ones, matched by `source_id`. Never deletes a drug:
     ratings refer to them. With `mark_unlisted`, drugs absent from `records` become unlisted."""
     class_sources: dict[str, str] = {}
@@ -123,9 +137,7 @@ def _link_other_classes(records: list[DrugRecord], classes: dict[str, DrugClass]
         if name != r.primary_class and r.source_id in ids
     }
     touched = {ids[r.source_id] for r in records if r.source_id in ids}
-    have = set(
-        through.objects.filter(drug_id__in=touched).values_list("drug_id", "drugclass_id")
-    )
+    have = set(through.objects.filter(drug_id__in=touched).values_list("drug_id", "drugclass_id"))
     for drug_id, class_id in have - wanted:
         through.objects.filter(drug_id=drug_id, drugclass_id=class_id).delete()
     through.objects.bulk_create(
@@ -158,8 +170,9 @@ def load_brands(records: list[BrandRecord], report: ImportReport) -> None:
         }
         brand = existing.get(key)
         if brand is None:
-            new.append(BrandProduct(drug_id=key[0], brand_name=key[1], application_number=key[2],
-                                    **values))
+            new.append(
+                BrandProduct(drug_id=key[0], brand_name=key[1], application_number=key[2], **values)
+            )
         elif any(getattr(brand, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(brand, k, v)
@@ -181,8 +194,13 @@ def load_indications(records: list[IndicationRecord], report: ImportReport) -> N
     for record in records:
         entry = merged.setdefault(
             record.name.lower(),
-            {"name": record.name[:250], "codes": {}, "doid": record.doid, "cui": record.umls_cui,
-             "drugs": set()},
+            {
+                "name": record.name[:250],
+                "codes": {},
+                "doid": record.doid,
+                "cui": record.umls_cui,
+                "drugs": set(),
+            },
         )
         entry["codes"].update(dict.fromkeys(record.icd10_codes))
         entry["doid"] = entry["doid"] or record.doid
@@ -209,8 +227,9 @@ def load_indications(records: list[IndicationRecord], report: ImportReport) -> N
         else:
             report.unchanged += 1
     Indication.objects.bulk_create(new, batch_size=BATCH)
-    Indication.objects.bulk_update(changed, ["icd10_codes", "doid", "umls_cui", "search_text"],
-                                   batch_size=BATCH)
+    Indication.objects.bulk_update(
+        changed, ["icd10_codes", "doid", "umls_cui", "search_text"], batch_size=BATCH
+    )
     report.created += len(new)
     report.updated += len(changed)
     _link_indications(merged)

@@ -22,8 +22,14 @@ class DrugAdmin(CapabilityAdminMixin, admin.ModelAdmin):
     list_display = ("generic_name", "drug_class", "manufacturer", "approval_status", "is_listed")
     search_fields = ("generic_name", "search_text")
     list_filter = ("approval_status", "is_listed")
-    readonly_fields = ("source_id", "moiety_key", "search_text", "brand_names", "manufacturers",
-                       "application_numbers")
+    readonly_fields = (
+        "source_id",
+        "moiety_key",
+        "search_text",
+        "brand_names",
+        "manufacturers",
+        "application_numbers",
+    )
     autocomplete_fields = ("drug_class",)
     filter_horizontal = ()
     exclude = ("other_classes", "indications")

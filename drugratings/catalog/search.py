@@ -124,8 +124,12 @@ def search(query: str, limit: int | None = None) -> list[SearchHit]:
             offer(entry, MatchKind.PREFIX)
         elif q in name:
             words = _WORD.findall(name)
-            offer(entry, MatchKind.WORD_PREFIX if any(w.startswith(q) for w in words)
-                  else MatchKind.SUBSTRING)
+            offer(
+                entry,
+                MatchKind.WORD_PREFIX
+                if any(w.startswith(q) for w in words)
+                else MatchKind.SUBSTRING,
+            )
     allowed = typo_limit(q)
     if allowed:
         for length in range(len(q) - allowed, len(q) + allowed + 1):

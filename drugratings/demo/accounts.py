@@ -36,7 +36,9 @@ class DemoLogin:
 LOGINS = (
     DemoLogin(f"physician@{DOMAIN}", "verified physician", "rates and comments"),
     DemoLogin(f"pending@{DOMAIN}", "physician pending verification", "can browse, cannot rate"),
-    DemoLogin(f"analyst@{DOMAIN}", "pharma analyst", f"TOTP secret {TOTP_SECRET}, API key {API_KEY}"),
+    DemoLogin(
+        f"analyst@{DOMAIN}", "pharma analyst", f"TOTP secret {TOTP_SECRET}, API key {API_KEY}"
+    ),
     DemoLogin(f"moderator@{DOMAIN}", "moderator / verifier", f"TOTP secret {TOTP_SECRET}"),
     DemoLogin(f"admin@{DOMAIN}", "administrator", f"TOTP secret {TOTP_SECRET}"),
 )
@@ -51,22 +53,36 @@ def _user(email: str, role: str, **extra: object) -> User:
     return user
 
 
-def _physician(email: str, handle: str, status: str, first: str, last: str, npi: str | None) -> None:
+def _physician(
+    email: str, handle: str, status: str, first: str, last: str, npi: str | None
+) -> None:
     user = _user(email, Role.PHYSICIAN)
     if hasattr(user, "physician"):
         return
     profile = PhysicianProfile.objects.create(
-        user=user, handle=handle, specialty=Specialty.objects.get(slug="internal-medicine"),
-        country="US", region="MA", verification_status=status,
+        user=user,
+        handle=handle,
+        specialty=Specialty.objects.get(slug="internal-medicine"),
+        country="US",
+        region="MA",
+        verification_status=status,
         verified_at=timezone.now() if status == VerificationStatus.VERIFIED else None,
-        status_reason="Demo account" if status == VerificationStatus.VERIFIED
+        status_reason="Demo account"
+        if status == VerificationStatus.VERIFIED
         else "Awaiting licence review",
     )
-    PhysicianIdentity.objects.create(physician=profile, first_name=first, last_name=last, npi=npi,
-                                     license_number="MA-123456" if npi else "",
-                                     license_country="US", license_body="Massachusetts Board of Registration in Medicine")
+    PhysicianIdentity.objects.create(
+        physician=profile,
+        first_name=first,
+        last_name=last,
+        npi=npi,
+        license_number="MA-123456" if npi else "",
+        license_country="US",
+        license_body="Massachusetts Board of Registration in Medicine",
+    )
     VerificationDecision.objects.create(
-        physician=profile, reason="Demo account",
+        physician=profile,
+        reason="Demo account",
         decision=Decision.VERIFIED if status == VerificationStatus.VERIFIED else Decision.PENDING,
     )
 
@@ -82,10 +98,17 @@ def _staff(email: str, role: str) -> None:
 @transaction.atomic
 def ensure_demo_accounts() -> None:
     """Create the demo logins if missing; reuse them when present."""
-    _physician(f"physician@{DOMAIN}", "DemoDoctor1", VerificationStatus.VERIFIED,
-               "Avery", "Demo", "1234567893")
-    _physician(f"pending@{DOMAIN}", "PendingDoctor2", VerificationStatus.PENDING,
-               "Jordan", "Pending", None)
+    _physician(
+        f"physician@{DOMAIN}",
+        "DemoDoctor1",
+        VerificationStatus.VERIFIED,
+        "Avery",
+        "Demo",
+        "1234567893",
+    )
+    _physician(
+        f"pending@{DOMAIN}", "PendingDoctor2", VerificationStatus.PENDING, "Jordan", "Pending", None
+    )
     _staff(f"moderator@{DOMAIN}", Role.MODERATOR)
     _staff(f"admin@{DOMAIN}", Role.ADMIN)
     analyst = _user(f"analyst@{DOMAIN}", Role.PHARMA)
@@ -100,5 +123,11 @@ def ensure_demo_accounts() -> None:
         user=analyst, defaults={"organization": organization, "display_name": "Demo Analyst"}
     )
     if not ApiToken.objects.filter(digest=ApiToken.digest_of(API_KEY)).exists():
-        account_actions.issue_token(analyst, TokenKind.API_KEY, days=3650, name="Demo key",
-                                    scopes=["reports:read", "releases:read"], secret=API_KEY)
+        account_actions.issue_token(
+            analyst,
+            TokenKind.API_KEY,
+            days=3650,
+            name="Demo key",
+            scopes=["reports:read", "releases:read"],
+            secret=API_KEY,
+        )

@@ -13,8 +13,14 @@ EFFICACY = {
 }
 TOLERABILITY = {
     1: ["Side effects drive most patients to stop.", "Poorly tolerated in my practice."],
-    2: ["GI upset and fatigue are common complaints.", "Tolerability is a real issue for older patients."],
-    3: ["Side effects are manageable with slow titration.", "Usual class side effects, nothing unexpected."],
+    2: [
+        "GI upset and fatigue are common complaints.",
+        "Tolerability is a real issue for older patients.",
+    ],
+    3: [
+        "Side effects are manageable with slow titration.",
+        "Usual class side effects, nothing unexpected.",
+    ],
     4: ["Well tolerated once the first weeks pass.", "Few complaints from patients."],
     5: ["Patients barely notice they are on it.", "Very well tolerated across age groups."],
 }
@@ -26,10 +32,14 @@ ACCESS = {
     5: ["Cheap and universally covered.", "Never had an access problem."],
 }
 TIPS = [
-    "Check renal function before starting.", "Counsel patients about the first two weeks.",
-    "Once-daily dosing helps adherence.", "Watch for interactions with CYP3A4 inhibitors.",
-    "Start low and go slow in the elderly.", "Monitor liver enzymes at baseline.",
-    "Take with food to limit nausea.", "A good option when first-line therapy fails.",
+    "Check renal function before starting.",
+    "Counsel patients about the first two weeks.",
+    "Once-daily dosing helps adherence.",
+    "Watch for interactions with CYP3A4 inhibitors.",
+    "Start low and go slow in the elderly.",
+    "Monitor liver enzymes at baseline.",
+    "Take with food to limit nausea.",
+    "A good option when first-line therapy fails.",
     "I pair it with lifestyle advice and follow up at six weeks.",
     "Patient education on expected onset time matters.",
 ]
@@ -49,9 +59,13 @@ def comment_text(rng: np.random.Generator, scores: np.ndarray) -> str:
 
 # A few comments that the screening must hold: they contain patient identifiers or promotion.
 HELD_EXAMPLES = [
-    ("My patient John Smith, DOB 03/14/1962, responded well. Call me at 555-201-3344.",
-     ["phone number", "date of birth with a name"]),
-    ("Email me at rep.sales@example.com for free samples and a discount code!",
-     ["email address", "promotional"]),
+    (
+        "My patient John Smith, DOB 03/14/1962, responded well. Call me at 555-201-3344.",
+        ["phone number", "date of birth with a name"],
+    ),
+    (
+        "Email me at rep.sales@example.com for free samples and a discount code!",
+        ["email address", "promotional"],
+    ),
     ("MRN 00482913 had a rash on day 3; otherwise fine.", ["medical record number"]),
 ]

@@ -19,46 +19,110 @@ from drugratings.demo.fields import GENERALISTS
 N_DIMENSIONS = 5
 # Chance of "no opinion" per dimension: efficacy, safety, tolerability, accessibility, adherence.
 NULL_RATE = np.array([0.02, 0.04, 0.04, 0.12, 0.09])
-COUNTRIES = (("US", 0.62), ("GB", 0.08), ("CA", 0.07), ("DE", 0.05), ("FR", 0.04), ("AU", 0.03),
-             ("IN", 0.03), ("ES", 0.02), ("IT", 0.02), ("NL", 0.02), ("BR", 0.02))
-US_STATES = ("CA", "TX", "FL", "NY", "PA", "IL", "OH", "GA", "NC", "MI", "NJ", "VA", "WA", "AZ",
-             "MA", "TN", "IN", "MD", "MO", "WI", "CO", "MN", "SC", "AL", "LA", "KY", "OR", "OK")
-SPECIALTY_WEIGHT = {"family-medicine": 9.0, "internal-medicine": 9.0, "cardiology": 4.0,
-                    "psychiatry": 4.0, "pediatrics": 3.0, "obstetrics-gynecology": 2.5,
-                    "endocrinology": 2.0, "neurology": 2.0, "emergency-medicine": 2.5,
-                    "hematology-oncology": 2.0, "gastroenterology": 1.5, "pulmonology": 1.5,
-                    "dermatology": 1.5, "rheumatology": 1.2, "infectious-disease": 1.2,
-                    "geriatrics": 1.0, "nephrology": 1.0, "urology": 1.0, "ophthalmology": 1.0,
-                    "anesthesiology": 1.2, "surgery": 1.5, "allergy-immunology": 0.8,
-                    "otolaryngology": 0.8, "pain-medicine": 0.8, "other": 0.5}
+COUNTRIES = (
+    ("US", 0.62),
+    ("GB", 0.08),
+    ("CA", 0.07),
+    ("DE", 0.05),
+    ("FR", 0.04),
+    ("AU", 0.03),
+    ("IN", 0.03),
+    ("ES", 0.02),
+    ("IT", 0.02),
+    ("NL", 0.02),
+    ("BR", 0.02),
+)
+US_STATES = (
+    "CA",
+    "TX",
+    "FL",
+    "NY",
+    "PA",
+    "IL",
+    "OH",
+    "GA",
+    "NC",
+    "MI",
+    "NJ",
+    "VA",
+    "WA",
+    "AZ",
+    "MA",
+    "TN",
+    "IN",
+    "MD",
+    "MO",
+    "WI",
+    "CO",
+    "MN",
+    "SC",
+    "AL",
+    "LA",
+    "KY",
+    "OR",
+    "OK",
+)
+SPECIALTY_WEIGHT = {
+    "family-medicine": 9.0,
+    "internal-medicine": 9.0,
+    "cardiology": 4.0,
+    "psychiatry": 4.0,
+    "pediatrics": 3.0,
+    "obstetrics-gynecology": 2.5,
+    "endocrinology": 2.0,
+    "neurology": 2.0,
+    "emergency-medicine": 2.5,
+    "hematology-oncology": 2.0,
+    "gastroenterology": 1.5,
+    "pulmonology": 1.5,
+    "dermatology": 1.5,
+    "rheumatology": 1.2,
+    "infectious-disease": 1.2,
+    "geriatrics": 1.0,
+    "nephrology": 1.0,
+    "urology": 1.0,
+    "ophthalmology": 1.0,
+    "anesthesiology": 1.2,
+    "surgery": 1.5,
+    "allergy-immunology": 0.8,
+    "otolaryngology": 0.8,
+    "pain-medicine": 0.8,
+    "other": 0.5,
+}
 # A few specialties are systematically severe or lenient on some dimensions (score points).
-SPECIALTY_SHIFT = {"cardiology": -0.35, "hematology-oncology": -0.3, "psychiatry": 0.25,
-                   "family-medicine": 0.1, "emergency-medicine": -0.2, "dermatology": 0.2}
+SPECIALTY_SHIFT = {
+    "cardiology": -0.35,
+    "hematology-oncology": -0.3,
+    "psychiatry": 0.25,
+    "family-medicine": 0.1,
+    "emergency-medicine": -0.2,
+    "dermatology": 0.2,
+}
 
 
 @dataclass(frozen=True)
 class CatalogView:
     """What the generator needs of the catalogue, as plain arrays."""
 
-    pair_drug: np.ndarray        # rated (drug, indication) pairs: drug ids
+    pair_drug: np.ndarray  # rated (drug, indication) pairs: drug ids
     pair_indication: np.ndarray  # indication ids
-    pair_off_label: np.ndarray   # bool
-    pair_field: np.ndarray       # specialty index of the pair's indication
-    pair_weight: np.ndarray      # relative popularity
+    pair_off_label: np.ndarray  # bool
+    pair_field: np.ndarray  # specialty index of the pair's indication
+    pair_weight: np.ndarray  # relative popularity
     specialty_slugs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class DemoRatings:
-    physician_specialty: np.ndarray   # specialty index per physician
-    physician_country: np.ndarray     # country code per physician (str)
+    physician_specialty: np.ndarray  # specialty index per physician
+    physician_country: np.ndarray  # country code per physician (str)
     physician_region: np.ndarray
-    physician_joined: np.ndarray      # datetime64[s]
+    physician_joined: np.ndarray  # datetime64[s]
     physician_leniency: np.ndarray
-    rating_physician: np.ndarray      # physician index per rating
-    rating_pair: np.ndarray           # pair index per rating
-    scores: np.ndarray                # (n, 5) int, 0 = no opinion
-    created: np.ndarray               # datetime64[s]
+    rating_physician: np.ndarray  # physician index per rating
+    rating_pair: np.ndarray  # pair index per rating
+    scores: np.ndarray  # (n, 5) int, 0 = no opinion
+    created: np.ndarray  # datetime64[s]
     updated: np.ndarray
 
 
@@ -69,8 +133,9 @@ def _ratings_per_physician(rng: np.random.Generator, n: int, total: int) -> np.n
     return np.minimum(counts, 400)
 
 
-def generate(view: CatalogView, *, seed: int, n_physicians: int, n_ratings: int,
-             now: datetime) -> DemoRatings:
+def generate(
+    view: CatalogView, *, seed: int, n_physicians: int, n_ratings: int, now: datetime
+) -> DemoRatings:
     rng = np.random.default_rng(seed)
     now = now.replace(tzinfo=None)  # numpy datetimes are naive; everything here is UTC
     slugs = view.specialty_slugs
@@ -97,7 +162,7 @@ def generate(view: CatalogView, *, seed: int, n_physicians: int, n_ratings: int,
     for s in range(n_spec):
         w = view.pair_weight * np.where(view.pair_field == s, 8.0, 1.0)
         if generalist[s]:
-            w = view.pair_weight ** 1.3
+            w = view.pair_weight**1.3
         cumulative.append(np.cumsum(w) / w.sum())
     rating_physician_parts, rating_pair_parts = [], []
     for p in range(n_physicians):
@@ -118,19 +183,37 @@ def generate(view: CatalogView, *, seed: int, n_physicians: int, n_ratings: int,
     # Ratings come after joining, more of them recently (the platform grows).
     created = joined_r + (until * rng.random(rating_pair.size) ** 0.7).astype("timedelta64[s]")
     edited = rng.random(rating_pair.size) < 0.05
-    later = ((np.datetime64(now, "s") - created).astype(np.int64) * rng.random(rating_pair.size))
+    later = (np.datetime64(now, "s") - created).astype(np.int64) * rng.random(rating_pair.size)
     updated = np.where(edited, created + later.astype("timedelta64[s]"), created)
-    return DemoRatings(specialty, country, region, joined, leniency, rating_physician,
-                       rating_pair, scores, created, updated)
+    return DemoRatings(
+        specialty,
+        country,
+        region,
+        joined,
+        leniency,
+        rating_physician,
+        rating_pair,
+        scores,
+        created,
+        updated,
+    )
 
 
-def _scores(rng: np.random.Generator, view: CatalogView, slugs: tuple[str, ...],
-            specialty: np.ndarray, leniency: np.ndarray, rating_physician: np.ndarray,
-            rating_pair: np.ndarray) -> np.ndarray:
+def _scores(
+    rng: np.random.Generator,
+    view: CatalogView,
+    slugs: tuple[str, ...],
+    specialty: np.ndarray,
+    leniency: np.ndarray,
+    rating_physician: np.ndarray,
+    rating_pair: np.ndarray,
+) -> np.ndarray:
     drugs, drug_index = np.unique(view.pair_drug, return_inverse=True)
     base = rng.normal(0.0, 0.45, size=drugs.size)
     drug_dim = base[:, None] + rng.normal(0.0, 0.3, size=(drugs.size, N_DIMENSIONS))
-    pair_dim = drug_dim[drug_index] + rng.normal(0.0, 0.12, size=(view.pair_drug.size, N_DIMENSIONS))
+    pair_dim = drug_dim[drug_index] + rng.normal(
+        0.0, 0.12, size=(view.pair_drug.size, N_DIMENSIONS)
+    )
     spec_dim = rng.normal(0.0, 0.12, size=(len(slugs), N_DIMENSIONS))
     for s, slug in enumerate(slugs):
         spec_dim[s] += SPECIALTY_SHIFT.get(slug, 0.0)

@@ -18,13 +18,23 @@ from drugratings.demo.comments import HELD_EXAMPLES, comment_text
 from drugratings.demo.fields import specialty_for
 from drugratings.demo.generate import CatalogView, DemoRatings, generate
 from drugratings.ratings.dimensions import DIMENSION_NAMES
-from drugratings.ratings.models import Comment, CommentStatus, Rating, RatingRevision, RevisionAction
+from drugratings.ratings.models import (
+    Comment,
+    CommentStatus,
+    Rating,
+    RatingRevision,
+    RevisionAction,
+)
 from drugratings.verification.models import PhysicianIdentity
 
 BATCH = 5000
 DEMO_EMAIL_DOMAIN = "physicians.demo.drugratings.org"
-FIRST_NAMES = "Alex Sam Maria Wei Priya Omar Lena Tom Aisha Diego Hana Ivan Nora Raj Sofia Ben Yuki Ada".split()
-LAST_NAMES = "Garcia Chen Patel Smith Kim Novak Okafor Rossi Müller Silva Haddad Johansson Tanaka Brown".split()
+FIRST_NAMES = (
+    "Alex Sam Maria Wei Priya Omar Lena Tom Aisha Diego Hana Ivan Nora Raj Sofia Ben Yuki Ada"
+).split()
+LAST_NAMES = (
+    "Garcia Chen Patel Smith Kim Novak Okafor Rossi Müller Silva Haddad Johansson Tanaka Brown"
+).split()
 
 
 def catalog_view(rng: np.random.Generator, specialties: list[Specialty]) -> CatalogView:
@@ -47,15 +57,19 @@ def catalog_view(rng: np.random.Generator, specialties: list[Specialty]) -> Cata
         if listed.get(drug_id):
             pairs.extend((drug_id, i, False) for i in listed[drug_id])
         elif drug_class[drug_id] and by_class.get(drug_class[drug_id]):
-            pairs.extend((drug_id, i, True) for i, _ in by_class[drug_class[drug_id]].most_common(2))
+            pairs.extend(
+                (drug_id, i, True) for i, _ in by_class[drug_class[drug_id]].most_common(2)
+            )
     drug_ids = np.array([p[0] for p in pairs])
     unique_drugs, inverse = np.unique(drug_ids, return_inverse=True)
     popularity = rng.lognormal(0.0, 1.3, size=unique_drugs.size)
     weight = popularity[inverse] * np.sqrt([indication_use[p[1]] + 1 for p in pairs])
     weight *= np.where([p[2] for p in pairs], 0.5, 1.0)
     fields = [
-        index_of.get(specialty_for(indications[p[1]].name, indications[p[1]].icd10_codes),
-                     index_of["internal-medicine"])
+        index_of.get(
+            specialty_for(indications[p[1]].name, indications[p[1]].icd10_codes),
+            index_of["internal-medicine"],
+        )
         for p in pairs
     ]
     return CatalogView(
@@ -74,8 +88,9 @@ def _aware(values: np.ndarray) -> list[datetime]:
 
 
 @transaction.atomic
-def load_demo(*, seed: int, n_physicians: int, n_ratings: int, n_comments: int,
-              log=print) -> dict[str, int]:
+def load_demo(
+    *, seed: int, n_physicians: int, n_ratings: int, n_comments: int, log=print
+) -> dict[str, int]:
     now = timezone.now().replace(microsecond=0)
     rng = np.random.default_rng(seed)
     py_rng = random.Random(seed)
@@ -98,31 +113,52 @@ def _physicians(data: DemoRatings, specialties: list[Specialty], rng: random.Ran
     joined = _aware(data.physician_joined)
     start = (User.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     users = [
-        User(email=f"dr{start + i}@{DEMO_EMAIL_DOMAIN}", password="!", role=Role.PHYSICIAN,
-             date_joined=joined[i], email_confirmed_at=joined[i])
+        User(
+            email=f"dr{start + i}@{DEMO_EMAIL_DOMAIN}",
+            password="!",
+            role=Role.PHYSICIAN,
+            date_joined=joined[i],
+            email_confirmed_at=joined[i],
+        )
         for i in range(data.physician_specialty.size)
     ]
     User.objects.bulk_create(users, batch_size=BATCH)
-    user_ids = list(User.objects.filter(email__endswith=DEMO_EMAIL_DOMAIN, pk__gte=start)
-                    .order_by("pk").values_list("pk", flat=True))
+    user_ids = list(
+        User.objects.filter(email__endswith=DEMO_EMAIL_DOMAIN, pk__gte=start)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     profiles = [
         PhysicianProfile(
-            user_id=user_ids[i], handle=unique_handle(taken, rng),
+            user_id=user_ids[i],
+            handle=unique_handle(taken, rng),
             specialty_id=specialties[int(data.physician_specialty[i])].pk,
-            country=str(data.physician_country[i]), region=str(data.physician_region[i]),
-            verification_status=VerificationStatus.VERIFIED, verified_at=joined[i],
-            created_at=joined[i], status_reason="Demo data",
+            country=str(data.physician_country[i]),
+            region=str(data.physician_region[i]),
+            verification_status=VerificationStatus.VERIFIED,
+            verified_at=joined[i],
+            created_at=joined[i],
+            status_reason="Demo data",
         )
         for i in range(len(user_ids))
     ]
     PhysicianProfile.objects.bulk_create(profiles, batch_size=BATCH)
-    profile_ids = list(PhysicianProfile.objects.filter(user_id__in=user_ids)
-                       .order_by("user_id").values_list("pk", flat=True))
+    profile_ids = list(
+        PhysicianProfile.objects.filter(user_id__in=user_ids)
+        .order_by("user_id")
+        .values_list("pk", flat=True)
+    )
     PhysicianIdentity.objects.bulk_create(
-        [PhysicianIdentity(physician_id=pid, first_name=rng.choice(FIRST_NAMES),
-                           last_name=rng.choice(LAST_NAMES),
-                           license_number=f"DEMO-{pid:07d}", license_country="US")
-         for pid in profile_ids],
+        [
+            PhysicianIdentity(
+                physician_id=pid,
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                license_number=f"DEMO-{pid:07d}",
+                license_country="US",
+            )
+            for pid in profile_ids
+        ],
         batch_size=BATCH,
     )
     return profile_ids
@@ -135,27 +171,46 @@ def _ratings(data: DemoRatings, view: CatalogView, profiles: list[int]) -> list[
     for r in range(data.rating_pair.size):
         pair = int(data.rating_pair[r])
         values = {name: (v or None) for name, v in zip(DIMENSION_NAMES, scores[r], strict=True)}
-        ratings.append(Rating(
-            physician_id=profiles[int(data.rating_physician[r])],
-            drug_id=int(view.pair_drug[pair]), indication_id=int(view.pair_indication[pair]),
-            off_label=bool(view.pair_off_label[pair]), created_at=created[r],
-            updated_at=updated[r], **values,
-        ))
+        ratings.append(
+            Rating(
+                physician_id=profiles[int(data.rating_physician[r])],
+                drug_id=int(view.pair_drug[pair]),
+                indication_id=int(view.pair_indication[pair]),
+                off_label=bool(view.pair_off_label[pair]),
+                created_at=created[r],
+                updated_at=updated[r],
+                **values,
+            )
+        )
     first = (Rating.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     Rating.objects.bulk_create(ratings, batch_size=BATCH)
     ids = list(Rating.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True))
     RatingRevision.objects.bulk_create(
-        [RatingRevision(rating_id=rid, physician_id=r.physician_id, drug_id=r.drug_id,
-                        indication_id=r.indication_id, action=RevisionAction.CREATED,
-                        at=r.created_at, **r.scores())
-         for rid, r in zip(ids, ratings, strict=True)],
+        [
+            RatingRevision(
+                rating_id=rid,
+                physician_id=r.physician_id,
+                drug_id=r.drug_id,
+                indication_id=r.indication_id,
+                action=RevisionAction.CREATED,
+                at=r.created_at,
+                **r.scores(),
+            )
+            for rid, r in zip(ids, ratings, strict=True)
+        ],
         batch_size=BATCH,
     )
     return ids
 
 
-def _comments(rng: np.random.Generator, data: DemoRatings, view: CatalogView,
-              profiles: list[int], rating_ids: list[int], n_comments: int) -> int:
+def _comments(
+    rng: np.random.Generator,
+    data: DemoRatings,
+    view: CatalogView,
+    profiles: list[int],
+    rating_ids: list[int],
+    n_comments: int,
+) -> int:
     n = len(rating_ids)
     chosen = np.sort(rng.choice(n, size=min(n_comments, n), replace=False))
     updated = _aware(data.updated[chosen])
@@ -163,12 +218,18 @@ def _comments(rng: np.random.Generator, data: DemoRatings, view: CatalogView,
     comments = []
     for k, r in enumerate(chosen.tolist()):
         pair = int(data.rating_pair[r])
-        comments.append(Comment(
-            physician_id=profiles[int(data.rating_physician[r])], drug_id=int(view.pair_drug[pair]),
-            indication_id=int(view.pair_indication[pair]), rating_id=rating_ids[r],
-            body=comment_text(rng, data.scores[r]), helpful_count=int(helpful[k]),
-            created_at=updated[k], updated_at=updated[k],
-        ))
+        comments.append(
+            Comment(
+                physician_id=profiles[int(data.rating_physician[r])],
+                drug_id=int(view.pair_drug[pair]),
+                indication_id=int(view.pair_indication[pair]),
+                rating_id=rating_ids[r],
+                body=comment_text(rng, data.scores[r]),
+                helpful_count=int(helpful[k]),
+                created_at=updated[k],
+                updated_at=updated[k],
+            )
+        )
     for k, (body, reasons) in enumerate(HELD_EXAMPLES):
         target = comments[k * 997 % len(comments)]
         target.body, target.status, target.hold_reasons = body, CommentStatus.HELD, reasons
@@ -185,6 +246,9 @@ def _views(rng: np.random.Generator, view: CatalogView, now: datetime) -> None:
     for day_offset in range(90):
         day = today - timedelta(days=day_offset)
         counts = rng.poisson(rate * (1.0 - day_offset / 180.0))
-        rows.extend(DrugViewDaily(drug_id=int(d), day=day, views=int(c))
-                    for d, c in zip(drugs, counts, strict=True) if c > 0)
+        rows.extend(
+            DrugViewDaily(drug_id=int(d), day=day, views=int(c))
+            for d, c in zip(drugs, counts, strict=True)
+            if c > 0
+        )
     DrugViewDaily.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)

@@ -12,7 +12,9 @@ from drugratings.ratings.models import Comment, CommentStatus
 def comment_queue(user: User) -> QuerySet[Comment]:
     require(user, Capability.MODERATE)
     return (
-        Comment.objects.annotate(open_flags=Count("flags", filter=Q(flags__resolved_at__isnull=True)))
+        Comment.objects.annotate(
+            open_flags=Count("flags", filter=Q(flags__resolved_at__isnull=True))
+        )
         .filter(Q(status=CommentStatus.HELD) | Q(status=CommentStatus.PUBLISHED, open_flags__gt=0))
         .select_related("physician__specialty", "drug", "indication")
         .prefetch_related("flags")

@@ -17,8 +17,12 @@ from drugratings.ratings.models import Comment, CommentStatus
 
 
 def _comment(comment_id: int) -> Comment:
-    comment = (Comment.objects.select_for_update().filter(pk=comment_id)
-               .select_related("physician__user").first())
+    comment = (
+        Comment.objects.select_for_update()
+        .filter(pk=comment_id)
+        .select_related("physician__user")
+        .first()
+    )
     if comment is None:
         raise Http404(f"Comment {comment_id} does not exist.")
     return comment
@@ -26,15 +30,19 @@ def _comment(comment_id: int) -> Comment:
 
 def _audit(moderator: User, kind: str, comment: Comment | None, reason: str, **details) -> None:
     ModeratorAction.objects.create(
-        moderator=moderator, kind=kind, comment=comment,
+        moderator=moderator,
+        kind=kind,
+        comment=comment,
         physician=comment.physician if comment else details.pop("physician", None),
-        reason=reason[:500], details=details,
+        reason=reason[:500],
+        details=details,
     )
 
 
 def _resolve_flags(comment: Comment) -> None:
     CommentFlag.objects.filter(comment=comment, resolved_at__isnull=True).update(
-        resolved_at=timezone.now())
+        resolved_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -45,8 +53,13 @@ def approve(moderator: User, comment_id: int, reason: str = "") -> Comment:
     comment.status = CommentStatus.PUBLISHED
     comment.save(update_fields=["status"])
     _resolve_flags(comment)
-    _audit(moderator, ModeratorActionKind.APPROVE, comment, reason or "Approved",
-           hold_reasons=comment.hold_reasons)
+    _audit(
+        moderator,
+        ModeratorActionKind.APPROVE,
+        comment,
+        reason or "Approved",
+        hold_reasons=comment.hold_reasons,
+    )
     return comment
 
 
@@ -66,8 +79,14 @@ def edit(moderator: User, comment_id: int, new_body: str, reason: str) -> Commen
     comment.hold_reasons, comment.updated_at = list(remaining.reasons), timezone.now()
     comment.save(update_fields=["body", "status", "hold_reasons", "updated_at"])
     _resolve_flags(comment)
-    _audit(moderator, ModeratorActionKind.EDIT, comment, reason, previous_body=old,
-           still_flagged_by_screening=list(remaining.reasons))
+    _audit(
+        moderator,
+        ModeratorActionKind.EDIT,
+        comment,
+        reason,
+        previous_body=old,
+        still_flagged_by_screening=list(remaining.reasons),
+    )
     return comment
 
 
@@ -100,9 +119,12 @@ def warn_author(moderator: User, comment_id: int, message: str) -> None:
         raise InvalidInput("reason", "Write the warning the author will receive.")
     comment = _comment(comment_id)
     _audit(moderator, ModeratorActionKind.WARN, comment, message)
-    send_mail("A note from the Drug Ratings moderators",
-              f"{message.strip()}\n\nThis concerns your comment:\n\n{comment.body[:500]}",
-              settings.DEFAULT_FROM_EMAIL, [comment.physician.user.email])
+    send_mail(
+        "A note from the Drug Ratings moderators",
+        f"{message.strip()}\n\nThis concerns your comment:\n\n{comment.body[:500]}",
+        settings.DEFAULT_FROM_EMAIL,
+        [comment.physician.user.email],
+    )
 
 
 @transaction.atomic
@@ -115,8 +137,13 @@ def suspend_author(moderator: User, comment_id: int, reason: str) -> None:
         raise InvalidInput("reason", "Give a reason for the suspension.")
     comment = _comment(comment_id)
     physician = comment.physician
-    set_status(physician, VerificationStatus.SUSPENDED, Decision.SUSPENDED,
-               f"Suspended by a moderator: {reason.strip()}", by=moderator)
+    set_status(
+        physician,
+        VerificationStatus.SUSPENDED,
+        Decision.SUSPENDED,
+        f"Suspended by a moderator: {reason.strip()}",
+        by=moderator,
+    )
     comment.status = CommentStatus.REMOVED
     comment.save(update_fields=["status"])
     _resolve_flags(comment)

@@ -54,7 +54,10 @@ class ModeratorAction(models.Model):
         "ratings.Rating", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     physician = models.ForeignKey(
-        "accounts.PhysicianProfile", null=True, blank=True, on_delete=models.SET_NULL,
+        "accounts.PhysicianProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     reason = models.CharField(max_length=500)

@@ -11,24 +11,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)"
-                    r"|(?<!\d)\+\d{1,3}[\s.-]?\d{2,4}[\s.-]?\d{3,4}[\s.-]?\d{3,4}(?!\d)")
+_PHONE = re.compile(
+    r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)"
+    r"|(?<!\d)\+\d{1,3}[\s.-]?\d{2,4}[\s.-]?\d{3,4}[\s.-]?\d{3,4}(?!\d)"
+)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
-_DATE = re.compile(r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})(?!\d)"
-                   r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? (?:19|20)\d{2}\b",
-                   re.IGNORECASE)
+_DATE = re.compile(
+    r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})(?!\d)"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? (?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
 _DOB_WORDS = re.compile(r"\b(?:dob|d\.o\.b|date of birth|born(?: on)?|birthday)\b", re.IGNORECASE)
-_MRN = re.compile(r"\b(?:mrn|medical record(?: number| no\.?)?|record (?:number|no\.?)|chart (?:number|no\.?)"
-                  r"|patient id|acct(?:ount)? (?:number|no\.?))\s*[:#]?\s*[A-Z0-9-]{4,}", re.IGNORECASE)
-_ADDRESS = re.compile(r"\b\d{1,6}\s+(?:[A-Z][a-z]+\s+){1,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd"
-                      r"|lane|ln|drive|dr|court|ct|way|place|pl|terrace|parkway|pkwy)\b\.?", re.IGNORECASE)
-# A capitalised first and last name after a patient word or a title: "patient John Smith", "Mrs. Lee".
-_NAMED_PATIENT = re.compile(r"\b(?i:patient|pt|my patient|mrs|mr|ms|miss)\.?\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?")
+_MRN = re.compile(
+    r"\b(?:mrn|medical record(?: number| no\.?)?|record (?:number|no\.?)|chart (?:number|no\.?)"
+    r"|patient id|acct(?:ount)? (?:number|no\.?))\s*[:#]?\s*[A-Z0-9-]{4,}",
+    re.IGNORECASE,
+)
+_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:[A-Z][a-z]+\s+){1,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd"
+    r"|lane|ln|drive|dr|court|ct|way|place|pl|terrace|parkway|pkwy)\b\.?",
+    re.IGNORECASE,
+)
+# A capitalised name after a patient word or a title: "patient John Smith", "Mrs. Lee".
+_NAMED_PATIENT = re.compile(
+    r"\b(?i:patient|pt|my patient|mrs|mr|ms|miss)\.?\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
+)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_PROMO = re.compile(r"\b(?:discount|coupon|promo(?:tion|tional)? code|free samples?|buy now|order now|"
-                    r"call now|limited offer|special offer|sales rep|best price|cheap|\d+\s?% off)\b",
-                    re.IGNORECASE)
+_PROMO = re.compile(
+    r"\b(?:discount|coupon|promo(?:tion|tional)? code|free samples?|buy now|order now|"
+    r"call now|limited offer|special offer|sales rep|best price|cheap|\d+\s?% off)\b",
+    re.IGNORECASE,
+)
 
 
 class HoldReason:

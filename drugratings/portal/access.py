@@ -48,9 +48,12 @@ def get_release(release_id: int | None) -> Release:
 def _subscribed(org: PharmaOrganization) -> tuple[set[int], set[int]]:
     today = timezone.localdate()
     rows = org.subscriptions.filter(starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-    return (set(rows.exclude(indication=None).values_list("indication_id", flat=True)),
-            set(rows.exclude(drug_class=None).values_list("drug_class_id", flat=True)))
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+    return (
+        set(rows.exclude(indication=None).values_list("indication_id", flat=True)),
+        set(rows.exclude(drug_class=None).values_list("drug_class_id", flat=True)),
+    )
 
 
 def check_indication(org: PharmaOrganization, indication_id: int) -> Indication:
@@ -80,7 +83,9 @@ def check_drug(org: PharmaOrganization, drug_id: int) -> Drug:
     indications, classes = _subscribed(org)
     listed = set(DrugIndication.objects.filter(drug=drug).values_list("indication_id", flat=True))
     if not (org.all_areas or drug.drug_class_id in classes or listed & indications):
-        raise AccessDenied(f"Your organisation does not subscribe to an area of {drug.generic_name}.")
+        raise AccessDenied(
+            f"Your organisation does not subscribe to an area of {drug.generic_name}."
+        )
     return drug
 
 
@@ -142,15 +147,19 @@ def _breakdown_grid(breakdown: str, found: set[str], release: Release) -> list[s
     return [""]
 
 
-def _cells(release: Release, level: int, drugs: list[Drug], indication_id: int | None,
-           breakdown: str) -> list[Cell]:
-    versions = versions_at(release).filter(level=level, breakdown=breakdown,
-                                           drug_id__in=[d.pk for d in drugs])
+def _cells(
+    release: Release, level: int, drugs: list[Drug], indication_id: int | None, breakdown: str
+) -> list[Cell]:
+    versions = versions_at(release).filter(
+        level=level, breakdown=breakdown, drug_id__in=[d.pk for d in drugs]
+    )
     if level == Level.DRUG_INDICATION:
         versions = versions.filter(indication_id=indication_id)
     published = {(v.drug_id, v.breakdown_value): v.values for v in versions}
     grid = _breakdown_grid(breakdown, {value for _, value in published}, release)
-    names = {s.pk: s.name for s in Specialty.objects.all()} if breakdown == Breakdown.SPECIALTY else {}
+    names = (
+        {s.pk: s.name for s in Specialty.objects.all()} if breakdown == Breakdown.SPECIALTY else {}
+    )
     cells = []
     for drug in drugs:
         for value in grid:
@@ -158,12 +167,20 @@ def _cells(release: Release, level: int, drugs: list[Drug], indication_id: int |
             label = names.get(int(value), value) if names else (value or None)
             for dim in DIMENSION_NAMES:
                 v = values.get(dim) if values else None
-                cells.append(Cell(
-                    drug_id=drug.pk, drug_name=drug.generic_name, indication_id=indication_id,
-                    dimension=dim, breakdown_value=label,
-                    score=v["score"] if v else None, ci_low=v["ci_low"] if v else None,
-                    ci_high=v["ci_high"] if v else None, n_raters=v["n_raters"] if v else None,
-                    suppressed=v is None))
+                cells.append(
+                    Cell(
+                        drug_id=drug.pk,
+                        drug_name=drug.generic_name,
+                        indication_id=indication_id,
+                        dimension=dim,
+                        breakdown_value=label,
+                        score=v["score"] if v else None,
+                        ci_low=v["ci_low"] if v else None,
+                        ci_high=v["ci_high"] if v else None,
+                        n_raters=v["n_raters"] if v else None,
+                        suppressed=v is None,
+                    )
+                )
     return cells
 
 
@@ -184,31 +201,49 @@ def with_rank_intervals(cells: list[Cell], seed: int) -> list[Cell]:
         low, high = np.percentile(ranks, [2.5, 97.5], axis=0)
         for j, n in enumerate(idx):
             c = cells[n]
-            out[n] = Cell(**{**c.__dict__, "rank": int(point[j]), "rank_low": int(np.floor(low[j])),
-                             "rank_high": int(np.ceil(high[j]))})
+            out[n] = Cell(
+                **{
+                    **c.__dict__,
+                    "rank": int(point[j]),
+                    "rank_low": int(np.floor(low[j])),
+                    "rank_high": int(np.ceil(high[j])),
+                }
+            )
     return out
 
 
-def indication_report(user: User, indication_id: int, breakdown: str | None = None,
-                      release_id: int | None = None) -> Report:
+def indication_report(
+    user: User, indication_id: int, breakdown: str | None = None, release_id: int | None = None
+) -> Report:
     org = organization_of(user)
     indication = check_indication(org, indication_id)
     release = get_release(release_id)
     breakdown = _breakdown(breakdown)
-    with_cells = set(versions_at(release).filter(
-        level=Level.DRUG_INDICATION, indication_id=indication_id).values_list("drug_id", flat=True))
-    listed = set(DrugIndication.objects.filter(indication=indication).values_list("drug_id", flat=True))
+    with_cells = set(
+        versions_at(release)
+        .filter(level=Level.DRUG_INDICATION, indication_id=indication_id)
+        .values_list("drug_id", flat=True)
+    )
+    listed = set(
+        DrugIndication.objects.filter(indication=indication).values_list("drug_id", flat=True)
+    )
     drugs = list(Drug.objects.filter(pk__in=with_cells | listed).order_by("generic_name"))
     cells = _cells(release, Level.DRUG_INDICATION, drugs, indication.pk, breakdown)
     if breakdown == Breakdown.NONE:
         cells = with_rank_intervals(cells, seed=release.pk * 7919 + indication.pk)
-    return Report("indication", {"id": indication.pk, "name": indication.name,
-                                 "icd10": indication.icd10_codes},
-                  release, breakdown, release.privacy.get("min_raters", 11), cells)
+    return Report(
+        "indication",
+        {"id": indication.pk, "name": indication.name, "icd10": indication.icd10_codes},
+        release,
+        breakdown,
+        release.privacy.get("min_raters", 11),
+        cells,
+    )
 
 
-def drug_class_report(user: User, class_id: int, breakdown: str | None = None,
-                      release_id: int | None = None) -> Report:
+def drug_class_report(
+    user: User, class_id: int, breakdown: str | None = None, release_id: int | None = None
+) -> Report:
     org = organization_of(user)
     drug_class = check_drug_class(org, class_id)
     release = get_release(release_id)
@@ -217,31 +252,53 @@ def drug_class_report(user: User, class_id: int, breakdown: str | None = None,
     cells = _cells(release, Level.DRUG, drugs, None, breakdown)
     if breakdown == Breakdown.NONE:
         cells = with_rank_intervals(cells, seed=release.pk * 7919 + drug_class.pk)
-    return Report("drug_class", {"id": drug_class.pk, "name": drug_class.name}, release,
-                  breakdown, release.privacy.get("min_raters", 11), cells)
+    return Report(
+        "drug_class",
+        {"id": drug_class.pk, "name": drug_class.name},
+        release,
+        breakdown,
+        release.privacy.get("min_raters", 11),
+        cells,
+    )
 
 
-def drug_report(user: User, drug_id: int, breakdown: str | None = None,
-                release_id: int | None = None) -> Report:
+def drug_report(
+    user: User, drug_id: int, breakdown: str | None = None, release_id: int | None = None
+) -> Report:
     """A scorecard: the drug and its class competitors across indications, then the drug for
     each of its indications."""
     org = organization_of(user)
     drug = check_drug(org, drug_id)
     release = get_release(release_id)
     breakdown = _breakdown(breakdown)
-    competitors = list(Drug.objects.filter(drug_class_id=drug.drug_class_id).order_by("generic_name")) \
-        if drug.drug_class_id else [drug]
+    competitors = (
+        list(Drug.objects.filter(drug_class_id=drug.drug_class_id).order_by("generic_name"))
+        if drug.drug_class_id
+        else [drug]
+    )
     cells = _cells(release, Level.DRUG, competitors, None, breakdown)
     if breakdown == Breakdown.NONE:
         cells = with_rank_intervals(cells, seed=release.pk * 7919 + drug.pk)
-    for indication_id in versions_at(release).filter(
-            level=Level.DRUG_INDICATION, drug_id=drug.pk, breakdown=Breakdown.NONE
-    ).values_list("indication_id", flat=True).distinct():
+    for indication_id in (
+        versions_at(release)
+        .filter(level=Level.DRUG_INDICATION, drug_id=drug.pk, breakdown=Breakdown.NONE)
+        .values_list("indication_id", flat=True)
+        .distinct()
+    ):
         cells += _cells(release, Level.DRUG_INDICATION, [drug], indication_id, breakdown)
-    return Report("drug", {"id": drug.pk, "name": drug.generic_name,
-                           "drug_class": drug.drug_class.name if drug.drug_class else None},
-                  release, breakdown, release.privacy.get("min_raters", 11), cells,
-                  engagement=drug_engagement(release, drug.pk))
+    return Report(
+        "drug",
+        {
+            "id": drug.pk,
+            "name": drug.generic_name,
+            "drug_class": drug.drug_class.name if drug.drug_class else None,
+        },
+        release,
+        breakdown,
+        release.privacy.get("min_raters", 11),
+        cells,
+        engagement=drug_engagement(release, drug.pk),
+    )
 
 
 def drug_engagement(release: Release, drug_id: int) -> list[dict]:
@@ -249,10 +306,13 @@ def drug_engagement(release: Release, drug_id: int) -> list[dict]:
     from drugratings.portal.privacy.engagement import engagement_at
 
     months = {row["month"]: {**row, "ratings": None} for row in engagement_at(release, drug_id)}
-    for version in versions_at(release).filter(level=Level.DRUG, drug_id=drug_id,
-                                               breakdown=Breakdown.MONTH):
-        entry = months.setdefault(version.breakdown_value, {
-            "month": version.breakdown_value, "comments": None, "page_views": None})
+    for version in versions_at(release).filter(
+        level=Level.DRUG, drug_id=drug_id, breakdown=Breakdown.MONTH
+    ):
+        entry = months.setdefault(
+            version.breakdown_value,
+            {"month": version.breakdown_value, "comments": None, "page_views": None},
+        )
         entry["ratings"] = max(v["n_raters"] for v in version.values.values())
     return [months[m] for m in sorted(months)]
 
@@ -266,10 +326,20 @@ def _score_cells(versions) -> dict[tuple[int, int | None], list]:
         cells = []
         for dim in DIMENSION_NAMES:
             v = version.values.get(dim)
-            cells.append(ScoreCell(
-                indication_id=version.indication_id, dimension=dim, score=v["score"],
-                ci_low=v["ci_low"], ci_high=v["ci_high"], n_ratings=v["n_raters"],
-                n_raters=v["n_raters"], shown=True, distribution=(), method="release"))
+            cells.append(
+                ScoreCell(
+                    indication_id=version.indication_id,
+                    dimension=dim,
+                    score=v["score"],
+                    ci_low=v["ci_low"],
+                    ci_high=v["ci_high"],
+                    n_ratings=v["n_raters"],
+                    n_raters=v["n_raters"],
+                    shown=True,
+                    distribution=(),
+                    method="release",
+                )
+            )
         out[(version.drug_id, version.indication_id)] = cells
     return out
 
@@ -290,6 +360,7 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
     release = Release.objects.order_by("-pk").first()
     if release is None:
         return {}
-    versions = versions_at(release).filter(level=Level.DRUG_INDICATION, breakdown=Breakdown.NONE,
-                                           indication_id=indication_id)
+    versions = versions_at(release).filter(
+        level=Level.DRUG_INDICATION, breakdown=Breakdown.NONE, indication_id=indication_id
+    )
     return {drug_id: cells for (drug_id, _), cells in _score_cells(versions).items()}

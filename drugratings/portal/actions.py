@@ -24,17 +24,30 @@ from drugratings.portal.models import PortalRequest, Release, Webhook
 API_KEY_SCOPES = ("reports:read", "releases:read")
 
 
-def log_request(user: User | None, method: str, path: str, query: str, status: int,
-                release: Release | None, api_token: ApiToken | None) -> None:
+def log_request(
+    user: User | None,
+    method: str,
+    path: str,
+    query: str,
+    status: int,
+    release: Release | None,
+    api_token: ApiToken | None,
+) -> None:
     organization = None
     if user is not None and getattr(user, "role", None) == Role.PHARMA:
         analyst = getattr(user, "pharma_analyst", None)
         organization = analyst.organization if analyst else None
     PortalRequest.objects.create(
         user=user if user is not None and user.is_authenticated else None,
-        organization=organization, method=method[:8], path=path[:300], query=query[:500],
-        status=status, release=release,
-        api_key_prefix=api_token.prefix if api_token and api_token.kind == TokenKind.API_KEY else "",
+        organization=organization,
+        method=method[:8],
+        path=path[:300],
+        query=query[:500],
+        status=status,
+        release=release,
+        api_key_prefix=api_token.prefix
+        if api_token and api_token.kind == TokenKind.API_KEY
+        else "",
     )
 
 
@@ -47,15 +60,18 @@ def create_api_key(user: User, name: str, days: int, scopes: list[str]) -> tuple
     unknown = [s for s in scopes if s not in API_KEY_SCOPES]
     if unknown or not scopes:
         raise InvalidInput("scopes", f"Choose from: {', '.join(API_KEY_SCOPES)}.")
-    return account_actions.issue_token(user, TokenKind.API_KEY, days=days, name=name.strip()[:80],
-                                       scopes=scopes)
+    return account_actions.issue_token(
+        user, TokenKind.API_KEY, days=days, name=name.strip()[:80], scopes=scopes
+    )
 
 
 def revoke_api_key(user: User, key_id: int) -> None:
     require(user, Capability.USE_PORTAL)
-    key = ApiToken.objects.filter(pk=key_id, kind=TokenKind.API_KEY,
-                                  user__pharma_analyst__organization=user.pharma_analyst.organization
-                                  ).first()
+    key = ApiToken.objects.filter(
+        pk=key_id,
+        kind=TokenKind.API_KEY,
+        user__pharma_analyst__organization=user.pharma_analyst.organization,
+    ).first()
     if key is None:
         raise Http404("No such key in your organisation.")
     account_actions.revoke_token(key)
@@ -68,15 +84,17 @@ def create_webhook(user: User, url: str) -> tuple[Webhook, str]:
     ):
         raise InvalidInput("url", "Webhook URLs must use https.")
     secret = secrets.token_hex(32)
-    hook = Webhook.objects.create(organization=user.pharma_analyst.organization, url=url[:200],
-                                  secret=secret)
+    hook = Webhook.objects.create(
+        organization=user.pharma_analyst.organization, url=url[:200], secret=secret
+    )
     return hook, secret
 
 
 def delete_webhook(user: User, hook_id: int) -> None:
     require(user, Capability.USE_PORTAL)
-    deleted, _ = Webhook.objects.filter(pk=hook_id,
-                                        organization=user.pharma_analyst.organization).delete()
+    deleted, _ = Webhook.objects.filter(
+        pk=hook_id, organization=user.pharma_analyst.organization
+    ).delete()
     if not deleted:
         raise Http404("No such webhook in your organisation.")
 
@@ -89,10 +107,15 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def release_event(release: Release) -> dict:
-    return {"type": "release.published", "release": {
-        "id": release.pk, "published_at": release.published_at.isoformat(),
-        "n_cells_published": release.n_cells_published,
-        "url": f"/api/v1/portal/releases/{release.pk}"}}
+    return {
+        "type": "release.published",
+        "release": {
+            "id": release.pk,
+            "published_at": release.published_at.isoformat(),
+            "n_cells_published": release.n_cells_published,
+            "url": f"/api/v1/portal/releases/{release.pk}",
+        },
+    }
 
 
 def deliver_webhooks(release: Release) -> int:
@@ -104,13 +127,20 @@ def deliver_webhooks(release: Release) -> int:
         if not hook.organization.is_active:
             continue
         timestamp = int(time.time())
-        request = urllib.request.Request(hook.url, data=body, method="POST", headers={
-            "Content-Type": "application/json",
-            "X-DrugRatings-Signature": signature(hook.secret, timestamp, body),
-            "X-DrugRatings-Event": "release.published",
-        })
+        request = urllib.request.Request(
+            hook.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-DrugRatings-Signature": signature(hook.secret, timestamp, body),
+                "X-DrugRatings-Event": "release.published",
+            },
+        )
         try:
-            with urllib.request.urlopen(request, timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS) as r:
+            with urllib.request.urlopen(
+                request, timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS
+            ) as r:
                 status = f"{r.status}"
         except Exception as exc:  # network errors are recorded, not raised: next release retries
             status = f"error: {exc}"[:100]
@@ -129,5 +159,8 @@ def claim_lease(name: str, seconds: int) -> bool:
 
     now = timezone.now()
     JobLease.objects.get_or_create(name=name, defaults={"held_until": now - timedelta(seconds=1)})
-    return bool(JobLease.objects.filter(name=name, held_until__lte=now)
-                .update(held_until=now + timedelta(seconds=seconds)))
+    return bool(
+        JobLease.objects.filter(name=name, held_until__lte=now).update(
+            held_until=now + timedelta(seconds=seconds)
+        )
+    )

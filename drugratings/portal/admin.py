@@ -41,8 +41,15 @@ class OrganizationAdmin(CapabilityAdminMixin, admin.ModelAdmin):
 
 @admin.register(Release)
 class ReleaseAdmin(CapabilityAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "published_at", "n_events", "n_deferred", "n_cells_changed",
-                    "n_cells_published", "build_seconds")
+    list_display = (
+        "id",
+        "published_at",
+        "n_events",
+        "n_deferred",
+        "n_cells_changed",
+        "n_cells_published",
+        "build_seconds",
+    )
     readonly_fields = [f.name for f in Release._meta.fields]
 
 
@@ -57,12 +64,23 @@ def export_requests(modeladmin, request, queryset) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="pharma-requests.csv"'
     writer = csv.writer(response)
-    writer.writerow(["at", "user", "organization", "api_key", "method", "path", "query",
-                     "release", "status"])
+    writer.writerow(
+        ["at", "user", "organization", "api_key", "method", "path", "query", "release", "status"]
+    )
     for r in queryset.select_related("user", "organization"):
-        writer.writerow([r.at.isoformat(), r.user.email if r.user else "",
-                         r.organization.name if r.organization else "", r.api_key_prefix,
-                         r.method, r.path, r.query, r.release_id or "", r.status])
+        writer.writerow(
+            [
+                r.at.isoformat(),
+                r.user.email if r.user else "",
+                r.organization.name if r.organization else "",
+                r.api_key_prefix,
+                r.method,
+                r.path,
+                r.query,
+                r.release_id or "",
+                r.status,
+            ]
+        )
     return response
 
 

@@ -16,7 +16,8 @@ from drugratings.portal.releases import build_release
 def release_due() -> bool:
     latest = Release.objects.order_by("-pk").values_list("published_at", flat=True).first()
     return latest is None or timezone.now() - latest >= timedelta(
-        seconds=settings.RELEASE_INTERVAL_SECONDS)
+        seconds=settings.RELEASE_INTERVAL_SECONDS
+    )
 
 
 def run_release_if_due() -> Release | None:

@@ -20,10 +20,19 @@ class PortalAuditMiddleware:
         response = self.get_response(request)
         # Bearer authentication replaces request.user inside the API view, so look afterwards.
         user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated and user.role == Role.PHARMA
-                and not request.path.startswith(_SKIP)):
-            actions.log_request(user, request.method or "", request.path,
-                                request.META.get("QUERY_STRING", ""), response.status_code,
-                                getattr(request, "portal_release", None),
-                                getattr(request, "api_token", None))
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.role == Role.PHARMA
+            and not request.path.startswith(_SKIP)
+        ):
+            actions.log_request(
+                user,
+                request.method or "",
+                request.path,
+                request.META.get("QUERY_STRING", ""),
+                response.status_code,
+                getattr(request, "portal_release", None),
+                getattr(request, "api_token", None),
+            )
         return response

@@ -144,8 +144,9 @@ class IncludedRating(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["physician_id", "drug_id", "indication_id"],
-                                    name="one_included_rating")
+            models.UniqueConstraint(
+                fields=["physician_id", "drug_id", "indication_id"], name="one_included_rating"
+            )
         ]
 
 
@@ -161,7 +162,9 @@ class LedgerEntry(models.Model):
 class PortalRequest(models.Model):
     """Audit log of every pharma request: who, what, which release, when."""
 
-    user = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     organization = models.ForeignKey(
         PharmaOrganization, null=True, on_delete=models.SET_NULL, related_name="requests"
     )

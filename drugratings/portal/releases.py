@@ -75,22 +75,37 @@ class BuildStats:
 def versions_at(release: Release):
     """The cell versions that make up a release."""
     return CellVersion.objects.filter(first_release__lte=release.pk).filter(
-        Q(last_release__isnull=True) | Q(last_release__gte=release.pk))
+        Q(last_release__isnull=True) | Q(last_release__gte=release.pk)
+    )
 
 
 def _live() -> dict[RatingKey, Placed]:
     rows = scored_ratings().values_list(
-        "physician_id", "drug_id", "indication_id", "physician__specialty_id",
-        "physician__region", "physician__country", "updated_at", *DIMENSION_NAMES)
-    return {(p, d, i): Placed(tuple(scores), specialty, (region or country)[:40], updated.strftime("%Y-%m"))
-            for p, d, i, specialty, region, country, updated, *scores in rows.iterator(chunk_size=5000)}
+        "physician_id",
+        "drug_id",
+        "indication_id",
+        "physician__specialty_id",
+        "physician__region",
+        "physician__country",
+        "updated_at",
+        *DIMENSION_NAMES,
+    )
+    return {
+        (p, d, i): Placed(
+            tuple(scores), specialty, (region or country)[:40], updated.strftime("%Y-%m")
+        )
+        for p, d, i, specialty, region, country, updated, *scores in rows.iterator(chunk_size=5000)
+    }
 
 
 def _included() -> dict[RatingKey, tuple[int, Placed]]:
     rows = IncludedRating.objects.values_list(
-        "pk", "physician_id", "drug_id", "indication_id", "raw", "specialty_id", "region", "month")
-    return {(p, d, i): (pk, Placed(tuple(raw), s, region, month))
-            for pk, p, d, i, raw, s, region, month in rows.iterator(chunk_size=5000)}
+        "pk", "physician_id", "drug_id", "indication_id", "raw", "specialty_id", "region", "month"
+    )
+    return {
+        (p, d, i): (pk, Placed(tuple(raw), s, region, month))
+        for pk, p, d, i, raw, s, region, month in rows.iterator(chunk_size=5000)
+    }
 
 
 def _public_means(previous: Release | None) -> dict[tuple[int, int], list[float]]:
@@ -99,15 +114,20 @@ def _public_means(previous: Release | None) -> dict[tuple[int, int], list[float]
     means = {}
     rows = versions_at(previous).filter(level=Level.DRUG_INDICATION, breakdown=Breakdown.NONE)
     for drug_id, indication_id, values in rows.values_list("drug_id", "indication_id", "values"):
-        means[(drug_id, indication_id)] = [values[d]["score"] if d in values else np.nan
-                                           for d in DIMENSION_NAMES]
+        means[(drug_id, indication_id)] = [
+            values[d]["score"] if d in values else np.nan for d in DIMENSION_NAMES
+        ]
     return means
 
 
 def _spent(now: datetime) -> dict[int, float]:
     since = now - timedelta(days=365)
-    return dict(LedgerEntry.objects.filter(at__gte=since).values_list("physician_id")
-                .annotate(total=Sum("rho")).values_list("physician_id", "total"))
+    return dict(
+        LedgerEntry.objects.filter(at__gte=since)
+        .values_list("physician_id")
+        .annotate(total=Sum("rho"))
+        .values_list("physician_id", "total")
+    )
 
 
 def _raw(values: tuple) -> np.ndarray:
@@ -122,10 +142,16 @@ def _leniencies(physicians: set[int], live, public, policy) -> dict[int, np.ndar
     for (p, d, i), placed in live.items():
         if p in physicians and (d, i) in public:
             own[p].append((_raw(placed.raw), public[(d, i)]))
-    return {p: np.nan_to_num(leniency(np.vstack([r for r, _ in pairs]),
-                                      np.array([m for _, m in pairs], dtype=float),
-                                      policy.leniency_shrinkage))
-            for p, pairs in own.items()}
+    return {
+        p: np.nan_to_num(
+            leniency(
+                np.vstack([r for r, _ in pairs]),
+                np.array([m for _, m in pairs], dtype=float),
+                policy.leniency_shrinkage,
+            )
+        )
+        for p, pairs in own.items()
+    }
 
 
 def _include_events(live, included, public, policy, now, stats) -> tuple[set[int], set[RatingKey]]:
@@ -165,22 +191,41 @@ def _include_events(live, included, public, policy, now, stats) -> tuple[set[int
             if placed is None:
                 deletes.append(old[0])
                 continue
-            fields = {"raw": list(placed.raw), "specialty_id": placed.specialty_id,
-                      "region": placed.region, "month": placed.month, "included_at": now,
-                      "adjusted": [None if np.isnan(v) else round(float(v), 6)
-                                   for v in adjusted_values(_raw(placed.raw), b)]}
+            fields = {
+                "raw": list(placed.raw),
+                "specialty_id": placed.specialty_id,
+                "region": placed.region,
+                "month": placed.month,
+                "included_at": now,
+                "adjusted": [
+                    None if np.isnan(v) else round(float(v), 6)
+                    for v in adjusted_values(_raw(placed.raw), b)
+                ],
+            }
             if old is None:
-                creates.append(IncludedRating(physician_id=key[0], drug_id=key[1],
-                                              indication_id=key[2], **fields))
+                creates.append(
+                    IncludedRating(
+                        physician_id=key[0], drug_id=key[1], indication_id=key[2], **fields
+                    )
+                )
             else:
-                updates.append(IncludedRating(pk=old[0], physician_id=key[0], drug_id=key[1],
-                                              indication_id=key[2], **fields))
+                updates.append(
+                    IncludedRating(
+                        pk=old[0],
+                        physician_id=key[0],
+                        drug_id=key[1],
+                        indication_id=key[2],
+                        **fields,
+                    )
+                )
     for start in range(0, len(deletes), 5000):
-        IncludedRating.objects.filter(pk__in=deletes[start:start + 5000]).delete()
+        IncludedRating.objects.filter(pk__in=deletes[start : start + 5000]).delete()
     IncludedRating.objects.bulk_create(creates, batch_size=5000)
     IncludedRating.objects.bulk_update(
-        updates, ["raw", "adjusted", "specialty_id", "region", "month", "included_at"],
-        batch_size=2000)
+        updates,
+        ["raw", "adjusted", "specialty_id", "region", "month", "included_at"],
+        batch_size=2000,
+    )
     return touched_drugs, changed
 
 
@@ -188,23 +233,46 @@ def _cell_keys(key: RatingKey, placed: Placed) -> list[str]:
     from drugratings.portal.privacy.cells import breakdown_values, drug_cells, drug_indication_cells
 
     where = breakdown_values(placed.specialty_id, placed.region, placed.month)
-    return [c.encode() for c in drug_indication_cells(key[1], key[2], where) + drug_cells(key[1], where)]
+    return [
+        c.encode() for c in drug_indication_cells(key[1], key[2], where) + drug_cells(key[1], where)
+    ]
 
 
 def _rows_for(drugs: set[int]) -> RatingRows:
-    rows = list(IncludedRating.objects.filter(drug_id__in=drugs).values_list(
-        "physician_id", "drug_id", "indication_id", "specialty_id", "region", "month", "adjusted",
-        "included_at",
-    ).iterator(chunk_size=5000))
+    rows = list(
+        IncludedRating.objects.filter(drug_id__in=drugs)
+        .values_list(
+            "physician_id",
+            "drug_id",
+            "indication_id",
+            "specialty_id",
+            "region",
+            "month",
+            "adjusted",
+            "included_at",
+        )
+        .iterator(chunk_size=5000)
+    )
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
-        return RatingRows(empty, empty, empty, empty, np.zeros(0, dtype=str),
-                          np.zeros(0, dtype=str), np.zeros((0, 5)), np.zeros(0))
+        return RatingRows(
+            empty,
+            empty,
+            empty,
+            empty,
+            np.zeros(0, dtype=str),
+            np.zeros(0, dtype=str),
+            np.zeros((0, 5)),
+            np.zeros(0),
+        )
     p, d, i, s, region, month, adjusted, included_at = zip(*rows, strict=True)
     return RatingRows(
-        physician=np.array(p, dtype=np.int64), drug=np.array(d, dtype=np.int64),
-        indication=np.array(i, dtype=np.int64), specialty=np.array(s, dtype=np.int64),
-        region=np.array(region, dtype=str), month=np.array(month, dtype=str),
+        physician=np.array(p, dtype=np.int64),
+        drug=np.array(d, dtype=np.int64),
+        indication=np.array(i, dtype=np.int64),
+        specialty=np.array(s, dtype=np.int64),
+        region=np.array(region, dtype=str),
+        month=np.array(month, dtype=str),
         adjusted=np.array([[np.nan if v is None else v for v in a] for a in adjusted], dtype=float),
         included_at=np.array([t.timestamp() for t in included_at]),
     )
@@ -218,34 +286,57 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     previous = Release.objects.order_by("-pk").first()
     stats = BuildStats()
     live, included = _live(), _included()
-    drugs, changed = _include_events(live, included, _public_means(previous), policy, now, stats)
+    drugs, _ = _include_events(live, included, _public_means(previous), policy, now, stats)
     release = Release.objects.create(published_at=now, methodology_version=METHODOLOGY_VERSION)
     hidden = _update_cells(drugs, release, previous, policy, stats, now)
     update_engagement(release, previous, policy, now, stats.charges)
     LedgerEntry.objects.bulk_create(
-        [LedgerEntry(physician_id=p, release=release, rho=rho, at=now)
-         for p, rho in stats.charges.items() if rho > 0], batch_size=5000)
+        [
+            LedgerEntry(physician_id=p, release=release, rho=rho, at=now)
+            for p, rho in stats.charges.items()
+            if rho > 0
+        ],
+        batch_size=5000,
+    )
     max_spent = max(_spent(now).values(), default=0.0)
     release.n_events, release.n_deferred = stats.events, stats.deferred
     release.n_cells_changed = stats.cells_changed
     release.n_cells_published = versions_at(release).count()
     release.n_cells_suppressed = hidden
-    release.privacy = {**policy.as_dict(), "max_physician_rho_365d": round(max_spent, 3),
-                       "max_physician_epsilon_365d_at_delta_1e-6": round(epsilon_for(max_spent), 1)
-                       if max_spent else 0.0}
+    release.privacy = {
+        **policy.as_dict(),
+        "max_physician_rho_365d": round(max_spent, 3),
+        "max_physician_epsilon_365d_at_delta_1e-6": round(epsilon_for(max_spent), 1)
+        if max_spent
+        else 0.0,
+    }
     release.build_seconds = round(time.monotonic() - started, 3)
     release.save()
-    log.info("release #%s: %s events (%s deferred), %s cells changed in %.1f s", release.pk,
-             stats.events, stats.deferred, stats.cells_changed, release.build_seconds)
+    log.info(
+        "release #%s: %s events (%s deferred), %s cells changed in %.1f s",
+        release.pk,
+        stats.events,
+        stats.deferred,
+        stats.cells_changed,
+        release.build_seconds,
+    )
     return release
 
 
-def _update_cells(drugs: set[int], release: Release, previous: Release | None,
-                  policy: PrivacyPolicy, stats: BuildStats, now: datetime) -> int:
+def _update_cells(
+    drugs: set[int],
+    release: Release,
+    previous: Release | None,
+    policy: PrivacyPolicy,
+    stats: BuildStats,
+    now: datetime,
+) -> int:
     if not drugs:
         return 0
     totals = cell_totals(_rows_for(drugs))
-    states = {s.key: s for s in CellState.objects.filter(drug_id__in=drugs).iterator(chunk_size=5000)}
+    states = {
+        s.key: s for s in CellState.objects.filter(drug_id__in=drugs).iterator(chunk_size=5000)
+    }
     index = {key: n for n, key in enumerate(totals.keys)}
     # Published cells that lost every contributor have no row now: they must close too.
     for text in states:
@@ -256,7 +347,9 @@ def _update_cells(drugs: set[int], release: Release, previous: Release | None,
     n_cells = len(totals.keys)
     vectors = np.vstack([totals.vectors, np.zeros((n_cells - len(totals.vectors), 10))])
     raters = np.concatenate([totals.raters, np.zeros(n_cells - len(totals.raters), dtype=np.int64)])
-    hidden = suppressed_cells(dict(zip(totals.keys, raters.tolist(), strict=True)), policy.min_raters)
+    hidden = suppressed_cells(
+        dict(zip(totals.keys, raters.tolist(), strict=True)), policy.min_raters
+    )
     pending = _pending_changes(totals, states, stats, n_cells)
     planned, restarted = [], np.zeros(n_cells, dtype=bool)
     for n, key in enumerate(totals.keys):
@@ -284,10 +377,20 @@ def _update_cells(drugs: set[int], release: Release, previous: Release | None,
     noise = noisy_nodes(np.array([m for *_, m in planned]).reshape(-1, 10), policy)
     current = {}
     if previous is not None:
-        for version in versions_at(previous).filter(drug_id__in=drugs).only(
-                "pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value"):
-            current[CellKey(version.level, version.drug_id, version.indication_id or 0,
-                            version.breakdown, version.breakdown_value)] = version.pk
+        for version in (
+            versions_at(previous)
+            .filter(drug_id__in=drugs)
+            .only("pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value")
+        ):
+            current[
+                CellKey(
+                    version.level,
+                    version.drug_id,
+                    version.indication_id or 0,
+                    version.breakdown,
+                    version.breakdown_value,
+                )
+            ] = version.pk
     close, create, saved = [], [], []
     for (_, key, state, new_state, _), node_noise in zip(planned, noise, strict=True):
         state.state = tree.attach_noise(new_state, node_noise)
@@ -296,28 +399,39 @@ def _update_cells(drugs: set[int], release: Release, previous: Release | None,
         noisy_total, _ = tree.totals(state.state)
         if key in current:
             close.append(current[key])
-        create.append(CellVersion(
-            first_release=release, level=key.level, drug_id=key.drug_id,
-            indication_id=key.indication_id or None, breakdown=key.breakdown,
-            breakdown_value=key.value, suppressed=False,
-            values=published_values(noisy_total, len(state.state["nodes"]), policy)))
+        create.append(
+            CellVersion(
+                first_release=release,
+                level=key.level,
+                drug_id=key.drug_id,
+                indication_id=key.indication_id or None,
+                breakdown=key.breakdown,
+                breakdown_value=key.value,
+                suppressed=False,
+                values=published_values(noisy_total, len(state.state["nodes"]), policy),
+            )
+        )
     close += [current[key] for key in hidden if key in current]
     existing = [s for s in saved + departed if s.pk is not None]
     CellState.objects.bulk_create([s for s in saved if s.pk is None], batch_size=2000)
     CellState.objects.bulk_update(existing, ["state", "step"], batch_size=500)
     for start in range(0, len(close), 5000):
-        CellVersion.objects.filter(pk__in=close[start:start + 5000]).update(last_release=previous)
+        CellVersion.objects.filter(pk__in=close[start : start + 5000]).update(last_release=previous)
     CellVersion.objects.bulk_create(create, batch_size=5000)
     stats.cells_changed = len(create) + len(close)
     return len(hidden)
 
 
-def _pending_changes(totals, states: dict[str, CellState], stats: BuildStats,
-                     n_cells: int) -> np.ndarray:
+def _pending_changes(
+    totals, states: dict[str, CellState], stats: BuildStats, n_cells: int
+) -> np.ndarray:
     """Per cell: physicians whose change arrived since the cell's last step, plus departures."""
-    stepped_at = np.array([
-        float(states[k.encode()].state.get("stepped_at", 0.0)) if k.encode() in states else 0.0
-        for k in totals.keys])
+    stepped_at = np.array(
+        [
+            float(states[k.encode()].state.get("stepped_at", 0.0)) if k.encode() in states else 0.0
+            for k in totals.keys
+        ]
+    )
     pending = np.zeros(n_cells, dtype=np.int64)
     if len(totals.member_cell):
         fresh = totals.member_included_at > stepped_at[totals.member_cell]
@@ -330,7 +444,9 @@ def _pending_changes(totals, states: dict[str, CellState], stats: BuildStats,
     return pending
 
 
-def _departed_states(states: dict[str, CellState], stats: BuildStats, stepped: set[str]) -> list[CellState]:
+def _departed_states(
+    states: dict[str, CellState], stats: BuildStats, stepped: set[str]
+) -> list[CellState]:
     """Remember departures from cells that did not step, so they count towards the next batch."""
     out = []
     for text, count in stats.departures.items():
@@ -341,8 +457,9 @@ def _departed_states(states: dict[str, CellState], stats: BuildStats, stepped: s
     return out
 
 
-def _charge_restarts(totals, restarted: np.ndarray, policy: PrivacyPolicy,
-                     stats: BuildStats, now: datetime) -> None:
+def _charge_restarts(
+    totals, restarted: np.ndarray, policy: PrivacyPolicy, stats: BuildStats, now: datetime
+) -> None:
     """A (re)started tree releases every contributor's data in its first node: charge them,
     except those whose change was included (and charged for this cell) in this very release."""
     if not len(totals.member_cell) or not restarted.any():

@@ -38,8 +38,13 @@ class CommentView:
 
 
 def published_comments(
-    user: User, drug_id: int, *, indication_id: int | None = None, sort: str = CommentSort.HELPFUL,
-    limit: int = 20, offset: int = 0,
+    user: User,
+    drug_id: int,
+    *,
+    indication_id: int | None = None,
+    sort: str = CommentSort.HELPFUL,
+    limit: int = 20,
+    offset: int = 0,
 ) -> tuple[list[CommentView], int]:
     require(user, Capability.READ_COMMENTS)
     if sort not in CommentSort.ALL:
@@ -49,17 +54,34 @@ def published_comments(
         qs = qs.filter(indication_id=indication_id)
     order = ("-helpful_count", "-created_at") if sort == CommentSort.HELPFUL else ("-created_at",)
     total = qs.count()
-    rows = list(qs.select_related("physician__specialty", "indication", "rating")
-                .order_by(*order, "-pk")[offset: offset + limit])
+    rows = list(
+        qs.select_related("physician__specialty", "indication", "rating").order_by(*order, "-pk")[
+            offset : offset + limit
+        ]
+    )
     me = physician_of(user)
-    voted = set(HelpfulVote.objects.filter(physician=me, comment__in=rows)
-                .values_list("comment_id", flat=True)) if me else set()
+    voted = (
+        set(
+            HelpfulVote.objects.filter(physician=me, comment__in=rows).values_list(
+                "comment_id", flat=True
+            )
+        )
+        if me
+        else set()
+    )
     views = [
         CommentView(
-            id=c.pk, body=c.body, handle=c.physician.handle, specialty=c.physician.specialty.name,
-            indication_id=c.indication_id, indication=c.indication.name if c.indication else "",
-            off_label=bool(c.rating and c.rating.off_label), helpful_count=c.helpful_count,
-            created_at=c.created_at, edited=(c.updated_at - c.created_at).total_seconds() > 60, voted=c.pk in voted,
+            id=c.pk,
+            body=c.body,
+            handle=c.physician.handle,
+            specialty=c.physician.specialty.name,
+            indication_id=c.indication_id,
+            indication=c.indication.name if c.indication else "",
+            off_label=bool(c.rating and c.rating.off_label),
+            helpful_count=c.helpful_count,
+            created_at=c.created_at,
+            edited=(c.updated_at - c.created_at).total_seconds() > 60,
+            voted=c.pk in voted,
             own=me is not None and c.physician_id == me.pk,
         )
         for c in rows
@@ -69,13 +91,19 @@ def published_comments(
 
 def my_ratings(user: User) -> QuerySet[Rating]:
     require(user, Capability.RATE)
-    return (Rating.objects.filter(physician=physician_of(user))
-            .select_related("drug", "indication", "comment").order_by("-updated_at"))
+    return (
+        Rating.objects.filter(physician=physician_of(user))
+        .select_related("drug", "indication", "comment")
+        .order_by("-updated_at")
+    )
 
 
 def my_rating(user: User, drug_id: int, indication_id: int) -> Rating | None:
     physician = physician_of(user)
     if physician is None:
         return None
-    return (Rating.objects.filter(physician=physician, drug_id=drug_id, indication_id=indication_id)
-            .select_related("comment").first())
+    return (
+        Rating.objects.filter(physician=physician, drug_id=drug_id, indication_id=indication_id)
+        .select_related("comment")
+        .first()
+    )

@@ -55,15 +55,20 @@ def validate_scores(scores: dict[str, int | None]) -> dict[str, int | None]:
     for name in DIMENSION_NAMES:
         value = scores.get(name)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int)
+            isinstance(value, bool)
+            or not isinstance(value, int)
             or not SCORE_MIN <= value <= SCORE_MAX
         ):
-            raise InvalidInput(name, f"Give a whole number from {SCORE_MIN} to {SCORE_MAX}, "
-                                     "or null for no opinion.")
+            raise InvalidInput(
+                name,
+                f"Give a whole number from {SCORE_MIN} to {SCORE_MAX}, or null for no opinion.",
+            )
         clean[name] = value
     if all(v is None for v in clean.values()):
-        raise InvalidInput(DIMENSION_NAMES[0], "Score at least one dimension; the others may be "
-                                               "left as no opinion.")
+        raise InvalidInput(
+            DIMENSION_NAMES[0],
+            "Score at least one dimension; the others may be left as no opinion.",
+        )
     return clean
 
 
@@ -82,9 +87,14 @@ def _indication(indication_id: int) -> Indication:
 
 
 def _revision(rating: Rating, action: str) -> None:
-    RatingRevision.objects.create(rating=rating, physician_id=rating.physician_id,
-                                  drug_id=rating.drug_id, indication_id=rating.indication_id,
-                                  action=action, **rating.scores())
+    RatingRevision.objects.create(
+        rating=rating,
+        physician_id=rating.physician_id,
+        drug_id=rating.drug_id,
+        indication_id=rating.indication_id,
+        action=action,
+        **rating.scores(),
+    )
 
 
 def _save_comment(rating: Rating, text: str) -> Comment:
@@ -94,9 +104,16 @@ def _save_comment(rating: Rating, text: str) -> Comment:
     comment = Comment.objects.filter(rating=rating).first()
     if comment is None:
         return Comment.objects.create(
-            physician_id=rating.physician_id, drug_id=rating.drug_id,
-            indication_id=rating.indication_id, rating=rating, body=text, status=status,
-            hold_reasons=list(screening.reasons), created_at=now, updated_at=now)
+            physician_id=rating.physician_id,
+            drug_id=rating.drug_id,
+            indication_id=rating.indication_id,
+            rating=rating,
+            body=text,
+            status=status,
+            hold_reasons=list(screening.reasons),
+            created_at=now,
+            updated_at=now,
+        )
     if comment.body != text or comment.status == CommentStatus.REMOVED:
         comment.body, comment.status = text, status
         comment.hold_reasons, comment.updated_at = list(screening.reasons), now
@@ -119,19 +136,29 @@ def upsert_rating(user: User, drug_id: int, data: RatingInput) -> RatingOutcome:
         require(user, Capability.COMMENT)
     check_rate_limit(physician, Action.RATE)
     off_label = not DrugIndication.objects.filter(drug=drug, indication=indication).exists()
-    rating = (Rating.objects.select_for_update()
-              .filter(physician=physician, drug=drug, indication=indication).first())
+    rating = (
+        Rating.objects.select_for_update()
+        .filter(physician=physician, drug=drug, indication=indication)
+        .first()
+    )
     now = timezone.now()
     created = rating is None
     if created:
         try:
             with transaction.atomic():
-                rating = Rating.objects.create(physician=physician, drug=drug,
-                                               indication=indication, off_label=off_label,
-                                               created_at=now, updated_at=now, **scores)
+                rating = Rating.objects.create(
+                    physician=physician,
+                    drug=drug,
+                    indication=indication,
+                    off_label=off_label,
+                    created_at=now,
+                    updated_at=now,
+                    **scores,
+                )
         except IntegrityError:  # a concurrent request created it first: replace that one
             rating = Rating.objects.select_for_update().get(
-                physician=physician, drug=drug, indication=indication)
+                physician=physician, drug=drug, indication=indication
+            )
             created = False
     if not created:
         for name, value in scores.items():
@@ -145,7 +172,8 @@ def upsert_rating(user: User, drug_id: int, data: RatingInput) -> RatingOutcome:
         comment = _save_comment(rating, comment_text)
     elif data.comment is not None:  # an explicit empty comment removes the old one
         Comment.objects.filter(rating=rating).exclude(status=CommentStatus.REMOVED).update(
-            status=CommentStatus.REMOVED, updated_at=now)
+            status=CommentStatus.REMOVED, updated_at=now
+        )
     else:
         comment = Comment.objects.filter(rating=rating).first()
     from drugratings.trust.conflicts import flag_conflict_of_interest
@@ -161,13 +189,17 @@ def withdraw_rating(user: User, drug_id: int, indication_id: int) -> None:
     """Delete the caller's rating (its history stays) and take its comment down."""
     require(user, Capability.RATE)
     physician = physician_of(user)
-    rating = (Rating.objects.select_for_update()
-              .filter(physician=physician, drug_id=drug_id, indication_id=indication_id).first())
+    rating = (
+        Rating.objects.select_for_update()
+        .filter(physician=physician, drug_id=drug_id, indication_id=indication_id)
+        .first()
+    )
     if rating is None:
         raise Http404("You have no rating of this drug for this indication.")
     _revision(rating, RevisionAction.WITHDRAWN)
-    Comment.objects.filter(rating=rating).update(status=CommentStatus.REMOVED,
-                                                 updated_at=timezone.now())
+    Comment.objects.filter(rating=rating).update(
+        status=CommentStatus.REMOVED, updated_at=timezone.now()
+    )
     rating.delete()
     bump([drug_id])
     request_refit("withdrawal")
@@ -211,5 +243,6 @@ def flag_comment(user: User, comment_id: int, reason: str, note: str = "") -> Co
     if existing is not None:
         return existing
     check_rate_limit(physician, Action.FLAG)
-    return CommentFlag.objects.create(comment=comment, reporter=physician, reason=reason,
-                                      note=note.strip())
+    return CommentFlag.objects.create(
+        comment=comment, reporter=physician, reason=reason, note=note.strip()
+    )

@@ -60,7 +60,8 @@ class Rating(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["physician", "drug", "indication"], name="one_rating_per_physician_drug_indication"
+                fields=["physician", "drug", "indication"],
+                name="one_rating_per_physician_drug_indication",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in RatingStatus]), name="rating_status_valid"
@@ -174,6 +175,7 @@ class DrugRatingsVersion(models.Model):
     """Bumped in the same transaction as any change to a drug's ratings, so cached figures of
     the drug are never served stale (every server process compares this number)."""
 
-    drug = models.OneToOneField("catalog.Drug", on_delete=models.CASCADE, primary_key=True,
-                                related_name="+")
+    drug = models.OneToOneField(
+        "catalog.Drug", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
     version = models.BigIntegerField(default=0)

@@ -28,6 +28,8 @@ def distribution_aggregates() -> dict[str, Count]:
 def distinct_rater_aggregates() -> dict[str, Count]:
     """Per dimension: distinct physicians with a non-null score (for cross-indication totals)."""
     return {
-        f"{name}__raters": Count("physician_id", distinct=True, filter=Q(**{f"{name}__isnull": False}))
+        f"{name}__raters": Count(
+            "physician_id", distinct=True, filter=Q(**{f"{name}__isnull": False})
+        )
         for name in DIMENSION_NAMES
     }

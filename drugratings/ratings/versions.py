@@ -22,4 +22,7 @@ def bump(drug_ids: Iterable[int]) -> None:
 
 
 def version_of(drug_id: int) -> int:
-    return DrugRatingsVersion.objects.filter(drug_id=drug_id).values_list("version", flat=True).first() or 0
+    return (
+        DrugRatingsVersion.objects.filter(drug_id=drug_id).values_list("version", flat=True).first()
+        or 0
+    )

@@ -18,15 +18,15 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drugratings.api.main import api
 from drugratings.conftest import ApiClient, browser_session
 from drugratings.portal.models import Release
-from drugratings.trust.actions import open_case
-from drugratings.trust.models import QuarantineCase
 from drugratings.portal.releases import build_release
 from drugratings.ratings.models import Comment, Rating
 from drugratings.testing.catalog import SmallCatalog, make_small_catalog
 from drugratings.testing.personas import Personas, make_personas
+from drugratings.trust.actions import open_case
+from drugratings.trust.models import QuarantineCase
 
 ROLES = ("anonymous", "unverified", "pending", "verified", "pharma", "moderator")
-EVERYONE = dict.fromkeys(ROLES, {200})
+EVERYONE = {role: {200} for role in ROLES}
 
 
 @dataclass
@@ -42,7 +42,7 @@ class World:
 
 @dataclass(frozen=True)
 class Case:
-    route: str                      # URL name for pages, "METHOD /api/v1/path" for the API
+    route: str  # URL name for pages, "METHOD /api/v1/path" for the API
     url: Callable[[World], str]
     allowed: dict[str, set[int]]
     method: str = "get"
@@ -81,127 +81,262 @@ WEB_CASES = [
     Case("classes", lambda w: "/classes/", EVERYONE),
     Case("drug_class", lambda w: "/classes/statin/", EVERYONE),
     Case("rate", lambda w: "/drugs/atorvastatin-calcium/rate/", VERIFIED_ONLY_WEB),
-    Case("rate", lambda w: "/drugs/atorvastatin-calcium/rate/", VERIFIED_WRITE_WEB, "post",
-         lambda w: {"indication": w.catalog.hyperlipidemia.pk, "efficacy": "2"}),
-    Case("withdraw", lambda w: "/drugs/atorvastatin-calcium/withdraw/", VERIFIED_WRITE_WEB, "post",
-         lambda w: {"indication": w.catalog.hyperlipidemia.pk}),
-    Case("helpful", lambda w: f"/comments/{w.other_comment.pk}/helpful/", VERIFIED_WRITE_WEB, "post"),
-    Case("flag", lambda w: f"/comments/{w.other_comment.pk}/flag/", VERIFIED_WRITE_WEB, "post",
-         lambda w: {"reason": "off_topic"}),
+    Case(
+        "rate",
+        lambda w: "/drugs/atorvastatin-calcium/rate/",
+        VERIFIED_WRITE_WEB,
+        "post",
+        lambda w: {"indication": w.catalog.hyperlipidemia.pk, "efficacy": "2"},
+    ),
+    Case(
+        "withdraw",
+        lambda w: "/drugs/atorvastatin-calcium/withdraw/",
+        VERIFIED_WRITE_WEB,
+        "post",
+        lambda w: {"indication": w.catalog.hyperlipidemia.pk},
+    ),
+    Case(
+        "helpful", lambda w: f"/comments/{w.other_comment.pk}/helpful/", VERIFIED_WRITE_WEB, "post"
+    ),
+    Case(
+        "flag",
+        lambda w: f"/comments/{w.other_comment.pk}/flag/",
+        VERIFIED_WRITE_WEB,
+        "post",
+        lambda w: {"reason": "off_topic"},
+    ),
     Case("my_ratings", lambda w: "/me/ratings/", VERIFIED_ONLY_WEB),
     Case("moderation", lambda w: "/moderation/", roles(DENIED, anonymous=LOGIN, moderator={200})),
-    Case("moderate_comment", lambda w: f"/moderation/comments/{w.comment.pk}/",
-         roles(DENIED, anonymous=LOGIN, moderator={302}), "post", lambda w: {"action": "approve"}),
+    Case(
+        "moderate_comment",
+        lambda w: f"/moderation/comments/{w.comment.pk}/",
+        roles(DENIED, anonymous=LOGIN, moderator={302}),
+        "post",
+        lambda w: {"action": "approve"},
+    ),
     Case("login", lambda w: "/accounts/login/", EVERYONE),
     Case("logout", lambda w: "/accounts/logout/", roles({302}), "post"),
     Case("two_factor", lambda w: "/accounts/two-factor/", roles({200}, anonymous=LOGIN)),
     Case("signup", lambda w: "/accounts/signup/", EVERYONE),
     Case("confirm_email", lambda w: "/accounts/confirm/not-a-real-token/", roles({400})),
-    Case("licence", lambda w: "/accounts/licence/",
-         roles(DENIED, anonymous=LOGIN, unverified={200}, pending={200})),
+    Case(
+        "licence",
+        lambda w: "/accounts/licence/",
+        roles(DENIED, anonymous=LOGIN, unverified={200}, pending={200}),
+    ),
     Case("account", lambda w: "/accounts/", roles({200}, anonymous=LOGIN)),
     Case("admin", lambda w: "/admin/", roles(LOGIN, moderator={200})),
-    Case("interests", lambda w: "/me/interests/",
-         roles({200}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED)),
-    Case("interests", lambda w: "/me/interests/",
-         roles({302}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED), "post",
-         lambda w: {"company": "Pfizer", "kind": "speaker", "starts_on": "2024-01-01"}),
-    Case("quarantine", lambda w: "/moderation/quarantine/",
-         roles(DENIED, anonymous=LOGIN, moderator={200})),
-    Case("quarantine_decide", lambda w: f"/moderation/quarantine/{w.case.pk}/",
-         roles(DENIED, anonymous=LOGIN, moderator={302}), "post",
-         lambda w: {"decision": "cleared", "reason": "fine"}),
+    Case(
+        "interests",
+        lambda w: "/me/interests/",
+        roles({200}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED),
+    ),
+    Case(
+        "interests",
+        lambda w: "/me/interests/",
+        roles({302}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED),
+        "post",
+        lambda w: {"company": "Pfizer", "kind": "speaker", "starts_on": "2024-01-01"},
+    ),
+    Case(
+        "quarantine",
+        lambda w: "/moderation/quarantine/",
+        roles(DENIED, anonymous=LOGIN, moderator={200}),
+    ),
+    Case(
+        "quarantine_decide",
+        lambda w: f"/moderation/quarantine/{w.case.pk}/",
+        roles(DENIED, anonymous=LOGIN, moderator={302}),
+        "post",
+        lambda w: {"decision": "cleared", "reason": "fine"},
+    ),
     Case("portal", lambda w: "/portal/", PHARMA_ONLY_WEB),
     Case("portal_keys", lambda w: "/portal/keys/", PHARMA_ONLY_WEB),
-    Case("portal_keys", lambda w: "/portal/keys/", PHARMA_ONLY_WEB, "post",
-         lambda w: {"name": "x", "days": "30", "scopes": ["reports:read"]}),
+    Case(
+        "portal_keys",
+        lambda w: "/portal/keys/",
+        PHARMA_ONLY_WEB,
+        "post",
+        lambda w: {"name": "x", "days": "30", "scopes": ["reports:read"]},
+    ),
     Case("portal_webhooks", lambda w: "/portal/webhooks/", PHARMA_ONLY_WEB),
-    Case("portal_report", lambda w: f"/portal/indications/{w.catalog.hyperlipidemia.pk}/",
-         PHARMA_ONLY_WEB),
-    Case("portal_export", lambda w: f"/portal/classes/{w.catalog.statins.pk}/export.csv",
-         PHARMA_ONLY_WEB),
+    Case(
+        "portal_report",
+        lambda w: f"/portal/indications/{w.catalog.hyperlipidemia.pk}/",
+        PHARMA_ONLY_WEB,
+    ),
+    Case(
+        "portal_export",
+        lambda w: f"/portal/classes/{w.catalog.statins.pk}/export.csv",
+        PHARMA_ONLY_WEB,
+    ),
     Case("admin", lambda w: "/admin/verification/verificationcase/", roles(LOGIN, moderator={200})),
 ]
 
 API_CASES = [
-    Case("POST /api/v1/auth/token", lambda w: "/api/v1/auth/token", roles({401}), "post",
-         lambda w: {"email": "verified@doc.test", "password": "wrong"}),
-    Case("DELETE /api/v1/auth/token", lambda w: "/api/v1/auth/token", roles({204}, anonymous={401}),
-         "delete"),
-    Case("POST /api/v1/physicians/register", lambda w: "/api/v1/physicians/register", roles({201}),
-         "post", lambda w: {"email": "new@clinic.test", "password": "a-long-unusual-passphrase",
-                            "first_name": "New", "last_name": "Doctor", "specialty": "cardiology",
-                            "country": "FR"}),
+    Case(
+        "POST /api/v1/auth/token",
+        lambda w: "/api/v1/auth/token",
+        roles({401}),
+        "post",
+        lambda w: {"email": "verified@doc.test", "password": "wrong"},
+    ),
+    Case(
+        "DELETE /api/v1/auth/token",
+        lambda w: "/api/v1/auth/token",
+        roles({204}, anonymous={401}),
+        "delete",
+    ),
+    Case(
+        "POST /api/v1/physicians/register",
+        lambda w: "/api/v1/physicians/register",
+        roles({201}),
+        "post",
+        lambda w: {
+            "email": "new@clinic.test",
+            "password": "a-long-unusual-passphrase",
+            "first_name": "New",
+            "last_name": "Doctor",
+            "specialty": "cardiology",
+            "country": "FR",
+        },
+    ),
     Case("GET /api/v1/me", lambda w: "/api/v1/me", SIGNED_IN_ONLY),
-    Case("POST /api/v1/me/licence", lambda w: "/api/v1/me/licence",
-         roles(DENIED, anonymous={401}, unverified={422}, pending={422}), "post",
-         lambda w: {"license_number": "X-1", "license_body": "Board", "country": "FR"}),
+    Case(
+        "POST /api/v1/me/licence",
+        lambda w: "/api/v1/me/licence",
+        roles(DENIED, anonymous={401}, unverified={422}, pending={422}),
+        "post",
+        lambda w: {"license_number": "X-1", "license_body": "Board", "country": "FR"},
+    ),
     Case("GET /api/v1/stats", lambda w: "/api/v1/stats", EVERYONE),
     Case("GET /api/v1/drugs", lambda w: "/api/v1/drugs?q=lipitor", SIGNED_IN_ONLY),
-    Case("GET /api/v1/drugs/{drug_id}", lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}",
-         SIGNED_IN_ONLY),
-    Case("GET /api/v1/drugs/{drug_id}/trend",
-         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/trend",
-         roles({200}, anonymous={401}, pharma=DENIED)),
+    Case(
+        "GET /api/v1/drugs/{drug_id}",
+        lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}",
+        SIGNED_IN_ONLY,
+    ),
+    Case(
+        "GET /api/v1/drugs/{drug_id}/trend",
+        lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/trend",
+        roles({200}, anonymous={401}, pharma=DENIED),
+    ),
     Case("GET /api/v1/indications", lambda w: "/api/v1/indications", SIGNED_IN_ONLY),
-    Case("GET /api/v1/indications/{indication_id}",
-         lambda w: f"/api/v1/indications/{w.catalog.hyperlipidemia.pk}", SIGNED_IN_ONLY),
+    Case(
+        "GET /api/v1/indications/{indication_id}",
+        lambda w: f"/api/v1/indications/{w.catalog.hyperlipidemia.pk}",
+        SIGNED_IN_ONLY,
+    ),
     Case("GET /api/v1/drug-classes", lambda w: "/api/v1/drug-classes", SIGNED_IN_ONLY),
-    Case("GET /api/v1/drug-classes/{class_id}",
-         lambda w: f"/api/v1/drug-classes/{w.catalog.statins.pk}", SIGNED_IN_ONLY),
-    Case("PUT /api/v1/drugs/{drug_id}/ratings/mine",
-         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/ratings/mine",
-         roles(DENIED, anonymous={401}, verified={200}), "put", rating_body),
-    Case("DELETE /api/v1/drugs/{drug_id}/ratings/mine",
-         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/ratings/mine"
-                   f"?indication_id={w.catalog.hyperlipidemia.pk}",
-         roles(DENIED, anonymous={401}, verified={204}), "delete"),
-    Case("GET /api/v1/me/ratings", lambda w: "/api/v1/me/ratings",
-         roles(DENIED, anonymous={401}, verified={200})),
-    Case("GET /api/v1/drugs/{drug_id}/comments",
-         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/comments",
-         roles({200}, anonymous={401}, pharma=DENIED)),
-    Case("POST /api/v1/comments/{comment_id}/helpful",
-         lambda w: f"/api/v1/comments/{w.other_comment.pk}/helpful",
-         roles(DENIED, anonymous={401}, verified={200}), "post"),
+    Case(
+        "GET /api/v1/drug-classes/{class_id}",
+        lambda w: f"/api/v1/drug-classes/{w.catalog.statins.pk}",
+        SIGNED_IN_ONLY,
+    ),
+    Case(
+        "PUT /api/v1/drugs/{drug_id}/ratings/mine",
+        lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/ratings/mine",
+        roles(DENIED, anonymous={401}, verified={200}),
+        "put",
+        rating_body,
+    ),
+    Case(
+        "DELETE /api/v1/drugs/{drug_id}/ratings/mine",
+        lambda w: (
+            f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/ratings/mine"
+            f"?indication_id={w.catalog.hyperlipidemia.pk}"
+        ),
+        roles(DENIED, anonymous={401}, verified={204}),
+        "delete",
+    ),
+    Case(
+        "GET /api/v1/me/ratings",
+        lambda w: "/api/v1/me/ratings",
+        roles(DENIED, anonymous={401}, verified={200}),
+    ),
+    Case(
+        "GET /api/v1/drugs/{drug_id}/comments",
+        lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/comments",
+        roles({200}, anonymous={401}, pharma=DENIED),
+    ),
+    Case(
+        "POST /api/v1/comments/{comment_id}/helpful",
+        lambda w: f"/api/v1/comments/{w.other_comment.pk}/helpful",
+        roles(DENIED, anonymous={401}, verified={200}),
+        "post",
+    ),
     Case("GET /api/v1/portal/areas", lambda w: "/api/v1/portal/areas", PHARMA_ONLY_API),
-    Case("GET /api/v1/portal/releases/latest", lambda w: "/api/v1/portal/releases/latest",
-         PHARMA_ONLY_API),
-    Case("GET /api/v1/portal/releases/{release_id}",
-         lambda w: f"/api/v1/portal/releases/{w.release.pk}", PHARMA_ONLY_API),
-    Case("GET /api/v1/portal/reports/dictionary", lambda w: "/api/v1/portal/reports/dictionary",
-         PHARMA_ONLY_API),
-    Case("GET /api/v1/portal/reports/indications/{indication_id}",
-         lambda w: f"/api/v1/portal/reports/indications/{w.catalog.hyperlipidemia.pk}",
-         PHARMA_ONLY_API),
-    Case("GET /api/v1/portal/reports/drug-classes/{class_id}",
-         lambda w: f"/api/v1/portal/reports/drug-classes/{w.catalog.statins.pk}?format=xlsx",
-         PHARMA_ONLY_API),
-    Case("GET /api/v1/portal/reports/drugs/{drug_id}",
-         lambda w: f"/api/v1/portal/reports/drugs/{w.catalog.atorvastatin.pk}?breakdown=month",
-         PHARMA_ONLY_API),
+    Case(
+        "GET /api/v1/portal/releases/latest",
+        lambda w: "/api/v1/portal/releases/latest",
+        PHARMA_ONLY_API,
+    ),
+    Case(
+        "GET /api/v1/portal/releases/{release_id}",
+        lambda w: f"/api/v1/portal/releases/{w.release.pk}",
+        PHARMA_ONLY_API,
+    ),
+    Case(
+        "GET /api/v1/portal/reports/dictionary",
+        lambda w: "/api/v1/portal/reports/dictionary",
+        PHARMA_ONLY_API,
+    ),
+    Case(
+        "GET /api/v1/portal/reports/indications/{indication_id}",
+        lambda w: f"/api/v1/portal/reports/indications/{w.catalog.hyperlipidemia.pk}",
+        PHARMA_ONLY_API,
+    ),
+    Case(
+        "GET /api/v1/portal/reports/drug-classes/{class_id}",
+        lambda w: f"/api/v1/portal/reports/drug-classes/{w.catalog.statins.pk}?format=xlsx",
+        PHARMA_ONLY_API,
+    ),
+    Case(
+        "GET /api/v1/portal/reports/drugs/{drug_id}",
+        lambda w: f"/api/v1/portal/reports/drugs/{w.catalog.atorvastatin.pk}?breakdown=month",
+        PHARMA_ONLY_API,
+    ),
     Case("GET /api/v1/portal/stream", lambda w: "/api/v1/portal/stream", PHARMA_ONLY_API),
-    Case("POST /api/v1/comments/{comment_id}/flag",
-         lambda w: f"/api/v1/comments/{w.other_comment.pk}/flag",
-         roles(DENIED, anonymous={401}, verified={201}), "post", lambda w: {"reason": "other"}),
+    Case(
+        "POST /api/v1/comments/{comment_id}/flag",
+        lambda w: f"/api/v1/comments/{w.other_comment.pk}/flag",
+        roles(DENIED, anonymous={401}, verified={201}),
+        "post",
+        lambda w: {"reason": "other"},
+    ),
 ]
 
 
 def build_world() -> World:
     catalog = make_small_catalog()
     personas = make_personas()
-    rating = Rating.objects.create(physician=personas.verified.physician, drug=catalog.atorvastatin,
-                                   indication=catalog.hyperlipidemia, efficacy=4)
-    comment = Comment.objects.create(physician=personas.verified.physician, drug=catalog.atorvastatin,
-                                     indication=catalog.hyperlipidemia, rating=rating,
-                                     body="Held: MRN 12345678", status="held")
-    other_rating = Rating.objects.create(physician=personas.other_verified.physician,
-                                         drug=catalog.atorvastatin,
-                                         indication=catalog.hyperlipidemia, efficacy=2)
-    other_comment = Comment.objects.create(physician=personas.other_verified.physician,
-                                           drug=catalog.atorvastatin,
-                                           indication=catalog.hyperlipidemia, rating=other_rating,
-                                           body="Myalgia is common.")
+    rating = Rating.objects.create(
+        physician=personas.verified.physician,
+        drug=catalog.atorvastatin,
+        indication=catalog.hyperlipidemia,
+        efficacy=4,
+    )
+    comment = Comment.objects.create(
+        physician=personas.verified.physician,
+        drug=catalog.atorvastatin,
+        indication=catalog.hyperlipidemia,
+        rating=rating,
+        body="Held: MRN 12345678",
+        status="held",
+    )
+    other_rating = Rating.objects.create(
+        physician=personas.other_verified.physician,
+        drug=catalog.atorvastatin,
+        indication=catalog.hyperlipidemia,
+        efficacy=2,
+    )
+    other_comment = Comment.objects.create(
+        physician=personas.other_verified.physician,
+        drug=catalog.atorvastatin,
+        indication=catalog.hyperlipidemia,
+        rating=other_rating,
+        body="Myalgia is common.",
+    )
     release = build_release()
     case = open_case("cohorts", 1.0, "test", [other_rating.pk], [other_rating.physician_id])
     return World(catalog, personas, rating, comment, other_comment, release, case)
@@ -215,15 +350,25 @@ def secrets_of_others(world: World, role: str) -> list[str]:
     """Real names, NPIs and emails of every user other than the caller."""
     me = user_for(world, role)
     found = []
-    for name in ("verified", "other_verified", "unverified", "pending", "rejected", "pharma",
-                 "moderator", "admin"):
+    for name in (
+        "verified",
+        "other_verified",
+        "unverified",
+        "pending",
+        "rejected",
+        "pharma",
+        "moderator",
+        "admin",
+    ):
         user = getattr(world.personas, name)
         if me is not None and user.pk == me.pk:
             continue
         found.append(user.email)
         identity = getattr(getattr(user, "physician", None), "identity", None)
         if identity is not None:
-            found += [identity.first_name, identity.last_name] + ([identity.npi] if identity.npi else [])
+            found += [identity.first_name, identity.last_name] + (
+                [identity.npi] if identity.npi else []
+            )
     return found
 
 
@@ -236,8 +381,9 @@ def request(world: World, role: str, case: Case):
             return client.client.get(url, headers=client.headers)
         if case.route == "POST /api/v1/me/licence":
             return client.client.post(url, data, headers=client.headers)  # multipart form
-        return getattr(client.client, case.method)(url, data, content_type="application/json",
-                                                   headers=client.headers)
+        return getattr(client.client, case.method)(
+            url, data, content_type="application/json", headers=client.headers
+        )
     client = Client() if user is None else browser_session(user)
     return client.get(url) if case.method == "get" else client.post(url, data)
 
@@ -257,8 +403,11 @@ def _web_routes(patterns, prefix: str = "") -> set[str]:
 
 
 def test_the_table_covers_every_route():
-    api_routes = {f"{method.upper()} {path}" for path, ops in api.get_openapi_schema()["paths"].items()
-                  for method in ops}
+    api_routes = {
+        f"{method.upper()} {path}"
+        for path, ops in api.get_openapi_schema()["paths"].items()
+        for method in ops
+    }
     routes = _web_routes(get_resolver().url_patterns) | api_routes
     covered = {case.route for case in WEB_CASES + API_CASES}
     assert routes - covered == set(), "routes without an access decision"
@@ -272,7 +421,8 @@ def test_each_role_gets_only_what_it_may(case: Case, role: str):
     world = build_world()
     response = request(world, role, case)
     assert response.status_code in case.allowed[role], (
-        f"{role} {case.method.upper()} {case.url(world)} -> {response.status_code}")
+        f"{role} {case.method.upper()} {case.url(world)} -> {response.status_code}"
+    )
     if role != "moderator" and not getattr(response, "streaming", False):
         body = response.content.decode(errors="replace")
         for secret in secrets_of_others(world, role):

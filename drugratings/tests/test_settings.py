@@ -16,9 +16,17 @@ GOOD_KEY = "k" * 20 + "9f8e7d6c5b4a3928171605f4e3d2c1b0a9"
 
 
 def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
-    return subprocess.run([sys.executable, "manage.py", "check", *args], cwd=ROOT,
-                          env={**clean, **env}, capture_output=True, text=True, timeout=120)
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_mode_refuses_the_default_secret_key():
@@ -28,15 +36,25 @@ def test_production_mode_refuses_the_default_secret_key():
 
 
 def test_production_mode_refuses_debug():
-    result = check({"DRUGRATINGS_MODE": "production", "SECRET_KEY": GOOD_KEY, "DEBUG": "1",
-                    "ALLOWED_HOSTS": "example.org"})
+    result = check(
+        {
+            "DRUGRATINGS_MODE": "production",
+            "SECRET_KEY": GOOD_KEY,
+            "DEBUG": "1",
+            "ALLOWED_HOSTS": "example.org",
+        }
+    )
     assert result.returncode != 0
     assert "refuses DEBUG" in result.stderr
 
 
 def test_production_settings_pass_the_deploy_checklist():
-    result = check({"DRUGRATINGS_MODE": "production", "SECRET_KEY": GOOD_KEY,
-                    "ALLOWED_HOSTS": "example.org"}, "--deploy", "--fail-level", "WARNING")
+    result = check(
+        {"DRUGRATINGS_MODE": "production", "SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "example.org"},
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -50,7 +68,13 @@ def test_database_urls_pick_sqlite_or_postgresql(tmp_path: Path):
     assert sqlite["ENGINE"].endswith("sqlite3") and sqlite["NAME"] == tmp_path / "var/x.sqlite3"
     pg = parse_database_url("postgres://u:p%40ss@db.example:6543/ratings?sslmode=require", tmp_path)
     assert (pg["ENGINE"], pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
-        "django.db.backends.postgresql", "ratings", "u", "p@ss", "db.example", "6543")
+        "django.db.backends.postgresql",
+        "ratings",
+        "u",
+        "p@ss",
+        "db.example",
+        "6543",
+    )
     assert pg["OPTIONS"] == {"sslmode": "require"}
     with pytest.raises(Exception, match="mysql"):
         parse_database_url("mysql://x/y", tmp_path)

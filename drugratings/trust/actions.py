@@ -28,8 +28,9 @@ from drugratings.trust.models import (
 
 
 @transaction.atomic
-def declare_interest(user: User, company: str, kind: str, starts_on: date,
-                     ends_on: date | None = None) -> InterestDeclaration:
+def declare_interest(
+    user: User, company: str, kind: str, starts_on: date, ends_on: date | None = None
+) -> InterestDeclaration:
     require(user, Capability.DECLARE_INTERESTS)
     company = company.strip()
     if not company:
@@ -42,7 +43,8 @@ def declare_interest(user: User, company: str, kind: str, starts_on: date,
         raise InvalidInput("starts_on", "The start date is in the future.")
     physician = physician_of(user)
     declaration = InterestDeclaration.objects.create(
-        physician=physician, company=company[:200], kind=kind, starts_on=starts_on, ends_on=ends_on)
+        physician=physician, company=company[:200], kind=kind, starts_on=starts_on, ends_on=ends_on
+    )
     if reflag_physician(physician.pk):
         request_refit("interest declared")
     return declaration
@@ -71,7 +73,8 @@ def reflag_npis(npis: set[str]) -> int:
 
     changed = 0
     for physician_id in PhysicianIdentity.objects.filter(npi__in=npis).values_list(
-            "physician_id", flat=True):
+        "physician_id", flat=True
+    ):
         changed += reflag_physician(physician_id)
     if changed:
         request_refit("open payments")
@@ -79,16 +82,28 @@ def reflag_npis(npis: set[str]) -> int:
 
 
 @transaction.atomic
-def open_case(detector: str, score: float, reason: str, rating_ids: Iterable[int],
-              physician_ids: Iterable[int]) -> QuarantineCase | None:
+def open_case(
+    detector: str,
+    score: float,
+    reason: str,
+    rating_ids: Iterable[int],
+    physician_ids: Iterable[int],
+) -> QuarantineCase | None:
     """Quarantine suspect ratings. Ratings a moderator already cleared for this detector, or
     already in an open case, are left alone, so a decision is not undone by the next run."""
-    cleared = set(QuarantineCase.objects.filter(detector=detector, status=CaseStatus.CLEARED)
-                  .values_list("ratings", flat=True))
-    open_ids = set(QuarantineCase.objects.filter(status=CaseStatus.OPEN)
-                   .values_list("ratings", flat=True))
-    ratings = list(Rating.objects.filter(pk__in=list(rating_ids), status=RatingStatus.ACTIVE)
-                   .exclude(pk__in=cleared | open_ids))
+    cleared = set(
+        QuarantineCase.objects.filter(detector=detector, status=CaseStatus.CLEARED).values_list(
+            "ratings", flat=True
+        )
+    )
+    open_ids = set(
+        QuarantineCase.objects.filter(status=CaseStatus.OPEN).values_list("ratings", flat=True)
+    )
+    ratings = list(
+        Rating.objects.filter(pk__in=list(rating_ids), status=RatingStatus.ACTIVE).exclude(
+            pk__in=cleared | open_ids
+        )
+    )
     if not ratings:
         return None
     case = QuarantineCase.objects.create(detector=detector, score=score, reason=reason[:500])
@@ -96,10 +111,19 @@ def open_case(detector: str, score: float, reason: str, rating_ids: Iterable[int
     case.physicians.set(list(physician_ids))
     Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=RatingStatus.QUARANTINED)
     bump(r.drug_id for r in ratings)
-    RatingRevision.objects.bulk_create([
-        RatingRevision(rating=r, physician_id=r.physician_id, drug_id=r.drug_id,
-                       indication_id=r.indication_id, action=RevisionAction.QUARANTINED,
-                       **r.scores()) for r in ratings])
+    RatingRevision.objects.bulk_create(
+        [
+            RatingRevision(
+                rating=r,
+                physician_id=r.physician_id,
+                drug_id=r.drug_id,
+                indication_id=r.indication_id,
+                action=RevisionAction.QUARANTINED,
+                **r.scores(),
+            )
+            for r in ratings
+        ]
+    )
     request_refit("quarantine")
     return case
 
@@ -120,17 +144,30 @@ def decide_case(moderator: User, case_id: int, decision: str, reason: str) -> Qu
     ratings = list(case.ratings.filter(status=RatingStatus.QUARANTINED))
     status = RatingStatus.ACTIVE if decision == CaseStatus.CLEARED else RatingStatus.REMOVED
     action = RevisionAction.RESTORED if decision == CaseStatus.CLEARED else RevisionAction.REMOVED
-    kind = (ModeratorActionKind.CLEAR_RATING if decision == CaseStatus.CLEARED
-            else ModeratorActionKind.REMOVE_RATING)
+    kind = (
+        ModeratorActionKind.CLEAR_RATING
+        if decision == CaseStatus.CLEARED
+        else ModeratorActionKind.REMOVE_RATING
+    )
     Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=status)
     bump(r.drug_id for r in ratings)
     for rating in ratings:
-        RatingRevision.objects.create(rating=rating, physician_id=rating.physician_id,
-                                      drug_id=rating.drug_id, indication_id=rating.indication_id,
-                                      action=action, **rating.scores())
-        ModeratorAction.objects.create(moderator=moderator, kind=kind, rating=rating,
-                                       physician_id=rating.physician_id, reason=reason.strip()[:500],
-                                       details={"case": case.pk, "detector": case.detector})
+        RatingRevision.objects.create(
+            rating=rating,
+            physician_id=rating.physician_id,
+            drug_id=rating.drug_id,
+            indication_id=rating.indication_id,
+            action=action,
+            **rating.scores(),
+        )
+        ModeratorAction.objects.create(
+            moderator=moderator,
+            kind=kind,
+            rating=rating,
+            physician_id=rating.physician_id,
+            reason=reason.strip()[:500],
+            details={"case": case.pk, "detector": case.detector},
+        )
     case.status, case.decided_by = decision, moderator
     case.decided_at, case.decision_reason = timezone.now(), reason.strip()[:500]
     case.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])

@@ -12,8 +12,16 @@ class QuarantineCaseAdmin(CapabilityAdminMixin, admin.ModelAdmin):
     view_capability = Capability.MODERATE
     list_display = ("id", "detector", "score", "status", "created_at", "decided_by")
     list_filter = ("status", "detector")
-    readonly_fields = ("detector", "score", "reason", "status", "created_at", "decided_by",
-                       "decided_at", "decision_reason")
+    readonly_fields = (
+        "detector",
+        "score",
+        "reason",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+    )
     exclude = ("ratings", "physicians")
 
 

@@ -21,8 +21,8 @@ PAYMENT_LOOKBACK = timedelta(days=730)
 @dataclass(frozen=True)
 class Conflict:
     company: str
-    source: str       # "declared" or "open payments"
-    relation: str     # "manufacturer" or "competitor"
+    source: str  # "declared" or "open payments"
+    relation: str  # "manufacturer" or "competitor"
 
 
 def drug_makers(drug: Drug) -> list[str]:
@@ -50,11 +50,19 @@ def _companies_of(physician_id: int, on: date) -> list[tuple[str, str]]:
     ]
     from drugratings.verification.models import PhysicianIdentity
 
-    npi = PhysicianIdentity.objects.filter(physician_id=physician_id).values_list("npi", flat=True).first()
+    npi = (
+        PhysicianIdentity.objects.filter(physician_id=physician_id)
+        .values_list("npi", flat=True)
+        .first()
+    )
     if npi:
-        paid = OpenPayment.objects.filter(npi=npi, paid_on__lte=on, paid_on__gte=on - PAYMENT_LOOKBACK)
-        companies += [(name, "open payments")
-                      for name in paid.values_list("manufacturer", flat=True).distinct()]
+        paid = OpenPayment.objects.filter(
+            npi=npi, paid_on__lte=on, paid_on__gte=on - PAYMENT_LOOKBACK
+        )
+        companies += [
+            (name, "open payments")
+            for name in paid.values_list("manufacturer", flat=True).distinct()
+        ]
     return companies
 
 

@@ -33,17 +33,30 @@ def network_of(address: str | None) -> str:
 
 def _codes(values: list[str]) -> np.ndarray:
     table: dict[str, int] = {}
-    return np.array([-1 if not v else table.setdefault(v, len(table)) for v in values], dtype=np.int64)
+    return np.array(
+        [-1 if not v else table.setdefault(v, len(table)) for v in values], dtype=np.int64
+    )
 
 
 def rating_table():
     from drugratings.trust.detectors import RatingTable
 
-    rows = list(Rating.objects.filter(status=RatingStatus.ACTIVE).values_list(
-        "pk", "physician_id", "drug_id", "drug__manufacturer", "drug__drug_class_id", "created_at",
-        "physician__user__date_joined", "physician__user__signup_ip",
-        "physician__user__signup_device", *DIMENSION_NAMES,
-    ).iterator(chunk_size=10000))
+    rows = list(
+        Rating.objects.filter(status=RatingStatus.ACTIVE)
+        .values_list(
+            "pk",
+            "physician_id",
+            "drug_id",
+            "drug__manufacturer",
+            "drug__drug_class_id",
+            "created_at",
+            "physician__user__date_joined",
+            "physician__user__signup_ip",
+            "physician__user__signup_device",
+            *DIMENSION_NAMES,
+        )
+        .iterator(chunk_size=10000)
+    )
     if not rows:
         raise ValueError("no active ratings to examine")
     columns = list(zip(*rows, strict=True))
@@ -71,8 +84,13 @@ def run_detection() -> list[QuarantineCase]:
         return []
     cases = []
     for suspicion in run_all(table):
-        case = actions.open_case(suspicion.detector, float(suspicion.score), suspicion.reason,
-                                 suspicion.rating_ids.tolist(), suspicion.physician_ids.tolist())
+        case = actions.open_case(
+            suspicion.detector,
+            float(suspicion.score),
+            suspicion.reason,
+            suspicion.rating_ids.tolist(),
+            suspicion.physician_ids.tolist(),
+        )
         if case is not None:
             cases.append(case)
     if cases:

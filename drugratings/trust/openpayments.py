@@ -7,7 +7,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from drugratings.catalog.importers.rows import ImportProblem, ImportReport, RowError, read_rows, require
+from drugratings.catalog.importers.rows import (
+    ImportProblem,
+    ImportReport,
+    RowError,
+    read_rows,
+    require,
+)
 from drugratings.trust.models import OpenPayment
 
 NPI = "Covered_Recipient_NPI"
@@ -18,7 +24,9 @@ NATURE = "Nature_of_Payment_or_Transfer_of_Value"
 RECORD = "Record_ID"
 YEAR = "Program_Year"
 REQUIRED = (NPI, MANUFACTURER, AMOUNT, PAID_ON, RECORD, YEAR)
-PRODUCT_COLUMNS = tuple(f"Name_of_Drug_or_Biological_or_Device_or_Medical_Supply_{n}" for n in range(1, 6))
+PRODUCT_COLUMNS = tuple(
+    f"Name_of_Drug_or_Biological_or_Device_or_Medical_Supply_{n}" for n in range(1, 6)
+)
 
 
 def _date(value: str) -> date:
@@ -41,8 +49,12 @@ def _record(row: dict[str, str]) -> OpenPayment:
     if not year.isdigit():
         raise RowError(f"{YEAR} {year!r} is not a year")
     return OpenPayment(
-        record_id=require(row, RECORD), npi=npi, manufacturer=require(row, MANUFACTURER)[:200],
-        amount_usd=amount, paid_on=_date(require(row, PAID_ON)), nature=row.get(NATURE, "")[:200],
+        record_id=require(row, RECORD),
+        npi=npi,
+        manufacturer=require(row, MANUFACTURER)[:200],
+        amount_usd=amount,
+        paid_on=_date(require(row, PAID_ON)),
+        nature=row.get(NATURE, "")[:200],
         products=[row[c].strip() for c in PRODUCT_COLUMNS if row.get(c, "").strip()],
         program_year=int(year),
     )

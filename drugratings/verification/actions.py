@@ -29,9 +29,19 @@ from drugratings.verification.models import (
 from drugratings.verification.npi import npi_problem
 
 REGISTRY_FIELDS = (
-    "entity_type", "last_name", "first_name", "credential", "primary_taxonomy", "license_number",
-    "license_state", "practice_state", "enumeration_date", "last_update", "deactivation_date",
-    "reactivation_date", "imported_at",
+    "entity_type",
+    "last_name",
+    "first_name",
+    "credential",
+    "primary_taxonomy",
+    "license_number",
+    "license_state",
+    "practice_state",
+    "enumeration_date",
+    "last_update",
+    "deactivation_date",
+    "reactivation_date",
+    "imported_at",
 )
 DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
@@ -40,7 +50,9 @@ DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 def load_taxonomy(rows: Iterable[dict[str, str]]) -> int:
     items = [Taxonomy(**row) for row in rows]
     Taxonomy.objects.bulk_create(
-        items, update_conflicts=True, unique_fields=["code"],
+        items,
+        update_conflicts=True,
+        unique_fields=["code"],
         update_fields=["grouping", "classification", "specialization", "display_name", "section"],
     )
     return len(items)
@@ -50,7 +62,9 @@ def upsert_registry(rows: list[RegistryRow]) -> None:
     now = timezone.now()
     RegistryRecord.objects.bulk_create(
         [RegistryRecord(imported_at=now, **row.__dict__) for row in rows],
-        update_conflicts=True, unique_fields=["npi"], update_fields=list(REGISTRY_FIELDS),
+        update_conflicts=True,
+        unique_fields=["npi"],
+        update_fields=list(REGISTRY_FIELDS),
     )
 
 
@@ -64,14 +78,20 @@ def suspend_deactivated() -> int:
     for identity in identities:
         record = records.get(identity.npi)
         if record is not None and not record.is_active:
-            set_status(identity.physician, VerificationStatus.SUSPENDED, Decision.SUSPENDED,
-                       "The NPPES registry now lists this NPI as deactivated.", by=None)
+            set_status(
+                identity.physician,
+                VerificationStatus.SUSPENDED,
+                Decision.SUSPENDED,
+                "The NPPES registry now lists this NPI as deactivated.",
+                by=None,
+            )
             suspended += 1
     return suspended
 
 
-def set_status(physician: PhysicianProfile, status: str, decision: str, reason: str,
-               by: User | None) -> None:
+def set_status(
+    physician: PhysicianProfile, status: str, decision: str, reason: str, by: User | None
+) -> None:
     physician.verification_status = status
     physician.status_reason = reason[:300]
     fields = ["verification_status", "status_reason"]
@@ -79,8 +99,9 @@ def set_status(physician: PhysicianProfile, status: str, decision: str, reason: 
         physician.verified_at = timezone.now()
         fields.append("verified_at")
     physician.save(update_fields=fields)
-    VerificationDecision.objects.create(physician=physician, decision=decision, reason=reason[:500],
-                                        decided_by=by)
+    VerificationDecision.objects.create(
+        physician=physician, decision=decision, reason=reason[:500], decided_by=by
+    )
 
 
 @dataclass(frozen=True)
@@ -106,8 +127,10 @@ def _check_registration(data: Registration) -> Specialty:
             raise InvalidInput(field, "This field is required.")
     if data.country.upper() not in COUNTRY_CODES:
         raise InvalidInput("country", "Use a two-letter ISO 3166 country code, such as US or GB.")
-    specialty = Specialty.objects.filter(slug=data.specialty.strip().lower()).first() or \
-        Specialty.objects.filter(name__iexact=data.specialty.strip()).first()
+    specialty = (
+        Specialty.objects.filter(slug=data.specialty.strip().lower()).first()
+        or Specialty.objects.filter(name__iexact=data.specialty.strip()).first()
+    )
     if specialty is None:
         raise InvalidInput("specialty", f"Unknown specialty {data.specialty!r}.")
     if data.npi:
@@ -115,8 +138,11 @@ def _check_registration(data: Registration) -> Specialty:
         if problem:
             raise InvalidInput("npi", problem)
         if data.country.upper() != "US":
-            raise InvalidInput("npi", "An NPI is issued to US providers only; leave it empty "
-                               "and give your licence number instead.")
+            raise InvalidInput(
+                "npi",
+                "An NPI is issued to US providers only; leave it empty "
+                "and give your licence number instead.",
+            )
     try:
         validate_password(data.password, User(email=email))
     except ValidationError as exc:
@@ -132,40 +158,60 @@ def register_physician(data: Registration) -> PhysicianProfile:
     if npi and PhysicianIdentity.objects.filter(npi=npi).exists():
         outcome_status, reason, taxonomy = (
             VerificationStatus.PENDING,
-            "This NPI is already linked to another account; a verifier will review it.", None)
+            "This NPI is already linked to another account; a verifier will review it.",
+            None,
+        )
         npi_to_store = None
     elif npi:
         outcome = match_registry(npi, data.first_name, data.last_name)
         outcome_status, reason, taxonomy = outcome.status, outcome.reason, outcome.taxonomy
         npi_to_store = npi
     else:
-        outcome_status = VerificationStatus.PENDING if data.license_number else VerificationStatus.UNVERIFIED
-        reason = ("A verifier will review your licence." if data.license_number else
-                  "Submit your licence (number, issuing body and a document) for review.")
+        outcome_status = (
+            VerificationStatus.PENDING if data.license_number else VerificationStatus.UNVERIFIED
+        )
+        reason = (
+            "A verifier will review your licence."
+            if data.license_number
+            else "Submit your licence (number, issuing body and a document) for review."
+        )
         taxonomy, npi_to_store = None, None
     if outcome_status == VerificationStatus.VERIFIED and taxonomy is not None:
         slug = specialty_slug_for_nucc(taxonomy.classification, taxonomy.specialization)
         specialty = Specialty.objects.filter(slug=slug).first() or specialty
     try:
-        user = User.objects.create_user(data.email.strip().lower(), data.password,
-                                        role=Role.PHYSICIAN, signup_ip=data.signup_ip)
+        user = User.objects.create_user(
+            data.email.strip().lower(), data.password, role=Role.PHYSICIAN, signup_ip=data.signup_ip
+        )
     except IntegrityError:
-        raise InvalidInput("email", "An account with this email already exists.", status=409) from None
+        raise InvalidInput(
+            "email", "An account with this email already exists.", status=409
+        ) from None
     taken = set(PhysicianProfile.objects.values_list("handle", flat=True))
     profile = PhysicianProfile.objects.create(
-        user=user, handle=unique_handle(taken), specialty=specialty,
-        country=data.country.upper(), region=data.license_region.strip()[:40],
-        verification_status=outcome_status, status_reason=reason[:300],
+        user=user,
+        handle=unique_handle(taken),
+        specialty=specialty,
+        country=data.country.upper(),
+        region=data.license_region.strip()[:40],
+        verification_status=outcome_status,
+        status_reason=reason[:300],
         verified_at=timezone.now() if outcome_status == VerificationStatus.VERIFIED else None,
     )
     PhysicianIdentity.objects.create(
-        physician=profile, first_name=data.first_name.strip(), last_name=data.last_name.strip(),
-        npi=npi_to_store, license_number=data.license_number.strip(),
-        license_region=data.license_region.strip(), license_country=data.country.upper(),
+        physician=profile,
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        npi=npi_to_store,
+        license_number=data.license_number.strip(),
+        license_region=data.license_region.strip(),
+        license_country=data.country.upper(),
         submitted_at=timezone.now() if data.license_number else None,
     )
-    decision = {VerificationStatus.VERIFIED: Decision.VERIFIED,
-                VerificationStatus.REJECTED: Decision.REJECTED}.get(outcome_status, Decision.PENDING)
+    decision = {
+        VerificationStatus.VERIFIED: Decision.VERIFIED,
+        VerificationStatus.REJECTED: Decision.REJECTED,
+    }.get(outcome_status, Decision.PENDING)
     VerificationDecision.objects.create(physician=profile, decision=decision, reason=reason[:500])
     return profile
 
@@ -177,15 +223,25 @@ def _check_document(document: UploadedFile | None) -> None:
         raise InvalidInput("document", "The document is larger than 5 MB.")
     head = document.read(8)
     document.seek(0)
-    looks_ok = head.startswith(b"%PDF") or head.startswith(b"\xff\xd8\xff") or \
-        head.startswith(b"\x89PNG\r\n\x1a\n")
+    looks_ok = (
+        head.startswith(b"%PDF")
+        or head.startswith(b"\xff\xd8\xff")
+        or head.startswith(b"\x89PNG\r\n\x1a\n")
+    )
     if not looks_ok:
         raise InvalidInput("document", "Upload a PDF, JPEG or PNG file.")
 
 
 @transaction.atomic
-def submit_licence(physician: PhysicianProfile, *, license_number: str, license_body: str,
-                   country: str, region: str, document: UploadedFile | None) -> None:
+def submit_licence(
+    physician: PhysicianProfile,
+    *,
+    license_number: str,
+    license_body: str,
+    country: str,
+    region: str,
+    document: UploadedFile | None,
+) -> None:
     """Store licence details and a document for manual review; the account becomes pending."""
     if not license_number.strip():
         raise InvalidInput("license_number", "This field is required.")
@@ -202,8 +258,13 @@ def submit_licence(physician: PhysicianProfile, *, license_number: str, license_
     identity.document = document
     identity.submitted_at = timezone.now()
     identity.save()
-    set_status(physician, VerificationStatus.PENDING, Decision.PENDING,
-               "Licence submitted; awaiting review.", by=None)
+    set_status(
+        physician,
+        VerificationStatus.PENDING,
+        Decision.PENDING,
+        "Licence submitted; awaiting review.",
+        by=None,
+    )
 
 
 REVIEW_DECISIONS = {

@@ -33,8 +33,11 @@ QUEUE_DECISIONS = [
 
 class DecisionForm(forms.ModelForm):
     decision = forms.ChoiceField(choices=QUEUE_DECISIONS, required=False)
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                             help_text="Required with a decision. Shown to the physician; audited.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required with a decision. Shown to the physician; audited.",
+    )
 
     class Meta:
         model = VerificationCase
@@ -74,17 +77,43 @@ class VerificationCaseAdmin(CapabilityAdminMixin, admin.ModelAdmin):
     view_capability = Capability.VERIFY
     change_capability = Capability.VERIFY
     form = DecisionForm
-    list_display = ("handle", "specialty", "country", "verification_status", "submitted",
-                    "status_reason")
+    list_display = (
+        "handle",
+        "specialty",
+        "country",
+        "verification_status",
+        "submitted",
+        "status_reason",
+    )
     list_filter = (StatusFilter, "country", "specialty")
     search_fields = ("handle", "identity__last_name", "identity__npi", "identity__license_number")
     ordering = ("identity__submitted_at", "created_at")
     list_select_related = ("specialty", "identity")
-    readonly_fields = ("handle", "specialty", "country", "region", "verification_status",
-                       "status_reason", "identity_summary", "registry_check", "history")
+    readonly_fields = (
+        "handle",
+        "specialty",
+        "country",
+        "region",
+        "verification_status",
+        "status_reason",
+        "identity_summary",
+        "registry_check",
+        "history",
+    )
     fieldsets = (
-        ("Account", {"fields": ("handle", "specialty", "country", "region",
-                                "verification_status", "status_reason")}),
+        (
+            "Account",
+            {
+                "fields": (
+                    "handle",
+                    "specialty",
+                    "country",
+                    "region",
+                    "verification_status",
+                    "status_reason",
+                )
+            },
+        ),
         ("Identity (verifiers only)", {"fields": ("identity_summary", "registry_check")}),
         ("Decide", {"fields": ("decision", "reason")}),
         ("History", {"fields": ("history",)}),
@@ -99,14 +128,25 @@ class VerificationCaseAdmin(CapabilityAdminMixin, admin.ModelAdmin):
         identity = getattr(obj, "identity", None)
         if identity is None:
             return "No identity on file."
-        document = format_html('<a href="{}">Download licence document</a>',
-                               reverse("admin:verification_document", args=[obj.pk])) \
-            if identity.document else "No document uploaded."
+        document = (
+            format_html(
+                '<a href="{}">Download licence document</a>',
+                reverse("admin:verification_document", args=[obj.pk]),
+            )
+            if identity.document
+            else "No document uploaded."
+        )
         return format_html(
             "{} {}<br>Email: {}<br>NPI: {}<br>Licence: {} ({}; {} {})<br>{}",
-            identity.first_name, identity.last_name, obj.user.email, identity.npi or "—",
-            identity.license_number or "—", identity.license_body or "issuing body not given",
-            identity.license_country, identity.license_region, document,
+            identity.first_name,
+            identity.last_name,
+            obj.user.email,
+            identity.npi or "—",
+            identity.license_number or "—",
+            identity.license_body or "issuing body not given",
+            identity.license_country,
+            identity.license_region,
+            document,
         )
 
     @admin.display(description="Registry check")
@@ -117,18 +157,37 @@ class VerificationCaseAdmin(CapabilityAdminMixin, admin.ModelAdmin):
         outcome = match_registry(identity.npi, identity.first_name, identity.last_name)
         record = RegistryRecord.objects.filter(npi=identity.npi).first()
         taxonomy = Taxonomy.objects.filter(code=record.primary_taxonomy).first() if record else None
-        found = (f"Registry: {record.first_name} {record.last_name}, "
-                 f"{taxonomy or record.primary_taxonomy}") if record else "Not in registry."
-        return format_html("{}<br>Automatic outcome: {} — {}", found, outcome.status, outcome.reason)
+        found = (
+            (
+                f"Registry: {record.first_name} {record.last_name}, "
+                f"{taxonomy or record.primary_taxonomy}"
+            )
+            if record
+            else "Not in registry."
+        )
+        return format_html(
+            "{}<br>Automatic outcome: {} — {}", found, outcome.status, outcome.reason
+        )
 
     @admin.display(description="Decisions")
     def history(self, obj: VerificationCase) -> str:
         rows = VerificationDecision.objects.filter(physician=obj).select_related("decided_by")
-        return format_html("<ul>{}</ul>", format_html_join(
-            "", "<li>{} — {} by {}: {}</li>",
-            ((d.at.strftime("%Y-%m-%d %H:%M"), d.get_decision_display(),
-              d.decided_by.email if d.decided_by else "automatic check", d.reason) for d in rows),
-        ))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} — {} by {}: {}</li>",
+                (
+                    (
+                        d.at.strftime("%Y-%m-%d %H:%M"),
+                        d.get_decision_display(),
+                        d.decided_by.email if d.decided_by else "automatic check",
+                        d.reason,
+                    )
+                    for d in rows
+                ),
+            ),
+        )
 
     def save_model(self, request: HttpRequest, obj: VerificationCase, form, change: bool) -> None:
         decision = form.cleaned_data.get("decision")
@@ -142,8 +201,14 @@ class VerificationCaseAdmin(CapabilityAdminMixin, admin.ModelAdmin):
             messages.success(request, f"{obj.handle}: {dict(QUEUE_DECISIONS)[decision]}.")
 
     def get_urls(self):
-        return [path("<int:pk>/document/", self.admin_site.admin_view(self.document),
-                     name="verification_document"), *super().get_urls()]
+        return [
+            path(
+                "<int:pk>/document/",
+                self.admin_site.admin_view(self.document),
+                name="verification_document",
+            ),
+            *super().get_urls(),
+        ]
 
     def document(self, request: HttpRequest, pk: int) -> HttpResponse:
         require(request.user, Capability.READ_IDENTITY)

@@ -30,30 +30,45 @@ def normalise_name(name: str) -> str:
 def match_registry(npi: str, first_name: str, last_name: str) -> MatchOutcome:
     record = RegistryRecord.objects.filter(npi=npi).first()
     if record is None:
-        return MatchOutcome(VerificationStatus.PENDING,
-                            "This NPI is not in our copy of the NPPES registry; a verifier will "
-                            "review your licence.")
+        return MatchOutcome(
+            VerificationStatus.PENDING,
+            "This NPI is not in our copy of the NPPES registry; a verifier will "
+            "review your licence.",
+        )
     if not record.is_active:
-        return MatchOutcome(VerificationStatus.REJECTED,
-                            "The NPPES registry lists this NPI as deactivated.")
+        return MatchOutcome(
+            VerificationStatus.REJECTED, "The NPPES registry lists this NPI as deactivated."
+        )
     if record.entity_type != 1:
-        return MatchOutcome(VerificationStatus.REJECTED,
-                            "This NPI belongs to an organisation, not an individual physician.")
+        return MatchOutcome(
+            VerificationStatus.REJECTED,
+            "This NPI belongs to an organisation, not an individual physician.",
+        )
     taxonomy = Taxonomy.objects.filter(code=record.primary_taxonomy).first()
     if taxonomy is None:
-        return MatchOutcome(VerificationStatus.PENDING,
-                            f"The registry's taxonomy {record.primary_taxonomy or '(none)'} is "
-                            "unknown to us; a verifier will review your licence.")
+        return MatchOutcome(
+            VerificationStatus.PENDING,
+            f"The registry's taxonomy {record.primary_taxonomy or '(none)'} is "
+            "unknown to us; a verifier will review your licence.",
+        )
     if not taxonomy.is_physician:
-        return MatchOutcome(VerificationStatus.REJECTED,
-                            f"The registry lists this NPI as {taxonomy.display_name or taxonomy.classification}"
-                            ", which is not a physician taxonomy.", taxonomy)
+        return MatchOutcome(
+            VerificationStatus.REJECTED,
+            f"The registry lists this NPI as {taxonomy.display_name or taxonomy.classification}"
+            ", which is not a physician taxonomy.",
+            taxonomy,
+        )
     same_last = normalise_name(record.last_name) == normalise_name(last_name)
     same_initial = normalise_name(record.first_name)[:1] == normalise_name(first_name)[:1]
     if not (same_last and same_initial):
-        return MatchOutcome(VerificationStatus.PENDING,
-                            "Your name does not match the registry record of this NPI; a verifier "
-                            "will review your licence.", taxonomy)
-    return MatchOutcome(VerificationStatus.VERIFIED,
-                        f"Matched the NPPES registry ({taxonomy.display_name or taxonomy.classification}).",
-                        taxonomy)
+        return MatchOutcome(
+            VerificationStatus.PENDING,
+            "Your name does not match the registry record of this NPI; a verifier "
+            "will review your licence.",
+            taxonomy,
+        )
+    return MatchOutcome(
+        VerificationStatus.VERIFIED,
+        f"Matched the NPPES registry ({taxonomy.display_name or taxonomy.classification}).",
+        taxonomy,
+    )

@@ -37,8 +37,11 @@ def _release() -> str | None:
     from drugratings.portal.jobs import run_release_if_due
 
     release = run_release_if_due()
-    return (f"release #{release.pk}: {release.n_events} changes, {release.n_cells_changed} cells"
-            if release else None)
+    return (
+        f"release #{release.pk}: {release.n_events} changes, {release.n_cells_changed} cells"
+        if release
+        else None
+    )
 
 
 JOBS: list[Job] = [Job("initial-fit", _initial_fit), Job("refit", _refit), Job("release", _release)]

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from drugratings.web.views import accounts, catalog, moderation, pages, portal, ratings, signup, trust
+from drugratings.web.views import (
+    accounts,
+    catalog,
+    moderation,
+    pages,
+    portal,
+    ratings,
+    signup,
+    trust,
+)
 
 app_name = "web"
 

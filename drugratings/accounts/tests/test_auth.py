@@ -63,8 +63,11 @@ def test_failed_sign_ins_are_throttled_per_address(personas, client, settings):
     token(client, "a@x.test", "nope")
     token(client, "b@x.test", "nope")
     response = token(client, "verified@doc.test")
-    assert response.status_code == 429 and "from your address" in response.json()["detail"] + \
-        response.json()["errors"][0]["message"]
+    assert (
+        response.status_code == 429
+        and "from your address"
+        in response.json()["detail"] + response.json()["errors"][0]["message"]
+    )
 
 
 def test_a_revoked_token_stops_working(personas, client):

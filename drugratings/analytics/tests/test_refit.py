@@ -29,29 +29,43 @@ def leniency_world(small_catalog):
         indication = small_catalog.hyperlipidemia
         for drug, ind in ((own, indication), (small_catalog.sertraline, small_catalog.depression)):
             value = min(5, max(1, 3 + shift + rng.choice((-1, 0, 0, 1))))
-            Rating.objects.create(physician=user.physician, drug=drug, indication=ind,
-                                  efficacy=value, safety=value)
+            Rating.objects.create(
+                physician=user.physician, drug=drug, indication=ind, efficacy=value, safety=value
+            )
     return small_catalog
 
 
-def test_a_refit_stores_versioned_scores_that_adjust_for_severe_and_lenient_raters(leniency_world, api_as):
+def test_a_refit_stores_versioned_scores_that_adjust_for_severe_and_lenient_raters(
+    leniency_world, api_as
+):
     fit = refit_scores()
     assert fit.is_current and fit.methodology_version == METHODOLOGY_VERSION
     assert Score.objects.filter(fit=fit, window=Window.ALL_TIME).exists()
     assert Score.objects.filter(fit=fit, window=Window.TRAILING_12M).exists()
-    scores = {s.drug_id: s for s in Score.objects.filter(fit=fit, indication=None,
-                                                         dimension="efficacy", window="all")}
+    scores = {
+        s.drug_id: s
+        for s in Score.objects.filter(fit=fit, indication=None, dimension="efficacy", window="all")
+    }
     atorva, rosuva = scores[leniency_world.atorvastatin.pk], scores[leniency_world.rosuvastatin.pk]
-    naive = {d: sum(r.efficacy for r in Rating.objects.filter(drug=d)) / 30
-             for d in (leniency_world.atorvastatin, leniency_world.rosuvastatin)}
+    naive = {
+        d: sum(r.efficacy for r in Rating.objects.filter(drug=d)) / 30
+        for d in (leniency_world.atorvastatin, leniency_world.rosuvastatin)
+    }
     naive_gap = naive[leniency_world.rosuvastatin] - naive[leniency_world.atorvastatin]
     assert naive_gap > 1.5
     assert abs(rosuva.estimate - atorva.estimate) < naive_gap / 3
     assert atorva.ci_low < atorva.estimate < atorva.ci_high and atorva.shown
-    body = api_as(make_physician("reader@x.test")).get(
-        f"/api/v1/drugs/{leniency_world.atorvastatin.pk}").json()
-    efficacy = next(s for s in body["scores"] if s["dimension"] == "efficacy" and s["indication_id"] is None)
-    assert efficacy["method"] == "adjusted" and efficacy["score"] == pytest.approx(atorva.estimate, abs=1e-3)
+    body = (
+        api_as(make_physician("reader@x.test"))
+        .get(f"/api/v1/drugs/{leniency_world.atorvastatin.pk}")
+        .json()
+    )
+    efficacy = next(
+        s for s in body["scores"] if s["dimension"] == "efficacy" and s["indication_id"] is None
+    )
+    assert efficacy["method"] == "adjusted" and efficacy["score"] == pytest.approx(
+        atorva.estimate, abs=1e-3
+    )
 
 
 def test_a_second_refit_replaces_the_current_one(leniency_world):
@@ -78,8 +92,11 @@ def test_refits_wait_for_quiet_but_not_forever(db, settings):
 
 def test_the_monthly_trend_is_rater_adjusted(leniency_world, api_as):
     refit_scores()
-    points = api_as(make_physician("reader@x.test")).get(
-        f"/api/v1/drugs/{leniency_world.sertraline.pk}/trend").json()
+    points = (
+        api_as(make_physician("reader@x.test"))
+        .get(f"/api/v1/drugs/{leniency_world.sertraline.pk}/trend")
+        .json()
+    )
     efficacy = [p for p in points if p["dimension"] == "efficacy"]
     assert efficacy and efficacy[-1]["n_raters"] == 60
     assert efficacy[-1]["value"] == pytest.approx(3.0, abs=0.3)

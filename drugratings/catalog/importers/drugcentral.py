@@ -18,7 +18,9 @@ from drugratings.catalog.importers.rows import (
 
 COLUMNS = ("indication", "catalog_drug_ids", "icd10cm_codes", "doid", "umls_cui")
 # ICD-10-CM code (A00-Z99 with optional subdivisions) or a DO range such as I20-I25.
-_ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?(-[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?)?$")
+_ICD10 = re.compile(
+    r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?(-[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?)?$"
+)
 
 
 def _record(row: dict[str, str]) -> IndicationRecord:

@@ -17,13 +17,29 @@ from drugratings.catalog.importers.rows import (
 )
 
 CATALOG_COLUMNS = (
-    "drug_id", "generic_name", "approval_status", "product_type", "active_moieties",
-    "epc_classes", "primary_epc_class", "brand_names", "brand_manufacturers",
-    "nda_bla_applications", "routes", "dosage_forms", "dea_schedule", "listed_2019",
-    "first_marketed", "mesh_pharmacologic_actions",
+    "drug_id",
+    "generic_name",
+    "approval_status",
+    "product_type",
+    "active_moieties",
+    "epc_classes",
+    "primary_epc_class",
+    "brand_names",
+    "brand_manufacturers",
+    "nda_bla_applications",
+    "routes",
+    "dosage_forms",
+    "dea_schedule",
+    "listed_2019",
+    "first_marketed",
+    "mesh_pharmacologic_actions",
 )
 BRAND_COLUMNS = (
-    "brand_name", "active_moieties", "application_number", "application_holder", "routes",
+    "brand_name",
+    "active_moieties",
+    "application_number",
+    "application_holder",
+    "routes",
     "first_marketed",
 )
 

@@ -1,4 +1,4 @@
-"""Derive catalogue records from a raw FDA NDC `product.txt`, so operators can refresh the catalogue.
+"""Derive catalogue records from a raw FDA NDC `product.txt`, so operators can refresh it.
 
 The derivation follows the one documented for the bundled catalogue (data/SOURCES.md): keep
 prescription products of approved or listed-unapproved categories, group products by their set
@@ -28,9 +28,18 @@ from drugratings.catalog.importers.rows import (
 )
 
 COLUMNS = (
-    "PRODUCTTYPENAME", "PROPRIETARYNAME", "NONPROPRIETARYNAME", "DOSAGEFORMNAME", "ROUTENAME",
-    "STARTMARKETINGDATE", "MARKETINGCATEGORYNAME", "APPLICATIONNUMBER", "LABELERNAME",
-    "SUBSTANCENAME", "PHARM_CLASSES", "DEASCHEDULE",
+    "PRODUCTTYPENAME",
+    "PROPRIETARYNAME",
+    "NONPROPRIETARYNAME",
+    "DOSAGEFORMNAME",
+    "ROUTENAME",
+    "STARTMARKETINGDATE",
+    "MARKETINGCATEGORYNAME",
+    "APPLICATIONNUMBER",
+    "LABELERNAME",
+    "SUBSTANCENAME",
+    "PHARM_CLASSES",
+    "DEASCHEDULE",
 )
 PRODUCT_TYPES = {"HUMAN PRESCRIPTION DRUG", "VACCINE", "PLASMA DERIVATIVE", "CELLULAR THERAPY"}
 APPROVED = {"NDA", "ANDA", "BLA", "NDA AUTHORIZED GENERIC"}
@@ -73,7 +82,9 @@ class _Group:
 
 
 def _epc_classes(pharm_classes: str) -> list[str]:
-    return [c[: -len(" [EPC]")].strip() for c in pharm_classes.split(",") if c.strip().endswith("[EPC]")]
+    return [
+        c[: -len(" [EPC]")].strip() for c in pharm_classes.split(",") if c.strip().endswith("[EPC]")
+    ]
 
 
 def _add_product(groups: dict[str, _Group], brands: list[BrandRecord], row: dict[str, str]) -> None:
@@ -112,8 +123,9 @@ def _add_product(groups: dict[str, _Group], brands: list[BrandRecord], row: dict
         if brand and brand.lower() != generic:
             group.brands.setdefault(brand.upper(), None)
             brands.append(
-                BrandRecord(brand.upper(), key, application, labeler, row["ROUTENAME"].strip(),
-                            started)
+                BrandRecord(
+                    brand.upper(), key, application, labeler, row["ROUTENAME"].strip(), started
+                )
             )
 
 

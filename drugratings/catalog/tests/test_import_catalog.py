@@ -23,8 +23,11 @@ def run_import(*args: str) -> tuple[str, str]:
 
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    for name in ("fda_ndc_rx_drug_catalog.csv", "fda_ndc_rx_brand_products.csv",
-                 "drug_indications_icd10.csv"):
+    for name in (
+        "fda_ndc_rx_drug_catalog.csv",
+        "fda_ndc_rx_brand_products.csv",
+        "drug_indications_icd10.csv",
+    ):
         shutil.copy(DATA_DIR / name, tmp_path / name)
     return tmp_path
 
@@ -45,12 +48,20 @@ def test_it_imports_the_real_catalogue_with_classes_brands_and_indications():
 @pytest.mark.django_db
 def test_a_second_run_changes_nothing():
     run_import()
-    counts = (Drug.objects.count(), DrugClass.objects.count(), Indication.objects.count(),
-              BrandProduct.objects.count())
+    counts = (
+        Drug.objects.count(),
+        DrugClass.objects.count(),
+        Indication.objects.count(),
+        BrandProduct.objects.count(),
+    )
     out, _ = run_import()
     assert "0 created, 0 updated" in out
-    assert counts == (Drug.objects.count(), DrugClass.objects.count(), Indication.objects.count(),
-                      BrandProduct.objects.count())
+    assert counts == (
+        Drug.objects.count(),
+        DrugClass.objects.count(),
+        Indication.objects.count(),
+        BrandProduct.objects.count(),
+    )
 
 
 @pytest.mark.django_db
@@ -58,8 +69,8 @@ def test_it_reports_malformed_rows_with_file_and_line_and_loads_the_rest(data_co
     catalog = data_copy / "fda_ndc_rx_drug_catalog.csv"
     lines = catalog.read_text().splitlines(keepends=True)
     header_columns = lines[0].count(",") + 1
-    lines.insert(2, "NDC2019-99999,only,three\n")                      # line 3: too few columns
-    lines.insert(3, lines[1].replace("NDC2019-00001", "", 1))              # line 4: empty id
+    lines.insert(2, "NDC2019-99999,only,three\n")  # line 3: too few columns
+    lines.insert(3, lines[1].replace("NDC2019-00001", "", 1))  # line 4: empty id
     catalog.write_text("".join(lines))
     _, err = run_import("--data-dir", str(data_copy))
     assert f"fda_ndc_rx_drug_catalog.csv:3: expected {header_columns} columns, found 3" in err
@@ -71,7 +82,9 @@ def test_it_reports_malformed_rows_with_file_and_line_and_loads_the_rest(data_co
 @pytest.mark.django_db
 def test_a_bad_icd10_code_skips_only_that_row(data_copy: Path):
     path = data_copy / "drug_indications_icd10.csv"
-    text = path.read_text().replace(",K59.0,Constipation,K59.0,", ",NOT-A-CODE,Constipation,K59.0,", 1)
+    text = path.read_text().replace(
+        ",K59.0,Constipation,K59.0,", ",NOT-A-CODE,Constipation,K59.0,", 1
+    )
     path.write_text(text)
     _, err = run_import("--data-dir", str(data_copy))
     assert "drug_indications_icd10.csv:3: icd10cm_codes has 'NOT-A-CODE'" in err
@@ -84,7 +97,10 @@ def test_a_missing_header_column_is_reported_on_line_1(data_copy: Path):
     text = path.read_text()
     path.write_text(text.replace("application_number", "app_no", 1))
     _, err = run_import("--data-dir", str(data_copy))
-    assert "fda_ndc_rx_brand_products.csv:1: header lacks required column(s): application_number" in err
+    assert (
+        "fda_ndc_rx_brand_products.csv:1: header lacks required column(s): application_number"
+        in err
+    )
     assert Drug.objects.count() == 2416
 
 

@@ -17,9 +17,11 @@ from drugratings.ratings.models import Comment, CommentStatus, Rating
 
 def small_view() -> CatalogView:
     return CatalogView(
-        pair_drug=np.array([1, 1, 2, 3, 4]), pair_indication=np.array([10, 11, 10, 12, 13]),
+        pair_drug=np.array([1, 1, 2, 3, 4]),
+        pair_indication=np.array([10, 11, 10, 12, 13]),
         pair_off_label=np.array([False, False, False, True, False]),
-        pair_field=np.array([0, 1, 0, 1, 2]), pair_weight=np.array([5.0, 1.0, 3.0, 1.0, 2.0]),
+        pair_field=np.array([0, 1, 0, 1, 2]),
+        pair_weight=np.array([5.0, 1.0, 3.0, 1.0, 2.0]),
         specialty_slugs=("cardiology", "family-medicine", "psychiatry"),
     )
 
@@ -48,8 +50,17 @@ def test_generated_ratings_are_valid_and_one_per_physician_and_pair():
 def test_load_demo_creates_the_logins_and_data_and_reuses_them():
     call_command("import_catalog", "--no-progress", verbosity=0)
     out = StringIO()
-    call_command("load_demo", "--physicians", "60", "--ratings", "900", "--comments", "40",
-                 stdout=out, stderr=StringIO())
+    call_command(
+        "load_demo",
+        "--physicians",
+        "60",
+        "--ratings",
+        "900",
+        "--comments",
+        "40",
+        stdout=out,
+        stderr=StringIO(),
+    )
     assert "demo-password-2017" in out.getvalue()
     for login in LOGINS:
         assert User.objects.filter(email=login.email).exists()
@@ -66,7 +77,10 @@ def test_load_demo_creates_the_logins_and_data_and_reuses_them():
     call_command("load_demo", stdout=again, stderr=StringIO())
     assert "already loaded" in again.getvalue()
     assert (Rating.objects.count(), Comment.objects.count(), User.objects.count()) == (
-        ratings, comments, 60 + len(LOGINS))
+        ratings,
+        comments,
+        60 + len(LOGINS),
+    )
 
 
 @pytest.mark.django_db

@@ -9,7 +9,10 @@ from drugratings.portal.exports import csv_format, parquet_format, xlsx_format
 
 FORMATS: dict[str, tuple[Callable[[Report], bytes], str, str]] = {
     "csv": (csv_format.render, "text/csv; charset=utf-8", "csv"),
-    "xlsx": (xlsx_format.render,
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "xlsx": (
+        xlsx_format.render,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
     "parquet": (parquet_format.render, "application/vnd.apache.parquet", "parquet"),
 }

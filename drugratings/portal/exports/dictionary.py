@@ -8,15 +8,31 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("release_id", "integer", "The release the cell comes from; releases are immutable."),
     ("drug_id", "integer", "Drug Ratings drug id (see /api/v1/drugs/{id})."),
     ("drug_name", "string", "Generic name (FDA NDC)."),
-    ("indication_id", "integer|null", "Indication id for per-indication cells; null across indications."),
+    (
+        "indication_id",
+        "integer|null",
+        "Indication id for per-indication cells; null across indications.",
+    ),
     ("dimension", "string", "efficacy, safety, tolerability, accessibility or adherence."),
-    ("breakdown_value", "string|null", "Specialty, region (US state or country) or month (YYYY-MM)."),
-    ("score", "number|null", "Rater-adjusted mean score on the 1-5 scale, with differential-privacy noise."),
+    (
+        "breakdown_value",
+        "string|null",
+        "Specialty, region (US state or country) or month (YYYY-MM).",
+    ),
+    (
+        "score",
+        "number|null",
+        "Rater-adjusted mean score on the 1-5 scale, with differential-privacy noise.",
+    ),
     ("ci_low", "number|null", "Lower end of the 95% interval (sampling and privacy noise)."),
     ("ci_high", "number|null", "Upper end of the 95% interval."),
     ("n_raters", "integer|null", "Number of physicians, with differential-privacy noise."),
-    ("suppressed", "boolean", "True when fewer than k physicians stand behind the cell, or a "
-                              "neighbour had to be hidden so it cannot be derived from totals."),
+    (
+        "suppressed",
+        "boolean",
+        "True when fewer than k physicians stand behind the cell, or a "
+        "neighbour had to be hidden so it cannot be derived from totals.",
+    ),
     ("rank", "integer|null", "Rank among the report's drugs on this dimension (1 = best)."),
     ("rank_low", "integer|null", "Lower end of the 95% rank interval."),
     ("rank_high", "integer|null", "Upper end of the 95% rank interval."),
@@ -25,8 +41,10 @@ FIELDS = [name for name, _, _ in COLUMNS]
 
 
 def rows(report: Report) -> list[dict]:
-    return [{"release_id": report.release.pk, **{k: v for k, v in cell.as_dict().items()}}
-            for cell in report.cells]
+    return [
+        {"release_id": report.release.pk, **{k: v for k, v in cell.as_dict().items()}}
+        for cell in report.cells
+    ]
 
 
 def about(report: Report) -> list[tuple[str, str]]:
@@ -36,6 +54,9 @@ def about(report: Report) -> list[tuple[str, str]]:
         ("release", f"{report.release.pk} published {report.release.published_at.isoformat()}"),
         ("breakdown", report.breakdown),
         ("minimum physicians per cell (k)", str(report.min_raters)),
-        ("privacy", "Cells below k are suppressed, with complementary suppression; every value "
-                    "carries differential-privacy noise. See the methodology page."),
+        (
+            "privacy",
+            "Cells below k are suppressed, with complementary suppression; every value "
+            "carries differential-privacy noise. See the methodology page.",
+        ),
     ]

@@ -21,17 +21,17 @@ class RatingRows:
     drug: np.ndarray
     indication: np.ndarray
     specialty: np.ndarray
-    region: np.ndarray       # str
-    month: np.ndarray        # str "YYYY-MM"
-    adjusted: np.ndarray     # (n, 5), NaN = no opinion
+    region: np.ndarray  # str
+    month: np.ndarray  # str "YYYY-MM"
+    adjusted: np.ndarray  # (n, 5), NaN = no opinion
     included_at: np.ndarray  # epoch seconds of inclusion
 
 
 @dataclass(frozen=True)
 class CellTotals:
     keys: list[CellKey]
-    vectors: np.ndarray          # (cells, 10): 5 counts, 5 sums
-    raters: np.ndarray           # distinct physicians per cell
+    vectors: np.ndarray  # (cells, 10): 5 counts, 5 sums
+    raters: np.ndarray  # distinct physicians per cell
     member_physician: np.ndarray  # one entry per (cell, physician) membership
     member_cell: np.ndarray
     member_included_at: np.ndarray
@@ -64,8 +64,16 @@ def _per_physician_drug(rows: RatingRows) -> RatingRows:
     last[inverse[order]] = order
     included = np.zeros(n)
     np.maximum.at(included, inverse, rows.included_at)
-    return RatingRows(uniques["f0"], uniques["f1"], np.zeros(n, dtype=np.int64),
-                      rows.specialty[last], rows.region[last], rows.month[last], mean, included)
+    return RatingRows(
+        uniques["f0"],
+        uniques["f1"],
+        np.zeros(n, dtype=np.int64),
+        rows.specialty[last],
+        rows.region[last],
+        rows.month[last],
+        mean,
+        included,
+    )
 
 
 def cell_totals(rows: RatingRows) -> CellTotals:
@@ -76,8 +84,12 @@ def cell_totals(rows: RatingRows) -> CellTotals:
         if not len(data.physician):
             continue
         values = _vectors(data.adjusted)
-        for breakdown, column in ((Breakdown.NONE, None), (Breakdown.SPECIALTY, data.specialty),
-                                  (Breakdown.REGION, data.region), (Breakdown.MONTH, data.month)):
+        for breakdown, column in (
+            (Breakdown.NONE, None),
+            (Breakdown.SPECIALTY, data.specialty),
+            (Breakdown.REGION, data.region),
+            (Breakdown.MONTH, data.month),
+        ):
             group_columns = [data.drug, data.indication]
             if column is not None:
                 group_columns.append(column.astype(str))
@@ -96,6 +108,11 @@ def cell_totals(rows: RatingRows) -> CellTotals:
     if not keys:
         empty = np.zeros(0, dtype=np.int64)
         return CellTotals([], np.zeros((0, 10)), empty, empty, empty, np.zeros(0))
-    return CellTotals(keys, np.vstack(vectors), np.concatenate(raters),
-                      np.concatenate(members_p), np.concatenate(members_c),
-                      np.concatenate(members_e))
+    return CellTotals(
+        keys,
+        np.vstack(vectors),
+        np.concatenate(raters),
+        np.concatenate(members_p),
+        np.concatenate(members_c),
+        np.concatenate(members_e),
+    )

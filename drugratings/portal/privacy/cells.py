@@ -21,7 +21,7 @@ class CellKey:
     drug_id: int
     indication_id: int  # 0 at the drug level
     breakdown: str
-    value: str          # "" for breakdown none
+    value: str  # "" for breakdown none
 
     def encode(self) -> str:
         return f"{self.level}:{self.drug_id}:{self.indication_id}:{self.breakdown}:{self.value}"
@@ -50,15 +50,22 @@ class CellKey:
 
 
 def breakdown_values(specialty_id: int, region: str, month: str) -> dict[str, str]:
-    return {Breakdown.SPECIALTY: str(specialty_id), Breakdown.REGION: region,
-            Breakdown.MONTH: month}
+    return {
+        Breakdown.SPECIALTY: str(specialty_id),
+        Breakdown.REGION: region,
+        Breakdown.MONTH: month,
+    }
 
 
 def drug_indication_cells(drug_id: int, indication_id: int, where: dict[str, str]) -> list[CellKey]:
-    return [CellKey(Level.DRUG_INDICATION, drug_id, indication_id, Breakdown.NONE, ""),
-            *(CellKey(Level.DRUG_INDICATION, drug_id, indication_id, b, where[b]) for b in BREAKDOWNS)]
+    return [
+        CellKey(Level.DRUG_INDICATION, drug_id, indication_id, Breakdown.NONE, ""),
+        *(CellKey(Level.DRUG_INDICATION, drug_id, indication_id, b, where[b]) for b in BREAKDOWNS),
+    ]
 
 
 def drug_cells(drug_id: int, where: dict[str, str]) -> list[CellKey]:
-    return [CellKey(Level.DRUG, drug_id, 0, Breakdown.NONE, ""),
-            *(CellKey(Level.DRUG, drug_id, 0, b, where[b]) for b in BREAKDOWNS)]
+    return [
+        CellKey(Level.DRUG, drug_id, 0, Breakdown.NONE, ""),
+        *(CellKey(Level.DRUG, drug_id, 0, b, where[b]) for b in BREAKDOWNS),
+    ]

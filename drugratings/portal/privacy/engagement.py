@@ -31,34 +31,48 @@ def _month(value) -> str:
 def _true_values(before_month: str) -> tuple[dict, dict, dict]:
     comments = defaultdict(int)
     commenters: dict[tuple[int, str], set[int]] = defaultdict(set)
-    rows = (Comment.objects.filter(status=CommentStatus.PUBLISHED)
-            .annotate(m=TruncMonth("created_at")).values_list("drug_id", "m", "physician_id"))
+    rows = (
+        Comment.objects.filter(status=CommentStatus.PUBLISHED)
+        .annotate(m=TruncMonth("created_at"))
+        .values_list("drug_id", "m", "physician_id")
+    )
     for drug_id, month, physician_id in rows.iterator(chunk_size=10000):
         key = (drug_id, _month(month))
         if key[1] < before_month:
             comments[key] += 1
             commenters[key].add(physician_id)
     views = defaultdict(int)
-    for drug_id, month, total in (DrugViewDaily.objects.annotate(m=TruncMonth("day"))
-                                  .values_list("drug_id", "m").annotate(total=Sum("views"))
-                                  .values_list("drug_id", "m", "total")):
+    for drug_id, month, total in (
+        DrugViewDaily.objects.annotate(m=TruncMonth("day"))
+        .values_list("drug_id", "m")
+        .annotate(total=Sum("views"))
+        .values_list("drug_id", "m", "total")
+    ):
         if _month(month) < before_month:
             views[(drug_id, _month(month))] += int(total)
     return comments, commenters, views
 
 
-def update_engagement(release: Release, previous: Release | None, policy: PrivacyPolicy,
-                      now: datetime, charges: dict[int, float]) -> int:
+def update_engagement(
+    release: Release,
+    previous: Release | None,
+    policy: PrivacyPolicy,
+    now: datetime,
+    charges: dict[int, float],
+) -> int:
     """Publish new or changed completed months; returns how many were (re)published."""
     comments, commenters, views = _true_values(_month(now))
     current = {}
     if previous is not None:
         for version in EngagementVersion.objects.filter(last_release__isnull=True):
             current[(version.drug_id, version.month)] = version
-    changed = [key for key in set(comments) | set(views)
-               if key not in current
-               or (current[key].true_comments, current[key].true_views)
-               != (comments.get(key, 0), views.get(key, 0))]
+    changed = [
+        key
+        for key in set(comments) | set(views)
+        if key not in current
+        or (current[key].true_comments, current[key].true_views)
+        != (comments.get(key, 0), views.get(key, 0))
+    ]
     if not changed:
         return 0
     true = np.array([[comments.get(k, 0), views.get(k, 0)] for k in changed], dtype=float)
@@ -66,19 +80,27 @@ def update_engagement(release: Release, previous: Release | None, policy: Privac
     rho = 1.0 / (2 * ENGAGEMENT_NOISE**2)  # one comment moves one count by 1
     new = []
     for (drug_id, month), (n_comments, n_views), (true_comments, true_views) in zip(
-            changed, noisy, true, strict=True):
+        changed, noisy, true, strict=True
+    ):
         people = commenters.get((drug_id, month), set())
         shown = len(people) >= policy.min_raters
         if shown:
             for physician in people:
                 charges[physician] += rho
-        new.append(EngagementVersion(
-            first_release=release, drug_id=drug_id, month=month,
-            comments=max(0, int(round(n_comments))) if shown else None,
-            page_views=max(0, int(round(n_views))), true_comments=int(true_comments),
-            true_views=int(true_views)))
-    EngagementVersion.objects.filter(pk__in=[current[k].pk for k in changed if k in current]).update(
-        last_release=previous)
+        new.append(
+            EngagementVersion(
+                first_release=release,
+                drug_id=drug_id,
+                month=month,
+                comments=max(0, int(np.rint(n_comments))) if shown else None,
+                page_views=max(0, int(np.rint(n_views))),
+                true_comments=int(true_comments),
+                true_views=int(true_views),
+            )
+        )
+    EngagementVersion.objects.filter(
+        pk__in=[current[k].pk for k in changed if k in current]
+    ).update(last_release=previous)
     EngagementVersion.objects.bulk_create(new, batch_size=5000)
     return len(new)
 
@@ -86,8 +108,9 @@ def update_engagement(release: Release, previous: Release | None, policy: Privac
 def engagement_at(release: Release, drug_id: int) -> list[dict]:
     from django.db.models import Q
 
-    rows = EngagementVersion.objects.filter(drug_id=drug_id, first_release__lte=release.pk).filter(
-        Q(last_release__isnull=True) | Q(last_release__gte=release.pk)).order_by("month")
+    rows = (
+        EngagementVersion.objects.filter(drug_id=drug_id, first_release__lte=release.pk)
+        .filter(Q(last_release__isnull=True) | Q(last_release__gte=release.pk))
+        .order_by("month")
+    )
     return [{"month": r.month, "comments": r.comments, "page_views": r.page_views} for r in rows]
-
-

@@ -18,14 +18,17 @@ dp.enable_features("contrib")
 
 @lru_cache(maxsize=8)
 def _gaussian(scale: float):
-    return dp.m.make_gaussian(dp.vector_domain(dp.atom_domain(T=float, nan=False)),
-                              dp.l2_distance(T=float), scale=scale)
+    return dp.m.make_gaussian(
+        dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.l2_distance(T=float), scale=scale
+    )
 
 
 def node_rho(policy: PrivacyPolicy) -> float:
     """zCDP loss of one noisy tree node, from OpenDP's privacy maps."""
-    return float(_gaussian(policy.count_noise).map(COUNT_SENSITIVITY)
-                 + _gaussian(policy.sum_noise).map(SUM_SENSITIVITY))
+    return float(
+        _gaussian(policy.count_noise).map(COUNT_SENSITIVITY)
+        + _gaussian(policy.sum_noise).map(SUM_SENSITIVITY)
+    )
 
 
 def noisy_nodes(true_nodes: np.ndarray, policy: PrivacyPolicy) -> np.ndarray:

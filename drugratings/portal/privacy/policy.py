@@ -17,24 +17,25 @@ SUM_SENSITIVITY = math.sqrt(N_DIMENSIONS * 4.0**2)
 
 @dataclass(frozen=True)
 class PrivacyPolicy:
-    min_raters: int            # k: distinct physicians behind a published cell
-    count_noise: float         # Gaussian scale of each tree node's counts
-    sum_noise: float           # Gaussian scale of each tree node's sums of centred values
-    max_steps: int             # refresh steps per cell tree (then it is rebuilt)
-    min_batch: int             # changes (physicians) a published cell waits for before moving
-    rho_budget: float          # zCDP budget per physician per rolling year
-    within_cell_sd: float      # assumed SD of adjusted ratings inside a cell (intervals)
+    min_raters: int  # k: distinct physicians behind a published cell
+    count_noise: float  # Gaussian scale of each tree node's counts
+    sum_noise: float  # Gaussian scale of each tree node's sums of centred values
+    max_steps: int  # refresh steps per cell tree (then it is rebuilt)
+    min_batch: int  # changes (physicians) a published cell waits for before moving
+    rho_budget: float  # zCDP budget per physician per rolling year
+    within_cell_sd: float  # assumed SD of adjusted ratings inside a cell (intervals)
     leniency_shrinkage: float  # lambda in b_p = sum(y - public mean) / (n_p + lambda)
 
     @property
     def levels(self) -> int:
         """Tree nodes one contribution can enter over a tree's life: floor(log2 M) + 1."""
-        return int(math.floor(math.log2(self.max_steps))) + 1
+        return math.floor(math.log2(self.max_steps)) + 1
 
     @property
     def rho_node(self) -> float:
-        return (COUNT_SENSITIVITY**2 / (2 * self.count_noise**2)
-                + SUM_SENSITIVITY**2 / (2 * self.sum_noise**2))
+        return COUNT_SENSITIVITY**2 / (2 * self.count_noise**2) + SUM_SENSITIVITY**2 / (
+            2 * self.sum_noise**2
+        )
 
     @property
     def rho_per_cell_event(self) -> float:
@@ -42,8 +43,12 @@ class PrivacyPolicy:
         return self.levels * self.rho_node
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "levels": self.levels, "rho_node": self.rho_node,
-                "rho_per_cell_event": self.rho_per_cell_event}
+        return {
+            **asdict(self),
+            "levels": self.levels,
+            "rho_node": self.rho_node,
+            "rho_per_cell_event": self.rho_per_cell_event,
+        }
 
 
 def current_policy() -> PrivacyPolicy:

@@ -26,14 +26,16 @@ def published_values(noisy: np.ndarray, n_nodes: int, policy: PrivacyPolicy) -> 
         n = max(count, 1.0)
         ratio = total / n
         score = min(5.0, max(1.0, CENTRE + ratio))
-        variance = (policy.within_cell_sd**2 / n
-                    + n_nodes * policy.sum_noise**2 / n**2
-                    + ratio**2 * n_nodes * policy.count_noise**2 / n**2)
+        variance = (
+            policy.within_cell_sd**2 / n
+            + n_nodes * policy.sum_noise**2 / n**2
+            + ratio**2 * n_nodes * policy.count_noise**2 / n**2
+        )
         half = Z95 * math.sqrt(variance)
         out[name] = {
             "score": round(score, 3),
             "ci_low": round(max(1.0, score - half), 3),
             "ci_high": round(min(5.0, score + half), 3),
-            "n_raters": max(0, int(round(count))),
+            "n_raters": max(0, math.floor(count + 0.5)),
         }
     return out

@@ -34,8 +34,9 @@ def suppressed_cells(true_raters: dict[CellKey, int], k: int) -> set[CellKey]:
                 continue
             suppressed = [s for s in siblings if s in hidden]
             if len(suppressed) == 1:
-                published = sorted((s for s in siblings if s not in hidden),
-                                   key=lambda s: (true_raters[s], s))
+                published = sorted(
+                    (s for s in siblings if s not in hidden), key=lambda s: (true_raters[s], s)
+                )
                 if published:
                     hidden.add(published[0])
                     changed = True

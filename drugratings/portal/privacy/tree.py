@@ -61,8 +61,9 @@ def attach_noise(state: dict, noisy: np.ndarray) -> dict:
     return state
 
 
-def add_step(state: dict, increment: np.ndarray,
-             release_node: Callable[[np.ndarray], np.ndarray]) -> TreeRelease:
+def add_step(
+    state: dict, increment: np.ndarray, release_node: Callable[[np.ndarray], np.ndarray]
+) -> TreeRelease:
     """`plan_step` and `attach_noise` in one, for a single cell."""
     planned, merged = plan_step(state, increment)
     new_state = attach_noise(planned, release_node(merged))

@@ -29,8 +29,12 @@ class RatedWorld:
 def add_physicians(count: int, start: int = 0) -> list:
     users = []
     for n in range(start, start + count):
-        user = make_physician(f"doc{n}@world.test", specialty=SPECIALTIES[n % 3],
-                              first_name=f"First{n}", last_name=f"Last{n}")
+        user = make_physician(
+            f"doc{n}@world.test",
+            specialty=SPECIALTIES[n % 3],
+            first_name=f"First{n}",
+            last_name=f"Last{n}",
+        )
         user.physician.region = REGIONS[(n // 3) % 3]
         user.physician.save(update_fields=["region"])
         users.append(user)
@@ -38,10 +42,18 @@ def add_physicians(count: int, start: int = 0) -> list:
 
 
 def rate(user, drug, indication, value: int) -> Rating:
-    return Rating.objects.create(physician=user.physician, drug=drug, indication=indication,
-                                 efficacy=value, safety=value, tolerability=value,
-                                 accessibility=value, adherence=value,
-                                 updated_at=timezone.now(), created_at=timezone.now())
+    return Rating.objects.create(
+        physician=user.physician,
+        drug=drug,
+        indication=indication,
+        efficacy=value,
+        safety=value,
+        tolerability=value,
+        accessibility=value,
+        adherence=value,
+        updated_at=timezone.now(),
+        created_at=timezone.now(),
+    )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ three export formats; the files open and match the JSON API."""
 from __future__ import annotations
 
 from io import BytesIO
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -13,8 +14,8 @@ from openpyxl import load_workbook
 
 from drugratings.conftest import ApiClient
 from drugratings.portal.releases import build_release
-from drugratings.testing.personas import PASSWORD, TOTP_SECRET
 from drugratings.testing.browser import PHONE, no_horizontal_overflow, shot
+from drugratings.testing.personas import PASSWORD, TOTP_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,13 +39,16 @@ def test_an_analyst_sees_the_report_chart_and_downloads_every_format(live_server
     assert "atorvastatin calcium" in page.inner_text("table.compare")
     shot(page, "21-portal-indication-report")
     assert no_horizontal_overflow(page)
-    expected = ApiClient(world.analyst).get(
-        f"/api/v1/portal/reports/indications/{indication.pk}").json()["cells"]
+    expected = (
+        ApiClient(world.analyst)
+        .get(f"/api/v1/portal/reports/indications/{indication.pk}")
+        .json()["cells"]
+    )
     frames = {}
     for fmt in ("CSV", "XLSX", "PARQUET"):
         with page.expect_download() as info:
             page.click(f"a.button:has-text('{fmt}')")
-        data = open(info.value.path(), "rb").read()
+        data = Path(info.value.path()).read_bytes()
         if fmt == "CSV":
             frames[fmt] = pd.read_csv(BytesIO(data))
         elif fmt == "XLSX":

@@ -26,8 +26,11 @@ def true_raters(key: CellKey) -> int:
         ratings = ratings.filter(indication_id=key.indication_id)
     physicians = set()
     for r in ratings:
-        where = {"specialty": str(r.physician.specialty_id), "region": r.physician.region,
-                 "month": r.updated_at.strftime("%Y-%m")}
+        where = {
+            "specialty": str(r.physician.specialty_id),
+            "region": r.physician.region,
+            "month": r.updated_at.strftime("%Y-%m"),
+        }
         if key.breakdown == Breakdown.NONE or where[key.breakdown] == key.value:
             physicians.add(r.physician_id)
     return len(physicians)
@@ -37,9 +40,11 @@ def test_every_published_cell_of_every_report_has_at_least_k_physicians(world, a
     build_release()
     client = api_as(world.analyst)
     k = current_policy().min_raters
-    paths = [f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}",
-             f"/api/v1/portal/reports/drug-classes/{world.catalog.statins.pk}",
-             f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}"]
+    paths = [
+        f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}",
+        f"/api/v1/portal/reports/drug-classes/{world.catalog.statins.pk}",
+        f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}",
+    ]
     published = 0
     for path in paths:
         for breakdown in BREAKDOWNS:
@@ -54,6 +59,7 @@ def test_every_published_cell_of_every_report_has_at_least_k_physicians(world, a
                 value = cell["breakdown_value"] or ""
                 if breakdown == "specialty":
                     from drugratings.accounts.models import Specialty
+
                     value = str(Specialty.objects.get(name=value).pk)
                 key = CellKey(level, cell["drug_id"], cell["indication_id"] or 0, breakdown, value)
                 assert true_raters(key) >= k, (path, breakdown, cell)
@@ -64,13 +70,18 @@ def test_every_published_cell_of_every_report_has_at_least_k_physicians(world, a
 
 def test_no_suppressed_cell_can_be_computed_from_published_ones(world):
     release = build_release()
-    published = {CellKey(v.level, v.drug_id, v.indication_id or 0, v.breakdown, v.breakdown_value)
-                 for v in versions_at(release)}
+    published = {
+        CellKey(v.level, v.drug_id, v.indication_id or 0, v.breakdown, v.breakdown_value)
+        for v in versions_at(release)
+    }
     # Every cell that has at least one physician, published or not.
     existing = set()
     for r in Rating.objects.select_related("physician"):
-        where = {"specialty": str(r.physician.specialty_id), "region": r.physician.region,
-                 "month": r.updated_at.strftime("%Y-%m")}
+        where = {
+            "specialty": str(r.physician.specialty_id),
+            "region": r.physician.region,
+            "month": r.updated_at.strftime("%Y-%m"),
+        }
         for level, indication in ((Level.DRUG_INDICATION, r.indication_id), (Level.DRUG, 0)):
             existing.add(CellKey(level, r.drug_id, indication, "none", ""))
             for breakdown, value in where.items():
@@ -104,8 +115,11 @@ def _attack(world, trials: int, seed: int) -> float:
 
         def efficacy(release):
             versions = versions_at(release).filter(
-                level=Level.DRUG_INDICATION, drug=catalog.atorvastatin,
-                indication=catalog.hyperlipidemia, breakdown="none")
+                level=Level.DRUG_INDICATION,
+                drug=catalog.atorvastatin,
+                indication=catalog.hyperlipidemia,
+                breakdown="none",
+            )
             version = versions.get()
             return version.values["efficacy"]["score"]
 
@@ -145,14 +159,36 @@ def test_without_batching_the_attack_stays_within_the_documented_budget(world, s
 def test_pharma_cannot_reach_comments_physicians_or_other_areas(world, api_as, web_as):
     client = api_as(world.outsider)
     assert client.get(f"/api/v1/drugs/{world.catalog.atorvastatin.pk}/comments").status_code == 403
-    assert client.get(f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}").status_code == 403
-    assert client.get(f"/api/v1/portal/reports/drug-classes/{world.catalog.statins.pk}").status_code == 403
-    assert client.get(f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}").status_code == 403
+    assert (
+        client.get(
+            f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}"
+        ).status_code
+        == 403
+    )
+    assert (
+        client.get(f"/api/v1/portal/reports/drug-classes/{world.catalog.statins.pk}").status_code
+        == 403
+    )
+    assert (
+        client.get(f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}").status_code
+        == 403
+    )
     subscriber = api_as(world.analyst)
-    assert subscriber.get(f"/api/v1/portal/reports/indications/{world.catalog.depression.pk}").status_code == 403
-    assert subscriber.get(f"/api/v1/portal/reports/drugs/{world.catalog.sertraline.pk}").status_code == 403
-    for path in ("/admin/accounts/physicianprofile/", "/admin/verification/verificationcase/",
-                 "/moderation/"):
+    assert (
+        subscriber.get(
+            f"/api/v1/portal/reports/indications/{world.catalog.depression.pk}"
+        ).status_code
+        == 403
+    )
+    assert (
+        subscriber.get(f"/api/v1/portal/reports/drugs/{world.catalog.sertraline.pk}").status_code
+        == 403
+    )
+    for path in (
+        "/admin/accounts/physicianprofile/",
+        "/admin/verification/verificationcase/",
+        "/moderation/",
+    ):
         response = web_as(world.analyst).get(path)
         assert response.status_code in (302, 403, 404)
         assert b"Last1" not in response.content

@@ -16,14 +16,18 @@ from openpyxl import load_workbook
 from drugratings.api.portal import release_events
 from drugratings.portal import actions
 from drugratings.portal.jobs import run_release_if_due
-from drugratings.portal.models import IncludedRating, LedgerEntry, PortalRequest, Release, Webhook
+from drugratings.portal.models import IncludedRating, LedgerEntry, PortalRequest, Release
 from drugratings.portal.releases import build_release, versions_at
 from drugratings.portal.tests.conftest import add_physicians, rate
 
 
 def atorvastatin_cell(world, release):
-    return versions_at(release).get(level=1, drug=world.catalog.atorvastatin,
-                                    indication=world.catalog.hyperlipidemia, breakdown="none")
+    return versions_at(release).get(
+        level=1,
+        drug=world.catalog.atorvastatin,
+        indication=world.catalog.hyperlipidemia,
+        breakdown="none",
+    )
 
 
 def test_a_release_is_an_immutable_snapshot_and_the_next_one_is_incremental(world):
@@ -75,7 +79,7 @@ def test_the_release_job_runs_when_due_and_tells_webhooks_with_a_signature(world
     received = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.headers["X-DrugRatings-Signature"], body))
             self.send_response(204)
@@ -95,7 +99,9 @@ def test_the_release_job_runs_when_due_and_tells_webhooks_with_a_signature(world
     signature, body = received[0]
     assert json.loads(body)["release"]["id"] == release.pk
     timestamp, mac = signature.split(",")
-    expected = hmac.new(secret.encode(), f"{timestamp[2:]}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), f"{timestamp[2:]}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     assert mac == f"v1={expected}"
     hook.refresh_from_db()
     assert hook.last_release_sent == release
@@ -136,9 +142,12 @@ def test_exports_open_and_match_the_json(world, api_as):
 
 def test_every_pharma_request_is_audited_with_its_release(world, api_as):
     release = build_release()
-    api_as(world.analyst).get(f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}",
-                              breakdown="region")
-    api_as(world.outsider).get(f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}")
+    api_as(world.analyst).get(
+        f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}", breakdown="region"
+    )
+    api_as(world.outsider).get(
+        f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}"
+    )
     logged = list(PortalRequest.objects.order_by("at"))
     assert [(r.user, r.status) for r in logged] == [(world.analyst, 200), (world.outsider, 403)]
     assert logged[0].release == release and logged[0].query == "breakdown=region"
@@ -150,8 +159,9 @@ def test_api_keys_have_scopes_expiry_and_revocation(world, client):
     build_release()
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/portal/releases/latest", headers=headers).status_code == 200
-    report = client.get(f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}",
-                        headers=headers)
+    report = client.get(
+        f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}", headers=headers
+    )
     assert report.status_code == 403 and "reports:read" in report.json()["detail"]
     key = world.analyst.tokens.get(kind="api_key")
     actions.revoke_api_key(world.analyst, key.pk)
@@ -172,7 +182,9 @@ def test_pharma_sees_release_values_not_live_figures_on_drug_pages(world, api_as
     body = api_as(world.analyst).get(f"/api/v1/drugs/{world.catalog.atorvastatin.pk}").json()
     assert body["scores"] and all(s["method"] == "release" for s in body["scores"])
     assert all(s["distribution"] == [] for s in body["scores"])
-    rate(add_physicians(1, start=900)[0], world.catalog.atorvastatin, world.catalog.hyperlipidemia, 1)
+    rate(
+        add_physicians(1, start=900)[0], world.catalog.atorvastatin, world.catalog.hyperlipidemia, 1
+    )
     again = api_as(world.analyst).get(f"/api/v1/drugs/{world.catalog.atorvastatin.pk}").json()
     assert again["scores"] == body["scores"]  # a new live rating changes nothing pharma sees
     assert Release.objects.count() == 1
@@ -186,24 +198,41 @@ def test_engagement_publishes_completed_months_only_and_suppresses_few_commenter
     from drugratings.analytics.models import DrugViewDaily
     from drugratings.ratings.models import Comment
 
-    last_month = (timezone.now().replace(day=1) - timedelta(days=3))
+    last_month = timezone.now().replace(day=1) - timedelta(days=3)
     for user in world.physicians[:12]:
-        Comment.objects.create(physician=user.physician, drug=world.catalog.atorvastatin,
-                               body="Fine.", created_at=last_month)
+        Comment.objects.create(
+            physician=user.physician,
+            drug=world.catalog.atorvastatin,
+            body="Fine.",
+            created_at=last_month,
+        )
     for user in world.physicians[:3]:
-        Comment.objects.create(physician=user.physician, drug=world.catalog.rosuvastatin,
-                               body="Fine.", created_at=last_month)
-    Comment.objects.create(physician=world.physicians[0].physician, drug=world.catalog.atorvastatin,
-                           body="This month: not yet published.")
+        Comment.objects.create(
+            physician=user.physician,
+            drug=world.catalog.rosuvastatin,
+            body="Fine.",
+            created_at=last_month,
+        )
+    Comment.objects.create(
+        physician=world.physicians[0].physician,
+        drug=world.catalog.atorvastatin,
+        body="This month: not yet published.",
+    )
     DrugViewDaily.objects.create(drug=world.catalog.atorvastatin, day=last_month.date(), views=400)
     build_release()
     client = api_as(world.analyst)
-    engagement = client.get(f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}").json()["engagement"]
+    engagement = client.get(f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}").json()[
+        "engagement"
+    ]
     month = last_month.strftime("%Y-%m")
     row = next(e for e in engagement if e["month"] == month)
     assert row["comments"] is not None and abs(row["comments"] - 12) < 20
     assert row["page_views"] is not None and abs(row["page_views"] - 400) < 20
-    assert all(e["comments"] is None for e in engagement if e["month"] == timezone.now().strftime("%Y-%m"))
-    rosuvastatin = client.get(f"/api/v1/portal/reports/drugs/{world.catalog.rosuvastatin.pk}").json()
+    assert all(
+        e["comments"] is None for e in engagement if e["month"] == timezone.now().strftime("%Y-%m")
+    )
+    rosuvastatin = client.get(
+        f"/api/v1/portal/reports/drugs/{world.catalog.rosuvastatin.pk}"
+    ).json()
     rosu_row = next((e for e in rosuvastatin["engagement"] if e["month"] == month), None)
     assert rosu_row is None or rosu_row["comments"] is None  # 3 commenters < k

@@ -26,11 +26,16 @@ def put(client, catalog, drug=None, **body):
 
 def drug_counts(client, catalog):
     body = client.get(f"/api/v1/drugs/{catalog.atorvastatin.pk}").json()
-    return {s["dimension"]: (s["n_ratings"], s["distribution"]) for s in body["scores"]
-            if s["indication_id"] is None}
+    return {
+        s["dimension"]: (s["n_ratings"], s["distribution"])
+        for s in body["scores"]
+        if s["indication_id"] is None
+    }
 
 
-def test_first_put_is_201_and_second_is_200_with_the_count_unchanged(small_catalog, personas, api_as):
+def test_first_put_is_201_and_second_is_200_with_the_count_unchanged(
+    small_catalog, personas, api_as
+):
     client = api_as(personas.verified)
     first = put(client, small_catalog)
     assert first.status_code == 201
@@ -45,7 +50,9 @@ def test_first_put_is_201_and_second_is_200_with_the_count_unchanged(small_catal
     assert RefitRequest.objects.count() == 2
 
 
-@pytest.mark.parametrize("field", ["efficacy", "safety", "tolerability", "accessibility", "adherence"])
+@pytest.mark.parametrize(
+    "field", ["efficacy", "safety", "tolerability", "accessibility", "adherence"]
+)
 @pytest.mark.parametrize("value", [0, 6, "abc", 4.5, True, "4"])
 def test_a_bad_score_is_a_422_naming_the_field_and_stores_nothing(
     small_catalog, personas, api_as, field, value
@@ -81,15 +88,21 @@ def test_an_unknown_indication_is_a_422(small_catalog, personas, api_as, indicat
 
 
 def test_an_unknown_drug_is_a_404(small_catalog, personas, api_as):
-    response = api_as(personas.verified).put("/api/v1/drugs/999999/ratings/mine",
-                                             {"indication_id": small_catalog.hyperlipidemia.pk, **FULL})
+    response = api_as(personas.verified).put(
+        "/api/v1/drugs/999999/ratings/mine",
+        {"indication_id": small_catalog.hyperlipidemia.pk, **FULL},
+    )
     assert response.status_code == 404
     assert not Rating.objects.exists()
 
 
 def test_rating_for_an_unlisted_indication_is_off_label(small_catalog, personas, api_as):
-    response = put(api_as(personas.verified), small_catalog, drug=small_catalog.unindicated,
-                   indication_id=small_catalog.migraine.pk)
+    response = put(
+        api_as(personas.verified),
+        small_catalog,
+        drug=small_catalog.unindicated,
+        indication_id=small_catalog.migraine.pk,
+    )
     assert response.status_code == 201 and response.json()["off_label"] is True
     body = api_as(personas.verified).get(f"/api/v1/indications/{small_catalog.migraine.pk}").json()
     assert body["drugs"][0]["listed"] is False
@@ -97,21 +110,32 @@ def test_rating_for_an_unlisted_indication_is_off_label(small_catalog, personas,
 
 def test_a_comment_with_a_phone_number_and_date_of_birth_is_held(small_catalog, personas, api_as):
     client = api_as(personas.verified)
-    response = put(client, small_catalog,
-                   comment="Mr. Jones (DOB 04/12/1958) did well; reach him on 617-555-0199.")
+    response = put(
+        client,
+        small_catalog,
+        comment="Mr. Jones (DOB 04/12/1958) did well; reach him on 617-555-0199.",
+    )
     assert response.status_code == 201
     comment = response.json()["comment"]
     assert comment["status"] == "held"
     assert {"phone number", "date of birth with a name"} <= set(comment["hold_reasons"])
-    listed = api_as(personas.other_verified).get(
-        f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/comments").json()
+    listed = (
+        api_as(personas.other_verified)
+        .get(f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/comments")
+        .json()
+    )
     assert listed["total"] == 0
 
 
-def test_a_clean_comment_is_published_with_handle_and_specialty_only(small_catalog, personas, api_as):
+def test_a_clean_comment_is_published_with_handle_and_specialty_only(
+    small_catalog, personas, api_as
+):
     put(api_as(personas.verified), small_catalog, comment="Reliable LDL reduction; watch myalgia.")
-    body = api_as(personas.other_verified).get(
-        f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/comments").json()
+    body = (
+        api_as(personas.other_verified)
+        .get(f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/comments")
+        .json()
+    )
     item = body["items"][0]
     assert item["body"] == "Reliable LDL reduction; watch myalgia."
     assert item["handle"] == personas.verified.physician.handle
@@ -120,7 +144,9 @@ def test_a_clean_comment_is_published_with_handle_and_specialty_only(small_catal
     assert "Verity" not in text and "verified@doc.test" not in text and "1234567893" not in text
 
 
-def test_comments_are_stored_as_plain_text_and_escaped_on_pages(small_catalog, personas, api_as, web_as):
+def test_comments_are_stored_as_plain_text_and_escaped_on_pages(
+    small_catalog, personas, api_as, web_as
+):
     put(api_as(personas.verified), small_catalog, comment="<script>alert(1)</script> works well")
     assert Comment.objects.get().body == "<script>alert(1)</script> works well"
     page = web_as(personas.other_verified).get("/drugs/atorvastatin-calcium/")
@@ -128,17 +154,23 @@ def test_comments_are_stored_as_plain_text_and_escaped_on_pages(small_catalog, p
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page.content
 
 
-def test_withdrawing_removes_the_rating_keeps_history_and_hides_the_comment(small_catalog, personas, api_as):
+def test_withdrawing_removes_the_rating_keeps_history_and_hides_the_comment(
+    small_catalog, personas, api_as
+):
     client = api_as(personas.verified)
     put(client, small_catalog, comment="Good drug overall.")
-    response = client.delete(f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/ratings/mine",
-                             indication_id=small_catalog.hyperlipidemia.pk)
+    response = client.delete(
+        f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/ratings/mine",
+        indication_id=small_catalog.hyperlipidemia.pk,
+    )
     assert response.status_code == 204
     assert not Rating.objects.exists()
     assert RatingRevision.objects.filter(action=RevisionAction.WITHDRAWN).count() == 1
     assert Comment.objects.get().status == CommentStatus.REMOVED
-    again = client.delete(f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/ratings/mine",
-                          indication_id=small_catalog.hyperlipidemia.pk)
+    again = client.delete(
+        f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/ratings/mine",
+        indication_id=small_catalog.hyperlipidemia.pk,
+    )
     assert again.status_code == 404
 
 
@@ -166,8 +198,14 @@ def test_flags_need_a_known_reason_and_count_once(small_catalog, personas, api_a
     other = api_as(personas.other_verified)
     bad = other.post(f"/api/v1/comments/{comment.pk}/flag", {"reason": "dislike"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason"
-    assert other.post(f"/api/v1/comments/{comment.pk}/flag", {"reason": "off_topic"}).status_code == 201
-    assert other.post(f"/api/v1/comments/{comment.pk}/flag", {"reason": "off_topic"}).status_code == 201
+    assert (
+        other.post(f"/api/v1/comments/{comment.pk}/flag", {"reason": "off_topic"}).status_code
+        == 201
+    )
+    assert (
+        other.post(f"/api/v1/comments/{comment.pk}/flag", {"reason": "off_topic"}).status_code
+        == 201
+    )
     assert CommentFlag.objects.count() == 1
 
 
@@ -179,7 +217,9 @@ def test_only_verified_physicians_write(small_catalog, personas, api_as, who):
 
 
 def test_pharma_cannot_read_comments(small_catalog, personas, api_as):
-    response = api_as(personas.pharma).get(f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/comments")
+    response = api_as(personas.pharma).get(
+        f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/comments"
+    )
     assert response.status_code == 403
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import bursts, dense_blocks, manufacturer_bias
+from . import bursts, cohorts, dense_blocks, manufacturer_bias
 from .table import RatingTable, Suspicion
 
 __all__ = ["DETECTORS", "RatingTable", "Suspicion", "run_all"]
@@ -18,6 +18,7 @@ DETECTORS: dict[str, Callable[[RatingTable], list[Suspicion]]] = {
     bursts.NAME: bursts.detect,
     dense_blocks.NAME: dense_blocks.detect,
     manufacturer_bias.NAME: manufacturer_bias.detect,
+    cohorts.NAME: cohorts.detect,
 }
 
 

@@ -91,9 +91,10 @@ class _Rows:
         return make_table(world, *cols)
 
 
-def _ring(world, rows, counts, known, rng) -> tuple[World, Attack]:
+def _ring(world, rows, counts, known, rng, days: float) -> tuple[World, Attack]:
     drug = _pick_drug(counts, 150, 400, known, rng)
-    start = T0 + rng.uniform(0.3, 0.95) * SPAN - 25 * DAY
+    start = T0 + rng.uniform(0.3, 0.95) * SPAN - (days + 4) * DAY
+    start = max(start, T0 + 0.05 * SPAN)
     joined = start - rng.uniform(60, 400, 20) * DAY
     world, acc = _add_accounts(
         world, joined, world.next_network + np.arange(20), world.next_device + np.arange(20), rng
@@ -109,8 +110,9 @@ def _ring(world, rows, counts, known, rng) -> tuple[World, Attack]:
     lo = np.maximum(world.joined[camo_p], world.launch[camo_d])
     camo_t = lo + rng.random(camo_p.size) * (T0 + SPAN - lo)
     rows.add(camo_p, camo_d, camo_t, honest_scores(world, camo_p, camo_d, rng))
-    ids = rows.add(acc, np.full(acc.size, drug), start + rng.uniform(0, 21, acc.size) * DAY,
-                   _fives(acc.size))
+    ids = rows.add(
+        acc, np.full(acc.size, drug), start + rng.uniform(0, 21, acc.size) * DAY, _fives(acc.size)
+    )
     return world, Attack("ring", ids, acc, np.array([drug]), -1)
 
 
@@ -131,8 +133,9 @@ def _burst(world, rows, counts, known, rng, taken) -> tuple[World, Attack]:
     extra_d = rng.choice(p.size, extra.size, p=p / p.sum())
     _, keep = np.unique(extra * p.size + extra_d, return_index=True)
     extra, extra_d = extra[keep], extra_d[keep]
-    extra_t = np.maximum(world.joined[extra] + rng.uniform(600, 3 * DAY, extra.size),
-                         world.launch[extra_d])
+    extra_t = np.maximum(
+        world.joined[extra] + rng.uniform(600, 3 * DAY, extra.size), world.launch[extra_d]
+    )
     rows.add(extra, extra_d, extra_t, honest_scores(world, extra, extra_d, rng))
     return world, Attack("burst", ids, acc, np.array([drug]), -1)
 
@@ -168,15 +171,19 @@ def _bashing(world, rows, counts, honest: RatingTable, rng, taken) -> Attack:
     return Attack("bashing", ids, np.unique(phys_a), targets, manu)
 
 
-def inject_attacks(world: World, seed: int = 0) -> Scenario:
-    """Add the three attacks to ``world.table``; deterministic per ``seed``."""
+def inject_attacks(world: World, seed: int = 0, ring_days: float = 21.0) -> Scenario:
+    """Add the three attacks to ``world.table``; deterministic per ``seed``.
+
+    ``ring_days`` spreads the ring's 5s over that many days (21 by default; the evaluation's
+    ``--ring-days`` shows what happens when a patient ring spreads them over a year).
+    """
     rng = np.random.default_rng([seed, 7])
     honest = world.table
     counts = np.bincount(honest.drug, minlength=world.quality.shape[0])
     known = np.zeros(counts.size, dtype=bool)
     known[honest.drug[honest.manufacturer >= 0]] = True
     rows = _Rows(int(honest.rating_id.max()) + 1)
-    world, ring = _ring(world, rows, counts, known, rng)
+    world, ring = _ring(world, rows, counts, known, rng, ring_days)
     world, burst = _burst(world, rows, counts, known, rng, taken=ring.drugs.tolist())
     bashing = _bashing(world, rows, counts, honest, rng, taken=[*ring.drugs, *burst.drugs])
     table = RatingTable.concat([honest, rows.table(world)])

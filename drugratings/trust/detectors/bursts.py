@@ -76,8 +76,9 @@ def _honest_prior(y: np.ndarray, drug: np.ndarray, cls: np.ndarray) -> tuple:
     # Method of moments for the spread of true drug means around their class means.
     big = n_d >= 20
     dev = (mean_d - class_mean[c_of_d])[big]
-    tau2 = max(0.02, float(np.mean(dev**2) - within * np.mean(1.0 / n_d[big]))) if big.any() \
-        else 0.1
+    tau2 = (
+        max(0.02, float(np.mean(dev**2) - within * np.mean(1.0 / n_d[big]))) if big.any() else 0.1
+    )
     return class_mean[c_of_d][drug], within, tau2
 
 
@@ -164,19 +165,26 @@ def detect(table: RatingTable, params: BurstParams = BurstParams()) -> list[Susp
             sign = np.sign(win.shift[best])
             # Merge the same-direction windows overlapping the best one: a campaign spread over
             # three weeks lights up several overlapping windows.
-            same = free[(np.sign(win.shift[free]) == sign)
-                        & (win.start[free] < win.stop[best]) & (win.stop[free] > win.start[best])]
+            same = free[
+                (np.sign(win.shift[free]) == sign)
+                & (win.start[free] < win.stop[best])
+                & (win.stop[free] > win.start[best])
+            ]
             lo, hi = win.start[same].min(), win.stop[same].max()
-            taken = np.concatenate([taken, same, free[(win.start[free] < hi)
-                                                       & (win.stop[free] > lo)]])
+            taken = np.concatenate(
+                [taken, same, free[(win.start[free] < hi) & (win.stop[free] > lo)]]
+            )
             inside = np.arange(lo, hi)
             ref = win.ref[best]
             push = sign * (y[inside] - ref) >= params.min_push
             flag = inside[push & weak[inside]]
             if flag.size == 0:
                 continue
-            out.append(_suspicion(table, order[flag], win, best, hi - lo, t[lo], t[hi - 1], ref,
-                                  y[inside].mean()))
+            out.append(
+                _suspicion(
+                    table, order[flag], win, best, hi - lo, t[lo], t[hi - 1], ref, y[inside].mean()
+                )
+            )
     return out
 
 
@@ -190,5 +198,6 @@ def _suspicion(table, flagged, win: _Windows, best, n_in, t0, t1, ref, mean_in) 
         f"{mean_in:.2f} against {ref:.2f} otherwise (z={win.z[best]:.1f}). {flagged.size} "
         f"ratings pushing {direction} come from new or thin accounts."
     )
-    return Suspicion(NAME, table.rating_id[flagged], table.physician[flagged],
-                     abs(float(win.z[best])), reason)
+    return Suspicion(
+        NAME, table.rating_id[flagged], table.physician[flagged], abs(float(win.z[best])), reason
+    )

@@ -160,8 +160,15 @@ def _densest(g: _Support, extreme, p, cols: np.ndarray, alive, params: DenseBloc
     if idx.size == 0:
         return None, idx
     weight = (ext[idx] - p[idx]) / np.log(deg[g.col[idx]] + params.c)
-    block = peel(g.row[idx], g.col[idx], weight, g.n_rows, g.n_cols,
-                 min_rows=params.min_rows, min_cols=params.min_cols)
+    block = peel(
+        g.row[idx],
+        g.col[idx],
+        weight,
+        g.n_rows,
+        g.n_cols,
+        min_rows=params.min_rows,
+        min_cols=params.min_cols,
+    )
     if block is None:
         return None, idx[:0]
     inside = idx[np.isin(g.row[idx], block.rows) & np.isin(g.col[idx], block.cols)]
@@ -222,8 +229,20 @@ def detect(table: RatingTable, params: DenseBlockParams = DenseBlockParams()) ->
                     break
                 alive[inside] = False
                 flagged = ext_rows[np.isin(ext_edge, inside)]
-                out.append(_suspicion(table, g, flagged, inside, phys_ids, drug_ids,
-                                      block.density, threshold, family, s))
+                out.append(
+                    _suspicion(
+                        table,
+                        g,
+                        flagged,
+                        inside,
+                        phys_ids,
+                        drug_ids,
+                        block.density,
+                        threshold,
+                        family,
+                        s,
+                    )
+                )
     return out
 
 

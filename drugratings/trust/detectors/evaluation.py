@@ -46,9 +46,10 @@ class AttackScore:
 
     @property
     def passed(self) -> bool:
-        return min(self.account_precision, self.rating_precision) >= TARGET_PRECISION and min(
-            self.account_recall, self.rating_recall
-        ) >= TARGET_RECALL
+        return (
+            min(self.account_precision, self.rating_precision) >= TARGET_PRECISION
+            and min(self.account_recall, self.rating_recall) >= TARGET_RECALL
+        )
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,13 @@ def _ratio(num: int, den: int) -> float:
     return num / den if den else 1.0
 
 
-def score_attack(table: RatingTable, honest: RatingTable, attack: Attack,
-                 found: list[Suspicion]) -> AttackScore:
+def score_attack(
+    table: RatingTable,
+    honest: RatingTable,
+    attack: Attack,
+    found: list[Suspicion],
+    names: tuple[str, ...] = tuple(DETECTORS),
+) -> AttackScore:
     """Score the union of ``found`` on ``attack``'s scope."""
     scope = np.isin(table.drug, attack.drugs)
     is_attack = np.isin(table.rating_id, attack.rating_ids)
@@ -89,7 +95,7 @@ def score_attack(table: RatingTable, honest: RatingTable, attack: Attack,
     y = rating_means(table)
     y_honest = rating_means(honest)[np.isin(honest.drug, attack.drugs)]
     by_detector = {}
-    for name in DETECTORS:
+    for name in names:
         ids = [s.rating_ids for s in found if s.detector == name]
         mine = np.isin(attack.rating_ids, np.concatenate(ids)) if ids else np.zeros(1, bool)
         by_detector[name] = float(mine.mean())
@@ -112,9 +118,10 @@ def evaluate(
     seed: int = 0,
     detectors: Mapping[str, Callable[[RatingTable], list[Suspicion]]] | None = None,
     scenario: Scenario | None = None,
+    ring_days: float = 21.0,
 ) -> Evaluation:
     """Simulate (unless ``scenario`` is given), run the detectors and score them."""
-    scenario = scenario or inject_attacks(simulate_honest(seed), seed)
+    scenario = scenario or inject_attacks(simulate_honest(seed), seed, ring_days=ring_days)
     table = scenario.table
     detectors = DETECTORS if detectors is None else detectors
     started = time.perf_counter()
@@ -135,7 +142,8 @@ def evaluate(
         seed=seed,
         n_ratings=len(table),
         n_physicians=int(np.unique(table.physician).size),
-        attacks=tuple(score_attack(table, scenario.honest, a, found) for a in scenario.attacks),
+        attacks=tuple(score_attack(table, scenario.honest, a, found, tuple(detectors))
+                      for a in scenario.attacks),
         honest_flagged=int(honest_flagged.size),
         n_honest=int(honest_accounts.size),
         flagged_by_detector=by_detector,
@@ -145,10 +153,14 @@ def evaluate(
 
 def format_evaluation(ev: Evaluation) -> str:
     """A plain-text table of one seed's results."""
-    head = (f"seed {ev.seed}: {ev.n_ratings} ratings, {ev.n_physicians} physicians, detectors "
-            f"{ev.detector_seconds:.1f} s")
-    cols = (f"{'attack':<8} {'accts':>5} {'rtgs':>5} {'acc P':>6} {'acc R':>6} {'rtg P':>6} "
-            f"{'rtg R':>6} {'before':>7} {'with':>6} {'after':>6}  recall by detector")
+    head = (
+        f"seed {ev.seed}: {ev.n_ratings} ratings, {ev.n_physicians} physicians, detectors "
+        f"{ev.detector_seconds:.1f} s"
+    )
+    cols = (
+        f"{'attack':<8} {'accts':>5} {'rtgs':>5} {'acc P':>6} {'acc R':>6} {'rtg P':>6} "
+        f"{'rtg R':>6} {'before':>7} {'with':>6} {'after':>6}  recall by detector"
+    )
     lines = [head, cols]
     for a in ev.attacks:
         per = ", ".join(f"{k} {v:.2f}" for k, v in a.recall_by_detector.items())
@@ -170,10 +182,12 @@ def format_evaluation(ev: Evaluation) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--ring-days", type=float, default=21.0,
+                        help="days over which the ring posts its 5s (sensitivity check)")
     args = parser.parse_args(argv)
     ok = True
     for seed in args.seeds:
-        ev = evaluate(seed)
+        ev = evaluate(seed, ring_days=args.ring_days)
         print(format_evaluation(ev), flush=True)
         print()
         ok &= ev.passed

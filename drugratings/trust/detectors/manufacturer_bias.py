@@ -118,8 +118,9 @@ def _restricted(pairs: _Pairs, resid: np.ndarray, rows: np.ndarray):
     total = np.bincount(idx[ok], resid[rows][ok], minlength=pairs.n.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         effect = np.where(n > 0, total / np.maximum(n, 1) - pairs.offset, 0.0)
-        z = np.where(n > 0, effect / np.sqrt(pairs.sigma**2 / np.maximum(n, 1)
-                                             + pairs.offset_var), 0.0)
+        z = np.where(
+            n > 0, effect / np.sqrt(pairs.sigma**2 / np.maximum(n, 1) + pairs.offset_var), 0.0
+        )
     return n, effect, z
 
 
@@ -150,11 +151,20 @@ def _groups(pairs: _Pairs, resid, drug, params: ManufacturerBiasParams) -> list[
         for m in np.flatnonzero((log_p <= np.log(params.group_alpha)) & (count >= 3)):
             seed_pairs = np.flatnonzero(seeds & (pairs.manu == m))
             rows = np.flatnonzero(np.isin(pairs.row_pair, seed_pairs))
-            rows = rows[sign * (resid[rows] - pairs.offset[pairs.row_pair[rows]])
-                        >= params.min_push]
+            rows = rows[
+                sign * (resid[rows] - pairs.offset[pairs.row_pair[rows]]) >= params.min_push
+            ]
             d, c = np.unique(drug[rows], return_counts=True)
-            found.append(_Group(int(m), sign, int(count[m]), float(rate * total[m]),
-                                float(np.exp(log_p[m])), d[c >= 2]))
+            found.append(
+                _Group(
+                    int(m),
+                    sign,
+                    int(count[m]),
+                    float(rate * total[m]),
+                    float(np.exp(log_p[m])),
+                    d[c >= 2],
+                )
+            )
     return found
 
 
@@ -184,8 +194,11 @@ def detect(
     sign = np.sign(pairs.effect).astype(int)
     # pair -> (rows, effect, z, n, group); lone deviators first, group members may add to them.
     hits: dict[int, tuple] = {}
-    lone = (pairs.n >= params.min_ratings) & (np.abs(pairs.effect) >= params.min_effect) & (
-        np.abs(pairs.z) >= params.min_z)
+    lone = (
+        (pairs.n >= params.min_ratings)
+        & (np.abs(pairs.effect) >= params.min_effect)
+        & (np.abs(pairs.z) >= params.min_z)
+    )
     lone_rows = np.flatnonzero(np.isin(pairs.row_pair, np.flatnonzero(lone)))
     for p in np.flatnonzero(lone):
         rows = lone_rows[pairs.row_pair[lone_rows] == p]
@@ -199,8 +212,11 @@ def detect(
         # the drugs honestly is not diluted by that rating; honest raters rarely have two.
         rows = rows[g.sign * (resid[rows] - pairs.offset[pairs.row_pair[rows]]) >= params.min_push]
         n, effect, z = _restricted(pairs, resid, rows)
-        hit = (n >= params.min_ratings) & (g.sign * effect >= params.group_effect) & (
-            g.sign * z >= params.group_z)
+        hit = (
+            (n >= params.min_ratings)
+            & (g.sign * effect >= params.group_effect)
+            & (g.sign * z >= params.group_z)
+        )
         for p in np.flatnonzero(hit):
             if int(p) not in hits:
                 mine = rows[pairs.row_pair[rows] == p]
@@ -222,6 +238,7 @@ def detect(
                 f"against {g.expected:.1f} expected (p={g.p:.1e}), on drugs "
                 f"{', '.join(str(d) for d in np.unique(table.drug[np.isin(drug, g.drugs)]))}."
             )
-        out.append(Suspicion(NAME, table.rating_id[rows], table.physician[rows], abs(float(z)),
-                             reason))
+        out.append(
+            Suspicion(NAME, table.rating_id[rows], table.physician[rows], abs(float(z)), reason)
+        )
     return out

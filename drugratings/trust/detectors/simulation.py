@@ -102,8 +102,18 @@ def _population(rng, n_phys: int, n_classes: int):
     spec_class = rng.normal(0.0, 0.2, (n_spec, n_classes))
     affinity = rng.gamma(0.3, 1.0, (n_spec, n_classes)) + 0.02
     hosp_class = rng.normal(0.0, 0.15, (n_hosp, n_classes))
-    return joined, hospital, network, device, next_device, leniency, specialty, spec_class, \
-        affinity, hosp_class
+    return (
+        joined,
+        hospital,
+        network,
+        device,
+        next_device,
+        leniency,
+        specialty,
+        spec_class,
+        affinity,
+        hosp_class,
+    )
 
 
 def _drugs(rng, n_drugs: int, n_classes: int, n_manu: int):
@@ -138,8 +148,18 @@ def simulate_honest(
     rng = np.random.default_rng(seed)
     n_classes, n_manu = max(3, n_drugs // 20), max(3, n_drugs // 8)
     drug_class, manufacturer, quality, launch, popularity = _drugs(rng, n_drugs, n_classes, n_manu)
-    (joined, hospital, network, device, next_device, leniency, specialty, spec_class, affinity,
-     hosp_class) = _population(rng, n_physicians, n_classes)
+    (
+        joined,
+        hospital,
+        network,
+        device,
+        next_device,
+        leniency,
+        specialty,
+        spec_class,
+        affinity,
+        hosp_class,
+    ) = _population(rng, n_physicians, n_classes)
     active = np.clip((T0 + SPAN - joined) / SPAN, 0.0, 1.0)
     activity = rng.lognormal(0.0, 1.0, n_physicians) * (0.25 + 0.75 * active)
     target = n_ratings * 1.28  # duplicate physician-drug draws are dropped below
@@ -155,9 +175,23 @@ def simulate_honest(
     phys, drug = phys[keep], drug[keep]
     created = _times(rng, joined[phys], launch[drug])
     world = World(
-        quality, drug_class, manufacturer, launch, popularity, leniency, specialty, spec_class,
-        affinity, hospital, hosp_class, joined, network, device, table=None,  # type: ignore[arg-type]
-        next_network=100_000, next_device=next_device,
+        quality,
+        drug_class,
+        manufacturer,
+        launch,
+        popularity,
+        leniency,
+        specialty,
+        spec_class,
+        affinity,
+        hospital,
+        hosp_class,
+        joined,
+        network,
+        device,
+        table=None,  # type: ignore[arg-type]
+        next_network=100_000,
+        next_device=next_device,
     )
     phys, drug, created = _news_surges(rng, world, phys, drug, created)
     scores = honest_scores(world, phys, drug, rng)

@@ -20,24 +20,31 @@ FULL = {"efficacy": 5, "safety": 5, "tolerability": 5, "accessibility": 5, "adhe
 
 
 def put(client, catalog, drug, **body):
-    return client.put(f"/api/v1/drugs/{drug.pk}/ratings/mine",
-                      {"indication_id": catalog.hyperlipidemia.pk, **FULL, **body})
+    return client.put(
+        f"/api/v1/drugs/{drug.pk}/ratings/mine",
+        {"indication_id": catalog.hyperlipidemia.pk, **FULL, **body},
+    )
 
 
-@pytest.mark.parametrize(("a", "b", "same"), [
-    ("Pfizer", "Parke-Davis Div of Pfizer Inc", True),
-    ("Pfizer Inc.", "PFIZER LABORATORIES DIV PFIZER INC", True),
-    ("AstraZeneca", "AstraZeneca Pharmaceuticals LP", True),
-    ("AstraZeneca Pharmaceuticals", "AstraZeneca Pharmaceuticals LP", True),
-    ("Merck", "Merck Sharp & Dohme LLC", True),
-    ("Novartis", "Novo Nordisk", False),
-    ("", "Pfizer", False),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Pfizer", "Parke-Davis Div of Pfizer Inc", True),
+        ("Pfizer Inc.", "PFIZER LABORATORIES DIV PFIZER INC", True),
+        ("AstraZeneca", "AstraZeneca Pharmaceuticals LP", True),
+        ("AstraZeneca Pharmaceuticals", "AstraZeneca Pharmaceuticals LP", True),
+        ("Merck", "Merck Sharp & Dohme LLC", True),
+        ("Novartis", "Novo Nordisk", False),
+        ("", "Pfizer", False),
+    ],
+)
 def test_company_names_match_by_distinctive_words(a, b, same):
     assert same_company(a, b) is same
 
 
-def test_a_declared_manufacturer_flags_the_rating_and_drops_it_from_scores(small_catalog, personas, api_as):
+def test_a_declared_manufacturer_flags_the_rating_and_drops_it_from_scores(
+    small_catalog, personas, api_as
+):
     client = api_as(personas.verified)
     actions.declare_interest(personas.verified, "Pfizer", "speaker", date(2024, 1, 1))
     put(client, small_catalog, small_catalog.atorvastatin)  # made by Pfizer
@@ -47,24 +54,32 @@ def test_a_declared_manufacturer_flags_the_rating_and_drops_it_from_scores(small
     assert body["scores"] == []  # the only rating is conflicted: nothing is scored
 
 
-def test_a_class_competitor_flags_too_but_an_unrelated_company_does_not(small_catalog, personas, api_as):
+def test_a_class_competitor_flags_too_but_an_unrelated_company_does_not(
+    small_catalog, personas, api_as
+):
     client = api_as(personas.verified)
     actions.declare_interest(personas.verified, "AstraZeneca", "consultant", date(2024, 1, 1))
     put(client, small_catalog, small_catalog.atorvastatin)  # rival of rosuvastatin (AstraZeneca)
     assert Rating.objects.get(drug=small_catalog.atorvastatin).conflict_of_interest
     other = api_as(personas.other_verified)
-    actions.declare_interest(personas.other_verified, "Generic Labs", "shareholder", date(2024, 1, 1))
+    actions.declare_interest(
+        personas.other_verified, "Generic Labs", "shareholder", date(2024, 1, 1)
+    )
     put(other, small_catalog, small_catalog.rosuvastatin)
     assert not Rating.objects.get(drug=small_catalog.rosuvastatin).conflict_of_interest
 
 
 def test_a_declaration_that_ended_before_the_rating_does_not_flag(small_catalog, personas, api_as):
-    actions.declare_interest(personas.verified, "Pfizer", "employee", date(2015, 1, 1), date(2018, 1, 1))
+    actions.declare_interest(
+        personas.verified, "Pfizer", "employee", date(2015, 1, 1), date(2018, 1, 1)
+    )
     put(api_as(personas.verified), small_catalog, small_catalog.atorvastatin)
     assert not Rating.objects.get().conflict_of_interest
 
 
-def test_declaring_later_reflags_existing_ratings_and_withdrawing_unflags(small_catalog, personas, api_as):
+def test_declaring_later_reflags_existing_ratings_and_withdrawing_unflags(
+    small_catalog, personas, api_as
+):
     put(api_as(personas.verified), small_catalog, small_catalog.atorvastatin)
     declaration = actions.declare_interest(personas.verified, "Pfizer", "speaker", date(2024, 1, 1))
     assert Rating.objects.get().conflict_of_interest
@@ -72,12 +87,22 @@ def test_declaring_later_reflags_existing_ratings_and_withdrawing_unflags(small_
     assert not Rating.objects.get().conflict_of_interest
 
 
-@pytest.mark.parametrize(("field", "kwargs"), [
-    ("company", {"company": " ", "kind": "speaker", "starts_on": date(2024, 1, 1)}),
-    ("kind", {"company": "Pfizer", "kind": "friend", "starts_on": date(2024, 1, 1)}),
-    ("ends_on", {"company": "Pfizer", "kind": "speaker", "starts_on": date(2024, 1, 1),
-                 "ends_on": date(2023, 1, 1)}),
-])
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("company", {"company": " ", "kind": "speaker", "starts_on": date(2024, 1, 1)}),
+        ("kind", {"company": "Pfizer", "kind": "friend", "starts_on": date(2024, 1, 1)}),
+        (
+            "ends_on",
+            {
+                "company": "Pfizer",
+                "kind": "speaker",
+                "starts_on": date(2024, 1, 1),
+                "ends_on": date(2023, 1, 1),
+            },
+        ),
+    ],
+)
 def test_bad_declarations_name_the_field(personas, field, kwargs):
     with pytest.raises(InvalidInput) as error:
         actions.declare_interest(personas.verified, **kwargs)
@@ -91,11 +116,16 @@ def test_open_payments_flag_undeclared_relationships_by_npi(small_catalog, perso
     out, err = StringIO(), StringIO()
     call_command("import_open_payments", str(FIXTURE), stdout=out, stderr=err)
     assert "open_payments_general_sample.csv:5: Covered_Recipient_NPI '12345'" in err.getvalue()
-    assert "open_payments_general_sample.csv:6: Total_Amount_of_Payment_USDollars 'not-a-number'" in err.getvalue()
+    assert (
+        "open_payments_general_sample.csv:6: Total_Amount_of_Payment_USDollars 'not-a-number'"
+        in err.getvalue()
+    )
     assert OpenPayment.objects.count() == 3
     # AstraZeneca paid her: rosuvastatin is its drug, atorvastatin its class competitor.
     assert set(Rating.objects.values_list("drug__generic_name", "conflict_of_interest")) == {
-        ("atorvastatin calcium", True), ("rosuvastatin calcium", True)}
+        ("atorvastatin calcium", True),
+        ("rosuvastatin calcium", True),
+    }
     again = StringIO()
     call_command("import_open_payments", str(FIXTURE), stdout=again, stderr=StringIO())
     assert OpenPayment.objects.count() == 3  # idempotent on Record_ID
@@ -109,8 +139,14 @@ def test_the_drug_page_shows_the_sensitivity_figure(small_catalog, personas, api
         put(api_as(user), small_catalog, small_catalog.atorvastatin, efficacy=3)
     actions.declare_interest(personas.verified, "Pfizer", "speaker", date(2024, 1, 1))
     put(api_as(personas.verified), small_catalog, small_catalog.atorvastatin, efficacy=5)
-    body = api_as(personas.other_verified).get(f"/api/v1/drugs/{small_catalog.atorvastatin.pk}").json()
-    efficacy = next(s for s in body["scores"] if s["dimension"] == "efficacy" and s["indication_id"] is None)
+    body = (
+        api_as(personas.other_verified).get(f"/api/v1/drugs/{small_catalog.atorvastatin.pk}").json()
+    )
+    efficacy = next(
+        s for s in body["scores"] if s["dimension"] == "efficacy" and s["indication_id"] is None
+    )
     assert efficacy["n_ratings"] == 12 and efficacy["n_conflicted"] == 1
     assert efficacy["score"] == pytest.approx(3.0, abs=1e-6)
-    assert efficacy["score_with_conflicts"] == pytest.approx(3.0 + (3 * 12 + 5) / 13 - 3.0, abs=1e-3)
+    assert efficacy["score_with_conflicts"] == pytest.approx(
+        3.0 + (3 * 12 + 5) / 13 - 3.0, abs=1e-3
+    )

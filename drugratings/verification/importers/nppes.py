@@ -28,7 +28,15 @@ ENUMERATED = "Provider Enumeration Date"
 UPDATED = "Last Update Date"
 DEACTIVATED = "NPI Deactivation Date"
 REACTIVATED = "NPI Reactivation Date"
-REQUIRED = (NPI, ENTITY, LAST, FIRST, DEACTIVATED, REACTIVATED, "Healthcare Provider Taxonomy Code_1")
+REQUIRED = (
+    NPI,
+    ENTITY,
+    LAST,
+    FIRST,
+    DEACTIVATED,
+    REACTIVATED,
+    "Healthcare Provider Taxonomy Code_1",
+)
 TAXONOMY_SLOTS = 15
 
 
@@ -77,8 +85,11 @@ def _primary_taxonomy(row: list[str], col: dict[str, int]) -> tuple[str, str, st
         index = col.get(f"{name}_{chosen}")
         return row[index].strip() if index is not None else ""
 
-    return (cell("Healthcare Provider Taxonomy Code"), cell("Provider License Number"),
-            cell("Provider License Number State Code"))
+    return (
+        cell("Healthcare Provider Taxonomy Code"),
+        cell("Provider License Number"),
+        cell("Provider License Number State Code"),
+    )
 
 
 def _parse(row: list[str], col: dict[str, int]) -> RegistryRow:
@@ -127,12 +138,17 @@ class _CountingReader(io.RawIOBase):
         return count
 
 
-def read_nppes(path: Path, report: ImportReport,
-               on_bytes: Callable[[int], None] = lambda n: None) -> Iterator[RegistryRow]:
+def read_nppes(
+    path: Path, report: ImportReport, on_bytes: Callable[[int], None] = lambda n: None
+) -> Iterator[RegistryRow]:
     name = path.name
     with path.open("rb", buffering=0) as raw:
-        handle = io.TextIOWrapper(io.BufferedReader(_CountingReader(raw, on_bytes), 1 << 20),
-                                  encoding="utf-8", errors="replace", newline="")
+        handle = io.TextIOWrapper(
+            io.BufferedReader(_CountingReader(raw, on_bytes), 1 << 20),
+            encoding="utf-8",
+            errors="replace",
+            newline="",
+        )
         reader = csv.reader(handle)
         try:
             header = next(reader)

@@ -14,7 +14,9 @@ def read_taxonomy(path: Path, report: ImportReport) -> Iterator[dict[str, str]]:
     for line, row in read_rows(path, COLUMNS, report):
         code = row["Code"].strip()
         if len(code) != 10:
-            report.problems.append(ImportProblem(path.name, line, f"Code {code!r} is not 10 characters"))
+            report.problems.append(
+                ImportProblem(path.name, line, f"Code {code!r} is not 10 characters")
+            )
             continue
         yield {
             "code": code,

@@ -1,3 +1,4 @@
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,6 @@ POTTER_COUNSELOR = "1851806699"  # a real row of the NPPES sample: not a physici
 
 @pytest.fixture
 def registry(db):
-    call_command("import_taxonomy", verbosity=0, stdout=open("/dev/null", "w"))
-    call_command("import_nppes", str(NPPES_TEST_ROWS), "--no-progress",
-                 stdout=open("/dev/null", "w"), stderr=open("/dev/null", "w"))
+    call_command("import_taxonomy", verbosity=0, stdout=StringIO())
+    call_command("import_nppes", str(NPPES_TEST_ROWS), "--no-progress", stdout=StringIO(),
+                 stderr=StringIO())

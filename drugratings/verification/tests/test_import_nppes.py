@@ -26,7 +26,11 @@ def test_it_loads_every_row_and_keeps_only_what_verification_needs(registry):
     assert not snow.is_active and snow.deactivation_date.isoformat() == "2025-01-15"
     ada = RegistryRecord.objects.get(npi=LOVELACE_MD)
     assert (ada.last_name, ada.first_name, ada.primary_taxonomy, ada.entity_type) == (
-        "LOVELACE", "ADA", "207R00000X", 1)
+        "LOVELACE",
+        "ADA",
+        "207R00000X",
+        1,
+    )
 
 
 def test_malformed_rows_are_reported_by_line_and_skipped(registry, tmp_path: Path):
@@ -45,7 +49,9 @@ def test_malformed_rows_are_reported_by_line_and_skipped(registry, tmp_path: Pat
 
 
 def test_a_refresh_that_deactivates_an_npi_suspends_the_physician(registry, tmp_path: Path):
-    user = make_physician("ada@clinic.test", npi=LOVELACE_MD, first_name="Ada", last_name="Lovelace")
+    user = make_physician(
+        "ada@clinic.test", npi=LOVELACE_MD, first_name="Ada", last_name="Lovelace"
+    )
     rows = list(csv.reader(NPPES_TEST_ROWS.open(newline="")))
     header = rows[0]
     ada = next(r for r in rows if r[0] == LOVELACE_MD)

@@ -8,10 +8,16 @@ def test_real_and_test_npis_pass_the_check_digit(npi):
     assert is_valid_npi(npi)
 
 
-@pytest.mark.parametrize(("npi", "message"), [
-    ("1234567890", "check digit"), ("123456789", "10 digits"), ("12345678901", "10 digits"),
-    ("12345678a3", "10 digits"), ("", "10 digits"),
-])
+@pytest.mark.parametrize(
+    ("npi", "message"),
+    [
+        ("1234567890", "check digit"),
+        ("123456789", "10 digits"),
+        ("12345678901", "10 digits"),
+        ("12345678a3", "10 digits"),
+        ("", "10 digits"),
+    ],
+)
 def test_malformed_npis_say_why(npi, message):
     assert message in npi_problem(npi)
 

@@ -19,9 +19,16 @@ from drugratings.verification.tests.conftest import (
 
 
 def signup(client, **overrides):
-    body = {"email": "ada@clinic.test", "password": "a-long-and-unusual-passphrase",
-            "first_name": "Ada", "last_name": "Lovelace", "specialty": "internal-medicine",
-            "country": "US", "npi": LOVELACE_MD, **overrides}
+    body = {
+        "email": "ada@clinic.test",
+        "password": "a-long-and-unusual-passphrase",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "specialty": "internal-medicine",
+        "country": "US",
+        "npi": LOVELACE_MD,
+        **overrides,
+    }
     return client.post("/api/v1/physicians/register", body, content_type="application/json")
 
 
@@ -39,8 +46,13 @@ def test_a_physician_in_the_registry_is_verified_at_once(registry, client):
 
 
 def test_the_registry_taxonomy_sets_the_specialty(registry, client):
-    body = signup(client, first_name="William", last_name="Harvey", npi=HARVEY_CARDIOLOGY,
-                  specialty="family-medicine").json()
+    body = signup(
+        client,
+        first_name="William",
+        last_name="Harvey",
+        npi=HARVEY_CARDIOLOGY,
+        specialty="family-medicine",
+    ).json()
     assert body["verification_status"] == "verified"
     assert PhysicianProfile.objects.get(pk=body["id"]).specialty.slug == "cardiology"
 
@@ -63,14 +75,17 @@ def test_a_malformed_npi_is_a_422_naming_npi_and_creates_nothing(registry, clien
     assert not User.objects.exists()
 
 
-@pytest.mark.parametrize(("npi", "first", "last", "status", "reason"), [
-    (NIGHTINGALE_RN, "Florence", "Nightingale", "rejected", "not a physician taxonomy"),
-    (POTTER_COUNSELOR, "X", "Potter", "rejected", "not a physician taxonomy"),
-    (SNOW_DEACTIVATED, "John", "Snow", "rejected", "deactivated"),
-    (HOSPITAL_ORG, "Gen", "Hospital", "rejected", "organisation"),
-    (LOVELACE_MD, "Charles", "Babbage", "pending", "does not match"),
-    ("1234567893", "Ada", "Lovelace", "pending", "not in our copy"),
-])
+@pytest.mark.parametrize(
+    ("npi", "first", "last", "status", "reason"),
+    [
+        (NIGHTINGALE_RN, "Florence", "Nightingale", "rejected", "not a physician taxonomy"),
+        (POTTER_COUNSELOR, "X", "Potter", "rejected", "not a physician taxonomy"),
+        (SNOW_DEACTIVATED, "John", "Snow", "rejected", "deactivated"),
+        (HOSPITAL_ORG, "Gen", "Hospital", "rejected", "organisation"),
+        (LOVELACE_MD, "Charles", "Babbage", "pending", "does not match"),
+        ("1234567893", "Ada", "Lovelace", "pending", "not in our copy"),
+    ],
+)
 def test_registry_mismatches_are_pending_or_rejected_with_a_reason(
     registry, client, npi, first, last, status, reason
 ):
@@ -93,21 +108,25 @@ def test_an_npi_already_linked_to_an_account_goes_to_review(registry, client):
 def test_non_us_physicians_without_npi_await_their_licence(registry, client):
     body = signup(client, npi=None, country="DE", email="dr@klinik.test").json()
     assert body["verification_status"] == "unverified"
-    body = signup(client, npi=None, country="GB", email="dr@nhs.test",
-                  license_number="GMC-7654321").json()
+    body = signup(
+        client, npi=None, country="GB", email="dr@nhs.test", license_number="GMC-7654321"
+    ).json()
     assert body["verification_status"] == "pending"
 
 
-@pytest.mark.parametrize(("overrides", "field", "status"), [
-    ({"password": "short"}, "password", 422),
-    ({"password": "password123456"}, "password", 422),
-    ({"email": "not-an-email"}, "email", 422),
-    ({"specialty": "astrology"}, "specialty", 422),
-    ({"country": "XX"}, "country", 422),
-    ({"country": "USA"}, "country", 422),
-    ({"country": "GB"}, "npi", 422),
-    ({"first_name": ""}, "first_name", 422),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "status"),
+    [
+        ({"password": "short"}, "password", 422),
+        ({"password": "password123456"}, "password", 422),
+        ({"email": "not-an-email"}, "email", 422),
+        ({"specialty": "astrology"}, "specialty", 422),
+        ({"country": "XX"}, "country", 422),
+        ({"country": "USA"}, "country", 422),
+        ({"country": "GB"}, "npi", 422),
+        ({"first_name": ""}, "first_name", 422),
+    ],
+)
 def test_bad_sign_up_input_is_a_4xx_naming_the_field(registry, client, overrides, field, status):
     response = signup(client, **overrides)
     assert response.status_code == status, response.content
@@ -140,9 +159,9 @@ def test_confirming_the_email_lets_a_verified_physician_rate(registry, client):
     assert user.physician.verification_status == VerificationStatus.VERIFIED
     assert not can(user, Capability.RATE)
     link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/confirm/" in line)
-    response = client.get(link[link.index("/accounts/"):])
+    response = client.get(link[link.index("/accounts/") :])
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.email_confirmed_at is not None and can(user, Capability.RATE)
-    again = client.get(link[link.index("/accounts/"):])
+    again = client.get(link[link.index("/accounts/") :])
     assert again.status_code == 400

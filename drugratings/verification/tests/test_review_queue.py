@@ -11,9 +11,13 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def licence_form(**overrides):
-    data = {"license_number": "GMC-7654321", "license_body": "General Medical Council",
-            "country": "GB", "region": "London",
-            "document": SimpleUploadedFile("licence.pdf", PDF, content_type="application/pdf")}
+    data = {
+        "license_number": "GMC-7654321",
+        "license_body": "General Medical Council",
+        "country": "GB",
+        "region": "London",
+        "document": SimpleUploadedFile("licence.pdf", PDF, content_type="application/pdf"),
+    }
     data.update(overrides)
     return data
 
@@ -31,8 +35,9 @@ def test_an_unverified_physician_submits_a_licence_and_becomes_pending(personas,
 def test_a_licence_document_must_be_a_pdf_or_image(personas, api_as):
     client = api_as(personas.unverified)
     bad = SimpleUploadedFile("licence.exe", b"MZ\x90\x00", content_type="application/pdf")
-    response = client.client.post("/api/v1/me/licence", licence_form(document=bad),
-                                  headers=client.headers)
+    response = client.client.post(
+        "/api/v1/me/licence", licence_form(document=bad), headers=client.headers
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "document"
     personas.unverified.physician.refresh_from_db()
@@ -53,20 +58,26 @@ def test_a_verifier_approves_a_pending_physician_in_the_admin(personas, web_as):
     assert queue.status_code == 200 and pending.handle.encode() in queue.content
     page = admin.get(f"/admin/verification/verificationcase/{pending.pk}/change/")
     assert b"Penny Pendleton" in page.content  # verifiers see the identity
-    response = admin.post(f"/admin/verification/verificationcase/{pending.pk}/change/",
-                          {"decision": Decision.VERIFIED, "reason": "Licence confirmed with GMC"})
+    response = admin.post(
+        f"/admin/verification/verificationcase/{pending.pk}/change/",
+        {"decision": Decision.VERIFIED, "reason": "Licence confirmed with GMC"},
+    )
     assert response.status_code == 302
     pending.refresh_from_db()
     assert pending.verification_status == VerificationStatus.VERIFIED
     decision = VerificationDecision.objects.get(physician=pending)
-    assert (decision.decided_by, decision.reason) == (personas.moderator, "Licence confirmed with GMC")
+    assert (decision.decided_by, decision.reason) == (
+        personas.moderator,
+        "Licence confirmed with GMC",
+    )
 
 
 def test_a_decision_needs_a_reason(personas, web_as):
     pending = personas.pending.physician
     response = web_as(personas.moderator).post(
         f"/admin/verification/verificationcase/{pending.pk}/change/",
-        {"decision": Decision.REJECTED, "reason": ""})
+        {"decision": Decision.REJECTED, "reason": ""},
+    )
     assert response.status_code == 200 and b"Give a reason" in response.content
     pending.refresh_from_db()
     assert pending.verification_status == VerificationStatus.PENDING
@@ -75,14 +86,19 @@ def test_a_decision_needs_a_reason(personas, web_as):
 
 def test_rejecting_and_asking_for_more_are_audited(personas, web_as):
     admin = web_as(personas.moderator)
-    for user, decision, status in ((personas.pending, Decision.REJECTED, "rejected"),
-                                   (personas.rejected, Decision.MORE_INFO, "unverified")):
-        admin.post(f"/admin/verification/verificationcase/{user.physician.pk}/change/",
-                   {"decision": decision, "reason": "See message"})
+    for user, decision, status in (
+        (personas.pending, Decision.REJECTED, "rejected"),
+        (personas.rejected, Decision.MORE_INFO, "unverified"),
+    ):
+        admin.post(
+            f"/admin/verification/verificationcase/{user.physician.pk}/change/",
+            {"decision": decision, "reason": "See message"},
+        )
         user.physician.refresh_from_db()
         assert user.physician.verification_status == status
-        assert VerificationDecision.objects.filter(physician=user.physician, decision=decision,
-                                                   decided_by=personas.moderator).exists()
+        assert VerificationDecision.objects.filter(
+            physician=user.physician, decision=decision, decided_by=personas.moderator
+        ).exists()
 
 
 def test_pharma_and_physicians_cannot_reach_the_queue(personas, web_as):
@@ -95,6 +111,8 @@ def test_the_verifier_downloads_the_licence_document(personas, api_as, web_as):
     client = api_as(personas.unverified)
     client.client.post("/api/v1/me/licence", licence_form(), headers=client.headers)
     case = personas.unverified.physician.pk
-    response = web_as(personas.moderator).get(f"/admin/verification/verificationcase/{case}/document/")
+    response = web_as(personas.moderator).get(
+        f"/admin/verification/verificationcase/{case}/document/"
+    )
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF

@@ -51,7 +51,8 @@ def forest_x(value: float | None) -> str:
     """x coordinate of a 1-5 score on the forest plot's axis."""
     if value is None:
         return f"{FOREST_LEFT:.1f}"
-    return f"{FOREST_LEFT + (max(1.0, min(5.0, float(value))) - 1.0) / 4.0 * (FOREST_RIGHT - FOREST_LEFT):.1f}"
+    share = (max(1.0, min(5.0, float(value))) - 1.0) / 4.0
+    return f"{FOREST_LEFT + share * (FOREST_RIGHT - FOREST_LEFT):.1f}"
 
 
 @register.filter

@@ -9,12 +9,11 @@ import pyotp
 import pytest
 
 from drugratings.ratings.models import Comment, Rating
-from drugratings.testing.browser import PHONE, no_horizontal_overflow, shot
+from drugratings.testing.browser import no_horizontal_overflow, shot
 from drugratings.testing.catalog import make_small_catalog
 from drugratings.testing.personas import PASSWORD, TOTP_SECRET, make_personas
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
 
 
 def sign_in(page, base: str, email: str) -> None:
@@ -29,16 +28,26 @@ def world(db):
     catalog = make_small_catalog()
     personas = make_personas()
     # Another physician rated already, so there is a count to change.
-    rating = Rating.objects.create(physician=personas.other_verified.physician,
-                                   drug=catalog.atorvastatin, indication=catalog.hyperlipidemia,
-                                   efficacy=5, safety=4)
-    Comment.objects.create(physician=personas.other_verified.physician, drug=catalog.atorvastatin,
-                           indication=catalog.hyperlipidemia, rating=rating,
-                           body="Dependable LDL lowering.")
+    rating = Rating.objects.create(
+        physician=personas.other_verified.physician,
+        drug=catalog.atorvastatin,
+        indication=catalog.hyperlipidemia,
+        efficacy=5,
+        safety=4,
+    )
+    Comment.objects.create(
+        physician=personas.other_verified.physician,
+        drug=catalog.atorvastatin,
+        indication=catalog.hyperlipidemia,
+        rating=rating,
+        body="Dependable LDL lowering.",
+    )
     return catalog, personas
 
 
-def test_a_physician_finds_a_drug_by_brand_rates_it_and_sees_the_figures_change(live_server, phone, world):
+def test_a_physician_finds_a_drug_by_brand_rates_it_and_sees_the_figures_change(
+    live_server, phone, world
+):
     catalog, _ = world
     base = live_server.url
     sign_in(phone, base, "verified@doc.test")
@@ -101,9 +110,14 @@ def test_a_pharma_analyst_sees_no_rating_form_and_no_comments(live_server, phone
 def test_pages_have_no_horizontal_overflow_on_a_phone(live_server, phone, world):
     base = live_server.url
     sign_in(phone, base, "verified@doc.test")
-    for path, name in (("/", "08-home"), ("/indications/hyperlipidemia/", "09-indication"),
-                       ("/classes/statin/", "10-class"), ("/me/ratings/", "11-my-ratings"),
-                       ("/accounts/", "12-account"), ("/search/?q=atorvastatn", "13-typo-search")):
+    for path, name in (
+        ("/", "08-home"),
+        ("/indications/hyperlipidemia/", "09-indication"),
+        ("/classes/statin/", "10-class"),
+        ("/me/ratings/", "11-my-ratings"),
+        ("/accounts/", "12-account"),
+        ("/search/?q=atorvastatn", "13-typo-search"),
+    ):
         phone.goto(base + path)
         shot(phone, name)
         assert no_horizontal_overflow(phone), path

@@ -10,8 +10,13 @@ from drugratings.ratings.models import Rating
 
 @pytest.fixture
 def rated(small_catalog, personas):
-    Rating.objects.create(physician=personas.verified.physician, drug=small_catalog.atorvastatin,
-                          indication=small_catalog.hyperlipidemia, efficacy=4, safety=3)
+    Rating.objects.create(
+        physician=personas.verified.physician,
+        drug=small_catalog.atorvastatin,
+        indication=small_catalog.hyperlipidemia,
+        efficacy=4,
+        safety=3,
+    )
     return small_catalog
 
 

@@ -16,14 +16,19 @@ from drugratings.errors import InvalidInput
 
 class LoginForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "username"}))
-    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class OtpForm(forms.Form):
     otp = forms.CharField(
-        label="Six-digit code", max_length=6, min_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "pattern": "[0-9]{6}"}),
+        label="Six-digit code",
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
+        ),
     )
 
 
@@ -52,8 +57,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(_safe_next(request))
-    return render(request, "web/login.html", {"form": form, "error": error,
-                                              "next": _safe_next(request)}, status=400 if error else 200)
+    return render(
+        request,
+        "web/login.html",
+        {"form": form, "error": error, "next": _safe_next(request)},
+        status=400 if error else 200,
+    )
 
 
 @require_POST

@@ -11,16 +11,15 @@ from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import Capability, can
 from drugratings.accounts.models import Role, Specialty
-from drugratings.portal.access import release_drug_cells, release_indication_cells
 from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
 from drugratings.analytics.models import Window
 from drugratings.api.catalog import stats as public_stats
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
+from drugratings.portal.access import release_drug_cells, release_indication_cells
 from drugratings.ratings.access import CommentSort, my_ratings, published_comments
 from drugratings.ratings.dimensions import DIMENSIONS
-
 
 SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
 
@@ -49,11 +48,15 @@ def _int_or_none(value: str | None) -> int | None:
 def home(request: HttpRequest) -> HttpResponse:
     indications, _ = catalog.list_indications(limit=12)
     classes, _ = catalog.list_drug_classes(limit=12)
-    return render(request, "web/home.html", {
-        "stats": public_stats(request),
-        "indications": indications,
-        "classes": classes,
-    })
+    return render(
+        request,
+        "web/home.html",
+        {
+            "stats": public_stats(request),
+            "indications": indications,
+            "classes": classes,
+        },
+    )
 
 
 @require_GET
@@ -73,17 +76,23 @@ def suggest(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"drugs": [], "indications": []})
     found = catalog.search_drugs(q, page_size=8)
     indications = catalog.list_indications(q, limit=4)[0]
-    return JsonResponse({
-        "drugs": [
-            {"name": d.generic_name, "brands": d.brand_names[:3], "url": f"/drugs/{d.slug}/",
-             "class": d.drug_class.name if d.drug_class else ""}
-            for d in found.drugs
-        ],
-        "indications": [
-            {"name": i.name, "icd10": i.icd10_codes[:2], "url": f"/indications/{i.slug}/"}
-            for i in indications
-        ],
-    })
+    return JsonResponse(
+        {
+            "drugs": [
+                {
+                    "name": d.generic_name,
+                    "brands": d.brand_names[:3],
+                    "url": f"/drugs/{d.slug}/",
+                    "class": d.drug_class.name if d.drug_class else "",
+                }
+                for d in found.drugs
+            ],
+            "indications": [
+                {"name": i.name, "icd10": i.icd10_codes[:2], "url": f"/indications/{i.slug}/"}
+                for i in indications
+            ],
+        }
+    )
 
 
 def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> list[ScoreSection]:
@@ -114,7 +123,9 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     sections: list[ScoreSection] = []
     pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
     if show_scores and pharma:
-        sections = _sections(drug.pk, release_drug_cells(drug.pk), {i.pk for i in drug.indications.all()})
+        sections = _sections(
+            drug.pk, release_drug_cells(drug.pk), {i.pk for i in drug.indications.all()}
+        )
     elif show_scores:
         cells = drug_score_cells(drug.pk, specialty_id=specialty_id, window=window)
         listed = {i.pk for i in drug.indications.all()}
@@ -132,35 +143,43 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     show_comments = can(request.user, Capability.READ_COMMENTS)
     if show_comments:
         comments, comment_total = published_comments(
-            request.user, drug.pk, indication_id=comment_indication, sort=comment_sort,
-            limit=comment_limit)
+            request.user,
+            drug.pk,
+            indication_id=comment_indication,
+            sort=comment_sort,
+            limit=comment_limit,
+        )
     mine = {}
     if can(request.user, Capability.RATE):
         mine = {r.indication_id: r for r in my_ratings(request.user).filter(drug=drug)}
-    return render(request, "web/drug.html", {
-        "drug": drug,
-        "pharma": pharma,
-        "hidden_sections": all_sections - len(sections),
-        "trend": trend,
-        "show_comments": show_comments,
-        "comments": comments,
-        "comment_total": comment_total,
-        "comment_sort": comment_sort,
-        "comment_indication": comment_indication,
-        "comment_limit": comment_limit,
-        "can_rate": can(request.user, Capability.RATE),
-        "can_vote": can(request.user, Capability.VOTE),
-        "mine": mine,
-        "flag_reasons": FlagReason.choices,
-        "sections": sections,
-        "show_scores": show_scores,
-        "specialties": Specialty.objects.all(),
-        "specialty_id": specialty_id,
-        "window": window,
-        "windows": Window.choices,
-        "dimensions": DIMENSIONS,
-        "official": getattr(drug, "official_info", None),
-    })
+    return render(
+        request,
+        "web/drug.html",
+        {
+            "drug": drug,
+            "pharma": pharma,
+            "hidden_sections": all_sections - len(sections),
+            "trend": trend,
+            "show_comments": show_comments,
+            "comments": comments,
+            "comment_total": comment_total,
+            "comment_sort": comment_sort,
+            "comment_indication": comment_indication,
+            "comment_limit": comment_limit,
+            "can_rate": can(request.user, Capability.RATE),
+            "can_vote": can(request.user, Capability.VOTE),
+            "mine": mine,
+            "flag_reasons": FlagReason.choices,
+            "sections": sections,
+            "show_scores": show_scores,
+            "specialties": Specialty.objects.all(),
+            "specialty_id": specialty_id,
+            "window": window,
+            "windows": Window.choices,
+            "dimensions": DIMENSIONS,
+            "official": getattr(drug, "official_info", None),
+        },
+    )
 
 
 def _trend_lines(drug_id: int) -> list[dict]:
@@ -189,11 +208,15 @@ def _trend_lines(drug_id: int) -> list[dict]:
             band_top.append(f"{x:.1f},{y(p.ci_high):.1f}")
             band_bottom.append(f"{x:.1f},{y(p.ci_low):.1f}")
         shown = [p for p in mine if p.value is not None]
-        lines.append({
-            "label": dimension.label, "points": " ".join(coords),
-            "band": " ".join(band_top + band_bottom[::-1]),
-            "first": shown[0] if shown else None, "last": shown[-1] if shown else None,
-        })
+        lines.append(
+            {
+                "label": dimension.label,
+                "points": " ".join(coords),
+                "band": " ".join(band_top + band_bottom[::-1]),
+                "first": shown[0] if shown else None,
+                "last": shown[-1] if shown else None,
+            }
+        )
     return [{"months": (months[0], months[-1]), "lines": lines}]
 
 
@@ -221,24 +244,31 @@ def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
     if sort not in {d.value for d in DIMENSIONS}:
         sort = "efficacy"
     rows = [
-        {"drug": drug, "listed": listed, "cells": cells.get(drug.pk, [])}
-        for drug, listed in drugs
+        {"drug": drug, "listed": listed, "cells": cells.get(drug.pk, [])} for drug, listed in drugs
     ]
 
     def sort_key(row: dict) -> tuple:
         cell = next((c for c in row["cells"] if c.dimension == sort), None)
         shown = cell is not None and cell.shown
-        return (not shown, -(cell.score or 0) if shown else 0, -(cell.n_raters if cell else 0),
-                row["drug"].generic_name)
+        return (
+            not shown,
+            -(cell.score or 0) if shown else 0,
+            -(cell.n_raters if cell else 0),
+            row["drug"].generic_name,
+        )
 
     rows.sort(key=sort_key)
-    return render(request, "web/indication.html", {
-        "indication": indication,
-        "rows": rows,
-        "show_scores": show_scores,
-        "dimensions": DIMENSIONS,
-        "sort": sort,
-    })
+    return render(
+        request,
+        "web/indication.html",
+        {
+            "indication": indication,
+            "rows": rows,
+            "show_scores": show_scores,
+            "dimensions": DIMENSIONS,
+            "sort": sort,
+        },
+    )
 
 
 @require_GET
@@ -256,15 +286,23 @@ def class_page(request: HttpRequest, slug: str) -> HttpResponse:
     show_scores = can(request.user, Capability.READ_SCORES)
     rows = []
     for drug in drugs:
-        source = release_drug_cells if request.user.is_authenticated and \
-            request.user.role == Role.PHARMA else drug_score_cells
+        source = (
+            release_drug_cells
+            if request.user.is_authenticated and request.user.role == Role.PHARMA
+            else drug_score_cells
+        )
         cells = [c for c in source(drug.pk) if c.indication_id is None] if show_scores else []
         rows.append({"drug": drug, "listed": True, "cells": cells})
-    rows.sort(key=lambda r: (-max((c.n_raters for c in r["cells"]), default=0),
-                             r["drug"].generic_name))
-    return render(request, "web/drug_class.html", {
-        "drug_class": drug_class,
-        "rows": rows,
-        "show_scores": show_scores,
-        "dimensions": DIMENSIONS,
-    })
+    rows.sort(
+        key=lambda r: (-max((c.n_raters for c in r["cells"]), default=0), r["drug"].generic_name)
+    )
+    return render(
+        request,
+        "web/drug_class.html",
+        {
+            "drug_class": drug_class,
+            "rows": rows,
+            "show_scores": show_scores,
+            "dimensions": DIMENSIONS,
+        },
+    )

@@ -18,9 +18,12 @@ from drugratings.moderation.access import comment_queue
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Capability.MODERATE):
-        return render(request, "web/message.html", {"title": "Moderators only",
-                                                    "text": "This page is for moderators."},
-                      status=403)
+        return render(
+            request,
+            "web/message.html",
+            {"title": "Moderators only", "text": "This page is for moderators."},
+            status=403,
+        )
     items = list(comment_queue(request.user)[:100])
     return render(request, "web/moderation.html", {"items": items})
 
@@ -38,8 +41,9 @@ def act(request: HttpRequest, comment_id: int) -> HttpResponse:
         else:
             raise InvalidInput("action", f"Unknown action {action!r}.")
     except AccessDenied as exc:
-        return render(request, "web/message.html", {"title": "Moderators only", "text": str(exc)},
-                      status=403)
+        return render(
+            request, "web/message.html", {"title": "Moderators only", "text": str(exc)}, status=403
+        )
     except InvalidInput as exc:
         messages.error(request, exc.message)
     else:

@@ -25,6 +25,9 @@ def _methodology_html(mtime: float) -> str:
 
 @require_GET
 def methodology(request: HttpRequest) -> HttpResponse:
-    html = _methodology_html(METHODOLOGY.stat().st_mtime) if METHODOLOGY.exists() else \
-        "<p>The methodology document is missing from this installation.</p>"
-    return render(request, "web/methodology.html", {"html": mark_safe(html)})  # noqa: S308
+    html = (
+        _methodology_html(METHODOLOGY.stat().st_mtime)
+        if METHODOLOGY.exists()
+        else "<p>The methodology document is missing from this installation.</p>"
+    )
+    return render(request, "web/methodology.html", {"html": mark_safe(html)})

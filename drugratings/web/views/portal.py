@@ -27,8 +27,9 @@ REPORTS = {
 
 
 def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
-    return render(request, "web/message.html", {"title": "Not available", "text": str(exc)},
-                  status=exc.status)
+    return render(
+        request, "web/message.html", {"title": "Not available", "text": str(exc)}, status=exc.status
+    )
 
 
 @login_required
@@ -43,12 +44,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if q:
         found_indications = catalog.list_indications(q, limit=10)[0]
         found_classes = catalog.list_drug_classes(q, limit=10)[0]
-    return render(request, "web/portal/dashboard.html", {
-        "org": org,
-        "subscriptions": org.subscriptions.select_related("indication", "drug_class"),
-        "releases": Release.objects.order_by("-pk")[:5],
-        "q": q, "found_indications": found_indications, "found_classes": found_classes,
-    })
+    return render(
+        request,
+        "web/portal/dashboard.html",
+        {
+            "org": org,
+            "subscriptions": org.subscriptions.select_related("indication", "drug_class"),
+            "releases": Release.objects.order_by("-pk")[:5],
+            "q": q,
+            "found_indications": found_indications,
+            "found_classes": found_classes,
+        },
+    )
 
 
 def _table(report: access.Report, dimension: str) -> dict:
@@ -61,14 +68,32 @@ def _table(report: access.Report, dimension: str) -> dict:
         if label not in columns:
             columns.append(label)
         key = (cell.drug_id, cell.indication_id)
-        row = rows.setdefault(key, {"drug_id": cell.drug_id, "name": cell.drug_name,
-                                    "indication_id": cell.indication_id, "cells": {}})
+        row = rows.setdefault(
+            key,
+            {
+                "drug_id": cell.drug_id,
+                "name": cell.drug_name,
+                "indication_id": cell.indication_id,
+                "cells": {},
+            },
+        )
         row["cells"][label] = cell
-    ordered = sorted(rows.values(), key=lambda r: (r["indication_id"] is not None, -(
-        r["cells"].get("All").score if r["cells"].get("All") and r["cells"]["All"].score else 0),
-        r["name"]))
-    return {"columns": columns, "rows": [{**r, "ordered": [r["cells"].get(c) for c in columns]}
-                                         for r in ordered]}
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (
+            r["indication_id"] is not None,
+            -(
+                r["cells"].get("All").score
+                if r["cells"].get("All") and r["cells"]["All"].score
+                else 0
+            ),
+            r["name"],
+        ),
+    )
+    return {
+        "columns": columns,
+        "rows": [{**r, "ordered": [r["cells"].get(c) for c in columns]} for r in ordered],
+    }
 
 
 @login_required
@@ -85,22 +110,32 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     except AccessDenied as exc:
         return _denied(request, exc)
     except InvalidInput as exc:
-        return render(request, "web/message.html", {"title": "Bad request", "text": exc.message},
-                      status=400)
+        return render(
+            request, "web/message.html", {"title": "Bad request", "text": exc.message}, status=400
+        )
     request.portal_release = result.release  # type: ignore[attr-defined]
     forest = defaultdict(list)
     if result.breakdown == Breakdown.NONE:
         for cell in result.cells:
             if cell.indication_id is None or result.kind == "indication":
                 forest[cell.dimension].append(cell)
-    return render(request, "web/portal/report.html", {
-        "report": result, "kind": kind, "pk": pk, "dimension": dimension,
-        "dimensions": DIMENSIONS, "breakdowns": Breakdown.choices,
-        "table": _table(result, dimension),
-        "forest": sorted(forest.get(dimension, []),
-                         key=lambda c: (c.suppressed, -(c.score or 0))),
-        "formats": list(FORMATS),
-    })
+    return render(
+        request,
+        "web/portal/report.html",
+        {
+            "report": result,
+            "kind": kind,
+            "pk": pk,
+            "dimension": dimension,
+            "dimensions": DIMENSIONS,
+            "breakdowns": Breakdown.choices,
+            "table": _table(result, dimension),
+            "forest": sorted(
+                forest.get(dimension, []), key=lambda c: (c.suppressed, -(c.score or 0))
+            ),
+            "formats": list(FORMATS),
+        },
+    )
 
 
 @login_required
@@ -113,17 +148,23 @@ def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
     except AccessDenied as exc:
         return _denied(request, exc)
     except InvalidInput as exc:
-        return render(request, "web/message.html", {"title": "Bad request", "text": exc.message},
-                      status=400)
+        return render(
+            request, "web/message.html", {"title": "Bad request", "text": exc.message}, status=400
+        )
     if fmt not in FORMATS:
-        return render(request, "web/message.html", {"title": "Unknown format",
-                                                    "text": "Use csv, xlsx or parquet."}, status=404)
+        return render(
+            request,
+            "web/message.html",
+            {"title": "Unknown format", "text": "Use csv, xlsx or parquet."},
+            status=404,
+        )
     request.portal_release = result.release  # type: ignore[attr-defined]
     render_fn, content_type, extension = FORMATS[fmt]
     response = HttpResponse(render_fn(result), content_type=content_type)
     response["Content-Disposition"] = (
         f'attachment; filename="drugratings-{result.kind}-{pk}-{result.breakdown}-'
-        f'r{result.release.pk}.{extension}"')
+        f'r{result.release.pk}.{extension}"'
+    )
     return response
 
 
@@ -141,14 +182,21 @@ def keys(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Key revoked.")
                 return redirect("web:portal_keys")
             _, secret = actions.create_api_key(
-                request.user, request.POST.get("name", ""), int(request.POST.get("days") or 0),
-                request.POST.getlist("scopes"))
+                request.user,
+                request.POST.get("name", ""),
+                int(request.POST.get("days") or 0),
+                request.POST.getlist("scopes"),
+            )
         except (InvalidInput, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "Days must be a number."))
-    org_keys = ApiToken.objects.filter(kind=TokenKind.API_KEY,
-                                       user__pharma_analyst__organization=org).order_by("-created_at")
-    return render(request, "web/portal/keys.html", {"keys": org_keys, "secret": secret,
-                                                    "scopes": actions.API_KEY_SCOPES})
+    org_keys = ApiToken.objects.filter(
+        kind=TokenKind.API_KEY, user__pharma_analyst__organization=org
+    ).order_by("-created_at")
+    return render(
+        request,
+        "web/portal/keys.html",
+        {"keys": org_keys, "secret": secret, "scopes": actions.API_KEY_SCOPES},
+    )
 
 
 @login_required
@@ -167,5 +215,6 @@ def webhooks(request: HttpRequest) -> HttpResponse:
             _, secret = actions.create_webhook(request.user, request.POST.get("url", "").strip())
         except (InvalidInput, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "Bad request."))
-    return render(request, "web/portal/webhooks.html", {"hooks": org.webhooks.all(),
-                                                        "secret": secret})
+    return render(
+        request, "web/portal/webhooks.html", {"hooks": org.webhooks.all(), "secret": secret}
+    )

@@ -22,26 +22,45 @@ from drugratings.ratings.dimensions import DIMENSIONS
 from drugratings.ratings.queries import scored_ratings
 
 NO_OPINION = ""
-SCORE_CHOICES = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5"), (NO_OPINION, "No opinion")]
+SCORE_CHOICES = [
+    ("1", "1"),
+    ("2", "2"),
+    ("3", "3"),
+    ("4", "4"),
+    ("5", "5"),
+    (NO_OPINION, "No opinion"),
+]
 
 
 class RatingForm(forms.Form):
     indication = forms.CharField(required=False)
     other_indication = forms.CharField(
-        required=False, max_length=250, label="Other indication (off-label)",
-        help_text="Name or ICD-10 code, e.g. migraine or G43")
-    comment = forms.CharField(required=False, max_length=actions.COMMENT_MAX, widget=forms.Textarea(
-        attrs={"rows": 4, "maxlength": actions.COMMENT_MAX}))
+        required=False,
+        max_length=250,
+        label="Other indication (off-label)",
+        help_text="Name or ICD-10 code, e.g. migraine or G43",
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=actions.COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": actions.COMMENT_MAX}),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for dimension in DIMENSIONS:
             self.fields[dimension.value] = forms.ChoiceField(
-                choices=SCORE_CHOICES, required=False, label=dimension.label,
-                widget=forms.RadioSelect, help_text=dimension.question)
+                choices=SCORE_CHOICES,
+                required=False,
+                label=dimension.label,
+                widget=forms.RadioSelect,
+                help_text=dimension.question,
+            )
 
     def scores(self) -> dict[str, int | None]:
-        return {d.value: int(v) if (v := self.cleaned_data.get(d.value)) else None for d in DIMENSIONS}
+        return {
+            d.value: int(v) if (v := self.cleaned_data.get(d.value)) else None for d in DIMENSIONS
+        }
 
     def dimension_fields(self) -> list[forms.BoundField]:
         return [self[d.value] for d in DIMENSIONS]
@@ -70,8 +89,13 @@ def resolve_indication(choice: str, other: str) -> tuple[Indication | None, list
 
 
 def _listed_indications(drug) -> list[Indication]:
-    counts = dict(scored_ratings().filter(drug=drug).values_list("indication_id")
-                  .annotate(n=Count("id")).values_list("indication_id", "n"))
+    counts = dict(
+        scored_ratings()
+        .filter(drug=drug)
+        .values_list("indication_id")
+        .annotate(n=Count("id"))
+        .values_list("indication_id", "n")
+    )
     listed = list(drug.indications.all())
     listed.sort(key=lambda i: (-counts.get(i.pk, 0), i.name))
     return listed
@@ -84,8 +108,12 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         require(request.user, Capability.RATE)
     except AccessDenied as exc:
-        return render(request, "web/message.html", {"title": "You cannot rate yet",
-                                                    "text": str(exc)}, status=403)
+        return render(
+            request,
+            "web/message.html",
+            {"title": "You cannot rate yet", "text": str(exc)},
+            status=403,
+        )
     listed = _listed_indications(drug)
     initial_indication = request.GET.get("indication") or (str(listed[0].pk) if listed else "other")
     existing = None
@@ -103,33 +131,55 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     candidates: list[Indication] = []
     if request.method == "POST" and form.is_valid():
         try:
-            indication, candidates = resolve_indication(form.cleaned_data["indication"],
-                                                        form.cleaned_data["other_indication"])
+            indication, candidates = resolve_indication(
+                form.cleaned_data["indication"], form.cleaned_data["other_indication"]
+            )
             if indication is not None:
-                outcome = actions.upsert_rating(request.user, drug.pk, actions.RatingInput(
-                    indication_id=indication.pk, scores=form.scores(),
-                    comment=form.cleaned_data["comment"]))
+                outcome = actions.upsert_rating(
+                    request.user,
+                    drug.pk,
+                    actions.RatingInput(
+                        indication_id=indication.pk,
+                        scores=form.scores(),
+                        comment=form.cleaned_data["comment"],
+                    ),
+                )
         except InvalidInput as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             if indication is not None:
                 note = "Rating saved." if outcome.created else "Rating updated."
                 if outcome.comment is not None and outcome.comment.status == "held":
-                    note += (" Your comment is held for a moderator because it may contain: "
-                             + ", ".join(outcome.comment.hold_reasons) + ".")
+                    note += (
+                        " Your comment is held for a moderator because it may contain: "
+                        + ", ".join(outcome.comment.hold_reasons)
+                        + "."
+                    )
                 messages.success(request, note)
-                return redirect(f"{reverse('web:drug', args=[drug.slug])}?all=1#indication-{indication.pk}")
+                return redirect(
+                    f"{reverse('web:drug', args=[drug.slug])}?all=1#indication-{indication.pk}"
+                )
             form.add_error("other_indication", "Several indications match: pick one below.")
-    return render(request, "web/rate.html", {
-        "drug": drug, "form": form, "listed": listed, "existing": existing,
-        "candidates": candidates, "selected": (selected := form["indication"].value() or initial_indication),
-        "selected_in_rest": any(str(i.pk) == selected for i in listed[6:]),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "web/rate.html",
+        {
+            "drug": drug,
+            "form": form,
+            "listed": listed,
+            "existing": existing,
+            "candidates": candidates,
+            "selected": (selected := form["indication"].value() or initial_indication),
+            "selected_in_rest": any(str(i.pk) == selected for i in listed[6:]),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
-    return render(request, "web/message.html", {"title": "Not allowed", "text": str(exc)},
-                  status=403)
+    return render(
+        request, "web/message.html", {"title": "Not allowed", "text": str(exc)}, status=403
+    )
 
 
 @login_required
@@ -161,7 +211,9 @@ def helpful(request: HttpRequest, comment_id: int) -> HttpResponse:
         return _denied(request, exc)
     except InvalidInput as exc:
         if request.headers.get("Accept") == "application/json":
-            return JsonResponse({"detail": str(getattr(exc, "message", exc))}, status=getattr(exc, "status", 400))
+            return JsonResponse(
+                {"detail": str(getattr(exc, "message", exc))}, status=getattr(exc, "status", 400)
+            )
         messages.error(request, str(getattr(exc, "message", exc)))
         return redirect(_back(request, "/"))
     if request.headers.get("Accept") == "application/json":
@@ -173,8 +225,9 @@ def helpful(request: HttpRequest, comment_id: int) -> HttpResponse:
 @require_POST
 def flag(request: HttpRequest, comment_id: int) -> HttpResponse:
     try:
-        actions.flag_comment(request.user, comment_id, request.POST.get("reason", ""),
-                             request.POST.get("note", ""))
+        actions.flag_comment(
+            request.user, comment_id, request.POST.get("reason", ""), request.POST.get("note", "")
+        )
     except AccessDenied as exc:
         return _denied(request, exc)
     except InvalidInput as exc:
@@ -190,8 +243,9 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
     try:
         ratings = list(ratings_access.my_ratings(request.user)[:500])
     except AccessDenied as exc:
-        return render(request, "web/message.html", {"title": "No ratings", "text": str(exc)},
-                      status=403)
+        return render(
+            request, "web/message.html", {"title": "No ratings", "text": str(exc)}, status=403
+        )
     return render(request, "web/my_ratings.html", {"ratings": ratings, "dimensions": DIMENSIONS})
 
 
@@ -202,8 +256,9 @@ def indication_suggest(request: HttpRequest) -> JsonResponse:
     if len(q) < 2:
         return JsonResponse({"items": []})
     items, _ = catalog.list_indications(q, limit=10)
-    return JsonResponse({"items": [{"id": i.pk, "name": i.name, "icd10": i.icd10_codes[:3]}
-                                   for i in items]})
+    return JsonResponse(
+        {"items": [{"id": i.pk, "name": i.name, "icd10": i.icd10_codes[:3]} for i in items]}
+    )
 
 
 FLAG_REASONS = FlagReason.choices

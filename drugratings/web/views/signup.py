@@ -21,25 +21,38 @@ from drugratings.web.views.accounts import client_address
 
 class SignupForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text="At least 10 characters, not a common password.")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not a common password.",
+    )
     first_name = forms.CharField(max_length=100, help_text="Never shown to other users.")
     last_name = forms.CharField(max_length=100, help_text="Never shown to other users.")
     specialty = forms.ModelChoiceField(queryset=Specialty.objects.all(), to_field_name="slug")
-    country = forms.CharField(max_length=2, initial="US",
-                              help_text="Two-letter code of the country where you are licensed.")
-    npi = forms.CharField(label="NPI (US physicians)", required=False, max_length=10,
-                          widget=forms.TextInput(attrs={"inputmode": "numeric"}),
-                          help_text="With a matching NPI you are verified at once.")
+    country = forms.CharField(
+        max_length=2,
+        initial="US",
+        help_text="Two-letter code of the country where you are licensed.",
+    )
+    npi = forms.CharField(
+        label="NPI (US physicians)",
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        help_text="With a matching NPI you are verified at once.",
+    )
     license_number = forms.CharField(label="Licence number (others)", required=False, max_length=60)
-    license_region = forms.CharField(label="State or region of the licence", required=False,
-                                     max_length=60)
+    license_region = forms.CharField(
+        label="State or region of the licence", required=False, max_length=60
+    )
 
 
 class LicenceForm(forms.Form):
     license_number = forms.CharField(label="Licence number", max_length=60)
-    license_body = forms.CharField(label="Issuing body", max_length=200,
-                                   help_text="e.g. General Medical Council, Ärztekammer Berlin")
+    license_body = forms.CharField(
+        label="Issuing body",
+        max_length=200,
+        help_text="e.g. General Medical Council, Ärztekammer Berlin",
+    )
     country = forms.CharField(max_length=2, help_text="Two-letter country code")
     region = forms.CharField(required=False, max_length=60)
     document = forms.FileField(help_text="PDF, JPEG or PNG, up to 5 MB. Seen by verifiers only.")
@@ -57,20 +70,28 @@ def signup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             account_actions.check_signup_rate(client_address(request))
-            profile = verification_actions.register_physician(verification_actions.Registration(
-                email=data["email"], password=data["password"], first_name=data["first_name"],
-                last_name=data["last_name"], specialty=data["specialty"].slug,
-                country=data["country"], npi=data["npi"] or None,
-                license_number=data["license_number"], license_region=data["license_region"],
-                signup_ip=client_address(request),
-            ))
+            profile = verification_actions.register_physician(
+                verification_actions.Registration(
+                    email=data["email"],
+                    password=data["password"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    specialty=data["specialty"].slug,
+                    country=data["country"],
+                    npi=data["npi"] or None,
+                    license_number=data["license_number"],
+                    license_region=data["license_region"],
+                    signup_ip=client_address(request),
+                )
+            )
         except InvalidInput as exc:
             _form_error(form, exc)
         else:
             account_actions.send_email_confirmation(profile.user, request.build_absolute_uri("/"))
             login(request, profile.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {profile.handle}. Check your email to confirm "
-                                      "your address.")
+            messages.success(
+                request, f"Welcome, {profile.handle}. Check your email to confirm your address."
+            )
             return redirect("web:account")
     return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -79,8 +100,12 @@ def confirm_email(request: HttpRequest, secret: str) -> HttpResponse:
     try:
         user = account_actions.confirm_email(secret)
     except InvalidInput as exc:
-        return render(request, "web/message.html", {"title": "Confirmation failed",
-                                                    "text": exc.message}, status=400)
+        return render(
+            request,
+            "web/message.html",
+            {"title": "Confirmation failed", "text": exc.message},
+            status=400,
+        )
     if not request.user.is_authenticated:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, "Your email address is confirmed.")
@@ -92,17 +117,29 @@ def confirm_email(request: HttpRequest, secret: str) -> HttpResponse:
 def licence(request: HttpRequest) -> HttpResponse:
     physician = physician_of(request.user)
     if physician is None or not can(request.user, Capability.SUBMIT_LICENCE):
-        return render(request, "web/message.html", {
-            "title": "Nothing to submit", "text": "Only physicians awaiting verification submit a licence."},
-            status=403)
-    form = LicenceForm(request.POST or None, request.FILES or None,
-                       initial={"country": physician.country})
+        return render(
+            request,
+            "web/message.html",
+            {
+                "title": "Nothing to submit",
+                "text": "Only physicians awaiting verification submit a licence.",
+            },
+            status=403,
+        )
+    form = LicenceForm(
+        request.POST or None, request.FILES or None, initial={"country": physician.country}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             verification_actions.submit_licence(
-                physician, license_number=data["license_number"], license_body=data["license_body"],
-                country=data["country"], region=data["region"], document=data["document"])
+                physician,
+                license_number=data["license_number"],
+                license_body=data["license_body"],
+                country=data["country"],
+                region=data["region"],
+                document=data["document"],
+            )
         except InvalidInput as exc:
             _form_error(form, exc)
         else:
@@ -114,9 +151,13 @@ def licence(request: HttpRequest) -> HttpResponse:
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     physician = physician_of(request.user)
-    return render(request, "web/account.html", {
-        "physician": physician,
-        "can_submit_licence": can(request.user, Capability.SUBMIT_LICENCE),
-        "can_rate": can(request.user, Capability.RATE),
-        "support_email": settings.DEFAULT_FROM_EMAIL,
-    })
+    return render(
+        request,
+        "web/account.html",
+        {
+            "physician": physician,
+            "can_submit_licence": can(request.user, Capability.SUBMIT_LICENCE),
+            "can_rate": can(request.user, Capability.RATE),
+            "support_email": settings.DEFAULT_FROM_EMAIL,
+        },
+    )

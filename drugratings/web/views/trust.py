@@ -19,13 +19,17 @@ class InterestForm(forms.Form):
     company = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=InterestKind.choices, label="Relationship")
     starts_on = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label="Until (empty if ongoing)", required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label="Until (empty if ongoing)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
 
 def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
-    return render(request, "web/message.html", {"title": "Not allowed", "text": str(exc)},
-                  status=exc.status)
+    return render(
+        request, "web/message.html", {"title": "Not allowed", "text": str(exc)}, status=exc.status
+    )
 
 
 @login_required
@@ -46,12 +50,19 @@ def interests(request: HttpRequest) -> HttpResponse:
             except InvalidInput as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                messages.success(request, "Declared. Your ratings of this company's drugs and "
-                                          "their competitors are now shown apart from scores.")
+                messages.success(
+                    request,
+                    "Declared. Your ratings of this company's drugs and "
+                    "their competitors are now shown apart from scores.",
+                )
                 return redirect("web:interests")
     declarations = physician_of(request.user).interests.all()
-    return render(request, "web/interests.html", {"form": form, "declarations": declarations},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "web/interests.html",
+        {"form": form, "declarations": declarations},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -60,8 +71,9 @@ def quarantine(request: HttpRequest) -> HttpResponse:
         require(request.user, Capability.MODERATE)
     except AccessDenied as exc:
         return _denied(request, exc)
-    cases = (QuarantineCase.objects.filter(status=CaseStatus.OPEN)
-             .prefetch_related("ratings__drug", "ratings__physician__specialty")[:50])
+    cases = QuarantineCase.objects.filter(status=CaseStatus.OPEN).prefetch_related(
+        "ratings__drug", "ratings__physician__specialty"
+    )[:50]
     return render(request, "web/quarantine.html", {"cases": cases})
 
 
@@ -69,8 +81,9 @@ def quarantine(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
-        actions.decide_case(request.user, case_id, request.POST.get("decision", ""),
-                            request.POST.get("reason", ""))
+        actions.decide_case(
+            request.user, case_id, request.POST.get("decision", ""), request.POST.get("reason", "")
+        )
     except AccessDenied as exc:
         return _denied(request, exc)
     except InvalidInput as exc:

@@ -33,18 +33,29 @@ class Command(BaseCommand):
     help = "Import or refresh the drug catalogue (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
-                            help="Folder with the catalogue, brand and indication files.")
-        parser.add_argument("--ndc-product", type=Path,
-                            help="A raw FDA NDC product.txt to refresh drugs and brands from.")
+        parser.add_argument(
+            "--data-dir",
+            type=Path,
+            default=DATA_DIR,
+            help="Folder with the catalogue, brand and indication files.",
+        )
+        parser.add_argument(
+            "--ndc-product",
+            type=Path,
+            help="A raw FDA NDC product.txt to refresh drugs and brands from.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir: Path = options["data_dir"]
         product: Path | None = options["ndc_product"]
         self.progress = not options["no_progress"]
-        for path in [data_dir / CATALOG_FILE, data_dir / BRANDS_FILE, data_dir / INDICATIONS_FILE,
-                     *([product] if product else [])]:
+        for path in [
+            data_dir / CATALOG_FILE,
+            data_dir / BRANDS_FILE,
+            data_dir / INDICATIONS_FILE,
+            *([product] if product else []),
+        ]:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
         run = CatalogImport.objects.create(source=str(product or data_dir))
@@ -53,21 +64,36 @@ class Command(BaseCommand):
             self._load_bundled(data_dir, report)
         if product is not None:
             self._load_product_file(product, report)
-        indications = list(self._bar(read_indications(data_dir / INDICATIONS_FILE, report),
-                                     data_dir / INDICATIONS_FILE, "indications"))
+        indications = list(
+            self._bar(
+                read_indications(data_dir / INDICATIONS_FILE, report),
+                data_dir / INDICATIONS_FILE,
+                "indications",
+            )
+        )
         actions.load_indications(indications, report)
         self._finish(run, report)
 
     def _bar(self, rows: Any, path: Path, label: str) -> Any:
-        return tqdm(rows, total=count_data_lines(path), desc=label, unit=" rows",
-                    disable=not self.progress, leave=False)
+        return tqdm(
+            rows,
+            total=count_data_lines(path),
+            desc=label,
+            unit=" rows",
+            disable=not self.progress,
+            leave=False,
+        )
 
     def _load_bundled(self, data_dir: Path, report: ImportReport) -> None:
-        drugs = list(self._bar(read_catalog(data_dir / CATALOG_FILE, report),
-                               data_dir / CATALOG_FILE, "drugs"))
+        drugs = list(
+            self._bar(
+                read_catalog(data_dir / CATALOG_FILE, report), data_dir / CATALOG_FILE, "drugs"
+            )
+        )
         actions.load_drugs(drugs, report)
-        brands = list(self._bar(read_brands(data_dir / BRANDS_FILE, report),
-                                data_dir / BRANDS_FILE, "brands"))
+        brands = list(
+            self._bar(read_brands(data_dir / BRANDS_FILE, report), data_dir / BRANDS_FILE, "brands")
+        )
         actions.load_brands(brands, report)
 
     def _load_product_file(self, product: Path, report: ImportReport) -> None:

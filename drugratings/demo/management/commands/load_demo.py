@@ -25,8 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--physicians", type=int, default=12000)
         parser.add_argument("--ratings", type=int, default=252000)
         parser.add_argument("--comments", type=int, default=20500)
-        parser.add_argument("--logins-only", action="store_true",
-                            help="Only create the demo logins.")
+        parser.add_argument(
+            "--logins-only", action="store_true", help="Only create the demo logins."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not Drug.objects.exists():
@@ -41,13 +42,17 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded: reusing it.")
         else:
             started = time.monotonic()
-            counts = load_demo(seed=options["seed"], n_physicians=options["physicians"],
-                               n_ratings=options["ratings"], n_comments=options["comments"],
-                               log=lambda m: self.stderr.write(f"  {m}"))
+            counts = load_demo(
+                seed=options["seed"],
+                n_physicians=options["physicians"],
+                n_ratings=options["ratings"],
+                n_comments=options["comments"],
+                log=lambda m: self.stderr.write(f"  {m}"),
+            )
             self.stdout.write(
                 f"Loaded {counts['physicians']:,} physicians, {counts['ratings']:,} ratings and "
                 f"{counts['comments']:,} comments in {time.monotonic() - started:.1f} s."
             )
-        self.stdout.write("\nDemo logins (password for all: %s):" % PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")
         for login in LOGINS:
             self.stdout.write(f"  {login.email:<36} {login.role}: {login.note}")

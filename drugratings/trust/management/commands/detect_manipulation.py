@@ -15,5 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         cases = run_detection()
         for case in cases:
-            self.stdout.write(f"case #{case.pk} {case.detector}: {case.ratings.count()} ratings — {case.reason}")
+            self.stdout.write(
+                f"case #{case.pk} {case.detector}: {case.ratings.count()} ratings — {case.reason}"
+            )
         self.stdout.write(f"{len(cases)} new quarantine case(s).")

@@ -41,5 +41,7 @@ class Command(BaseCommand):
         for problem in report.problems[:200]:
             self.stderr.write(self.style.WARNING(f"skipped {problem}"))
         flagged = actions.reflag_npis(npis)
-        self.stdout.write(f"Open Payments: {total:,} records read, {report.skipped:,} rows "
-                          f"skipped, {flagged} rating flag(s) changed.")
+        self.stdout.write(
+            f"Open Payments: {total:,} records read, {report.skipped:,} rows "
+            f"skipped, {flagged} rating flag(s) changed."
+        )

@@ -36,8 +36,13 @@ class Command(BaseCommand):
         report = ImportReport()
         batch: list = []
         total = 0
-        with tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc="NPPES",
-                  disable=options["no_progress"]) as bar:
+        with tqdm(
+            total=path.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc="NPPES",
+            disable=options["no_progress"],
+        ) as bar:
             for row in read_nppes(path, report, on_bytes=bar.update):
                 batch.append(row)
                 if len(batch) >= options["batch"]:
@@ -52,5 +57,7 @@ class Command(BaseCommand):
         if report.skipped > 200:
             self.stderr.write(self.style.WARNING(f"... and {report.skipped - 200} more"))
         suspended = actions.suspend_deactivated()
-        self.stdout.write(f"Registry: {total:,} records loaded, {report.skipped:,} rows skipped, "
-                          f"{suspended} physician(s) suspended for a deactivated NPI.")
+        self.stdout.write(
+            f"Registry: {total:,} records loaded, {report.skipped:,} rows skipped, "
+            f"{suspended} physician(s) suspended for a deactivated NPI."
+        )

@@ -31,10 +31,20 @@ class Command(BaseCommand):
         manage = [sys.executable, "manage.py"]
         worker = subprocess.Popen([*manage, "worker"])
         server = [
-            sys.executable, "-m", "gunicorn", "drugratings.wsgi",
-            "--bind", f"{options['host']}:{options['port']}",
-            "--workers", str(options["workers"]), "--threads", "4",
-            "--access-logfile", "-", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "drugratings.wsgi",
+            "--bind",
+            f"{options['host']}:{options['port']}",
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--log-level",
+            "warning",
         ]
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(f"\nDrug Ratings is serving on {url}  (Ctrl-C stops it)")
