@@ -42,7 +42,7 @@ validate: $(STAMP)
 	$(BIN)/python -m ratingstats.validation --out reports/validation
 
 eval-safety: $(STAMP)
-	DRUGRATINGS_MODE=demo $(BIN)/python manage.py eval_safety
+	$(BIN)/python manage.py eval_safety
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
