@@ -41,7 +41,7 @@ class BurstParams:
     """Parameters of :func:`detect`; the defaults are calibrated in DETECTORS.md."""
 
     windows_days: tuple[float, ...] = (1.0, 2.0, 4.0, 7.0, 14.0, 28.0)
-    count_alpha: float = 1e-6
+    count_alpha: float = 1e-5
     min_count: int = 8
     min_shift: float = 0.5
     min_z: float = 4.5

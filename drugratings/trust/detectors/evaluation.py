@@ -142,8 +142,10 @@ def evaluate(
         seed=seed,
         n_ratings=len(table),
         n_physicians=int(np.unique(table.physician).size),
-        attacks=tuple(score_attack(table, scenario.honest, a, found, tuple(detectors))
-                      for a in scenario.attacks),
+        attacks=tuple(
+            score_attack(table, scenario.honest, a, found, tuple(detectors))
+            for a in scenario.attacks
+        ),
         honest_flagged=int(honest_flagged.size),
         n_honest=int(honest_accounts.size),
         flagged_by_detector=by_detector,
@@ -182,8 +184,12 @@ def format_evaluation(ev: Evaluation) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--ring-days", type=float, default=21.0,
-                        help="days over which the ring posts its 5s (sensitivity check)")
+    parser.add_argument(
+        "--ring-days",
+        type=float,
+        default=21.0,
+        help="days over which the ring posts its 5s (sensitivity check)",
+    )
     args = parser.parse_args(argv)
     ok = True
     for seed in args.seeds:

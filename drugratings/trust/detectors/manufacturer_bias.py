@@ -63,7 +63,7 @@ class ManufacturerBiasParams:
     min_effect: float = 1.0
     seed_z: float = 3.0
     group_alpha: float = 1e-6
-    group_z: float = 2.0
+    group_z: float = 2.5
     group_effect: float = 0.8
     min_push: float = 0.5
     offset_prior: float = 5.0
