@@ -27,6 +27,8 @@ RESULTS = BENCH / "results"
 def command(name: str, quick: bool) -> list[str]:
     if name == "platform":
         return [sys.executable, str(BENCH / "bench_platform.py"), *(["--quick"] if quick else [])]
+    if name == "portal":
+        return [sys.executable, str(BENCH / "bench_portal.py"), *(["--quick"] if quick else [])]
     return [
         sys.executable,
         str(BENCH / "bench_stats.py"),
@@ -37,14 +39,14 @@ def command(name: str, quick: bool) -> list[str]:
 def verdicts(name: str, since: float) -> tuple[int, int, list[str]]:
     """(PASS count, FAIL count, failed measurements) from the JSON the benchmark wrote in this
     run; (0, 0, []) when it wrote none."""
-    path = RESULTS / ("platform.json" if name == "platform" else "bench_stats.json")
+    path = RESULTS / ("bench_stats.json" if name == "stats" else f"{name}.json")
     try:
         if path.stat().st_mtime < since:
             return 0, 0, []
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return 0, 0, []
-    if name == "platform":
+    if name in ("platform", "portal"):
         rows = data.get("rows", [])
         passed = [r for r in rows if r.get("verdict") == "PASS"]
         failed = [f"{r['section']}: {r['measurement']}" for r in rows if r.get("verdict") == "FAIL"]
@@ -87,9 +89,10 @@ def run(name: str, quick: bool) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    p.add_argument("--only", choices=("platform", "stats"), help="run one benchmark only")
+    p.add_argument("--only", choices=("platform", "portal", "stats"),
+                   help="run one benchmark only")
     args = p.parse_args()
-    names = [args.only] if args.only else ["platform", "stats"]
+    names = [args.only] if args.only else ["platform", "portal", "stats"]
 
     def _term(signum, _frame):
         raise SystemExit(128 + signum)
