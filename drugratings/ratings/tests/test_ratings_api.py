@@ -231,3 +231,24 @@ def test_ratings_are_rate_limited_per_account(small_catalog, personas, api_as, s
     limited = put(client, small_catalog, efficacy=2)
     assert limited.status_code == 429
     assert Rating.objects.get().efficacy == 3
+
+
+def test_votes_flags_and_comments_are_rate_limited_per_account(small_catalog, personas, api_as, settings):
+    from drugratings.testing.personas import make_physician
+
+    settings.WRITE_LIMITS_PER_HOUR = {"rate": 100, "comment": 1, "vote": 1, "flag": 1}
+    authors = [make_physician(f"author{n}@x.test") for n in range(2)]
+    for author, drug in zip(authors, (small_catalog.atorvastatin, small_catalog.rosuvastatin), strict=True):
+        put(api_as(author), small_catalog, drug=drug, comment="Solid choice.")
+    first, second = Comment.objects.order_by("pk")
+    voter = api_as(personas.verified)
+    assert voter.post(f"/api/v1/comments/{first.pk}/helpful").status_code == 200
+    assert voter.post(f"/api/v1/comments/{second.pk}/helpful").status_code == 429
+    assert voter.post(f"/api/v1/comments/{first.pk}/flag", {"reason": "other"}).status_code == 201
+    assert voter.post(f"/api/v1/comments/{second.pk}/flag", {"reason": "other"}).status_code == 429
+    commenter = api_as(personas.other_verified)
+    assert put(commenter, small_catalog, comment="First.").status_code == 201
+    limited = put(commenter, small_catalog, drug=small_catalog.rosuvastatin, comment="Second.")
+    assert limited.status_code == 429 and limited.json()["errors"][0]["field"] == "comment"
+    assert not Rating.objects.filter(physician=personas.other_verified.physician,
+                                     drug=small_catalog.rosuvastatin).exists()
