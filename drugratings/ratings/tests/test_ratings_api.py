@@ -233,12 +233,16 @@ def test_ratings_are_rate_limited_per_account(small_catalog, personas, api_as, s
     assert Rating.objects.get().efficacy == 3
 
 
-def test_votes_flags_and_comments_are_rate_limited_per_account(small_catalog, personas, api_as, settings):
+def test_votes_flags_and_comments_are_rate_limited_per_account(
+    small_catalog, personas, api_as, settings
+):
     from drugratings.testing.personas import make_physician
 
     settings.WRITE_LIMITS_PER_HOUR = {"rate": 100, "comment": 1, "vote": 1, "flag": 1}
     authors = [make_physician(f"author{n}@x.test") for n in range(2)]
-    for author, drug in zip(authors, (small_catalog.atorvastatin, small_catalog.rosuvastatin), strict=True):
+    for author, drug in zip(
+        authors, (small_catalog.atorvastatin, small_catalog.rosuvastatin), strict=True
+    ):
         put(api_as(author), small_catalog, drug=drug, comment="Solid choice.")
     first, second = Comment.objects.order_by("pk")
     voter = api_as(personas.verified)
@@ -250,5 +254,6 @@ def test_votes_flags_and_comments_are_rate_limited_per_account(small_catalog, pe
     assert put(commenter, small_catalog, comment="First.").status_code == 201
     limited = put(commenter, small_catalog, drug=small_catalog.rosuvastatin, comment="Second.")
     assert limited.status_code == 429 and limited.json()["errors"][0]["field"] == "comment"
-    assert not Rating.objects.filter(physician=personas.other_verified.physician,
-                                     drug=small_catalog.rosuvastatin).exists()
+    assert not Rating.objects.filter(
+        physician=personas.other_verified.physician, drug=small_catalog.rosuvastatin
+    ).exists()
