@@ -96,17 +96,12 @@ def _table(report: access.Report, dimension: str) -> dict:
     }
 
 
-@login_required
-@require_GET
-def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    breakdown = request.GET.get("breakdown", Breakdown.NONE)
-    dimension = request.GET.get("dimension", DIMENSIONS[0].value)
-    if dimension not in {d.value for d in DIMENSIONS}:
-        dimension = DIMENSIONS[0].value
+def _load_report(request: HttpRequest, kind: str, pk: int) -> access.Report | HttpResponse:
+    """The report, or the page that says why not (unknown kind, no access, bad option)."""
     if kind not in REPORTS:
         raise Http404("No such report.")
     try:
-        result = REPORTS[kind](request.user, pk, breakdown)
+        result = REPORTS[kind](request.user, pk, request.GET.get("breakdown", Breakdown.NONE))
     except AccessDenied as exc:
         return _denied(request, exc)
     except InvalidInput as exc:
@@ -114,6 +109,18 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             request, "web/message.html", {"title": "Bad request", "text": exc.message}, status=400
         )
     request.portal_release = result.release  # type: ignore[attr-defined]
+    return result
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    result = _load_report(request, kind, pk)
+    if isinstance(result, HttpResponse):
+        return result
+    dimension = request.GET.get("dimension", DIMENSIONS[0].value)
+    if dimension not in {d.value for d in DIMENSIONS}:
+        dimension = DIMENSIONS[0].value
     forest = defaultdict(list)
     if result.breakdown == Breakdown.NONE:
         for cell in result.cells:
@@ -141,16 +148,6 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
-    if kind not in REPORTS:
-        raise Http404("No such report.")
-    try:
-        result = REPORTS[kind](request.user, pk, request.GET.get("breakdown"))
-    except AccessDenied as exc:
-        return _denied(request, exc)
-    except InvalidInput as exc:
-        return render(
-            request, "web/message.html", {"title": "Bad request", "text": exc.message}, status=400
-        )
     if fmt not in FORMATS:
         return render(
             request,
@@ -158,7 +155,9 @@ def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
             {"title": "Unknown format", "text": "Use csv, xlsx or parquet."},
             status=404,
         )
-    request.portal_release = result.release  # type: ignore[attr-defined]
+    result = _load_report(request, kind, pk)
+    if isinstance(result, HttpResponse):
+        return result
     render_fn, content_type, extension = FORMATS[fmt]
     response = HttpResponse(render_fn(result), content_type=content_type)
     response["Content-Disposition"] = (
