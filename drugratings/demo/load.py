@@ -105,6 +105,10 @@ def load_demo(
     n_comments_written = _comments(rng, data, view, profiles, rating_ids, n_comments)
     log("comments written")
     _views(rng, view, now)
+    from drugratings.demo.extras import declare_interests
+
+    declared = declare_interests(profiles, seed)
+    log(f"{declared} physicians declared industry interests")
     return {"physicians": len(profiles), "ratings": len(rating_ids), "comments": n_comments_written}
 
 

@@ -53,6 +53,9 @@ class Command(BaseCommand):
                 f"Loaded {counts['physicians']:,} physicians, {counts['ratings']:,} ratings and "
                 f"{counts['comments']:,} comments in {time.monotonic() - started:.1f} s."
             )
+        from drugratings.demo.extras import rate_as_demo_physician
+
+        rate_as_demo_physician(LOGINS[0].email)
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")
         for login in LOGINS:
             self.stdout.write(f"  {login.email:<36} {login.role}: {login.note}")
