@@ -193,7 +193,7 @@ LOGGING = {
 # Refits of the score model are debounced: ratings queue a request, the worker fits once the
 # queue has been quiet this long (or the oldest request is REFIT_MAX_DELAY old).
 REFIT_DEBOUNCE_SECONDS = envint("REFIT_DEBOUNCE_SECONDS", 10)
-REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 45)
+REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 30)
 RELEASE_INTERVAL_SECONDS = envint("RELEASE_INTERVAL_SECONDS", 120 if DEMO_MODE else 15 * 60)
 PORTAL_MIN_CELL_RATERS = envint("PORTAL_MIN_CELL_RATERS", 11)
 # Differential privacy of pharma releases (METHODOLOGY.md, "Privacy route for pharma reports").
