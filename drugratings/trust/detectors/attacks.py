@@ -111,7 +111,7 @@ def _ring(world, rows, counts, known, rng, days: float) -> tuple[World, Attack]:
     camo_t = lo + rng.random(camo_p.size) * (T0 + SPAN - lo)
     rows.add(camo_p, camo_d, camo_t, honest_scores(world, camo_p, camo_d, rng))
     ids = rows.add(
-        acc, np.full(acc.size, drug), start + rng.uniform(0, 21, acc.size) * DAY, _fives(acc.size)
+        acc, np.full(acc.size, drug), start + rng.uniform(0, days, acc.size) * DAY, _fives(acc.size)
     )
     return world, Attack("ring", ids, acc, np.array([drug]), -1)
 

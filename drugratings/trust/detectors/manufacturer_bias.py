@@ -10,27 +10,29 @@ so a habitually lenient or harsh rater (a tenth of honest raters are +/-0.9 poin
 the rest) is compared with themself, not with the crowd.  The offset is shrunk towards zero with
 ``offset_prior`` pseudo-ratings and the drug means towards their class with ``drug_prior``, so
 thin histories cannot produce large statistics; the z-score's standard error uses a robust
-(MAD) residual scale and the uncertainty of the offset.  Two rules flag a pair with at least
-``min_ratings`` ratings of the manufacturer's drugs and an effect of at least ``min_effect``
-points:
+(MAD) residual scale and the uncertainty of the offset.  Two rules flag a rater-manufacturer
+pair with at least ``min_ratings`` ratings of the manufacturer's drugs:
 
-* **a lone deviator**: ``|z| >= min_z``;
-* **a group**: the manufacturer has significantly many pairs with ``|z| >= seed_z`` in one
-  direction (Poisson upper tail below ``group_alpha`` against the rate over all manufacturers
-  in that direction), and the pair passes the re-test below.  A bashing or boosting group is a
-  cluster of moderately deviant raters on one manufacturer, which no single rater's two or
-  three ratings can prove; the group test spends the multiple-testing budget once per
-  manufacturer instead of once per rater (a scan over manufacturers, Kulldorff 1997).
+* **a lone deviator**: ``|z| >= min_z`` and ``|d| >= min_effect`` points;
+* **a group**: some pair of the manufacturer's drugs is pushed the same way by significantly
+  many of the same raters (a rating pushes when its residual minus the rater's offset is at
+  least ``pair_push`` points; at least ``min_codeviation`` raters push both drugs, with a
+  Poisson upper tail below ``pair_alpha`` against ``n_jk * q_j * q_k``; see :func:`_groups`),
+  and the rater passes the re-test below.  A bashing or boosting group is a cluster of
+  moderately deviant raters on a few drugs of one manufacturer, which no single rater's two or
+  three ratings can prove; the scan spends the multiple-testing budget once per drug pair
+  instead of once per rater.  The group's drug set then grows with the manufacturer's drugs
+  that its raters also push (:func:`_expand`, Poisson tail below ``expand_alpha``).
 
 Empirical-Bayes shrinkage of ``d`` itself (Efron & Morris 1975) is deliberately not used: the
 estimated spread of true rater-by-manufacturer effects is near zero because honest raters are
 the overwhelming majority, so posterior means shrink every attacker to zero as well.
 
-For a group, each rater of the manufacturer is re-tested on the drugs the group pushes (those
-with two or more deviant ratings from its seed raters), counting only ratings that point the
+For a group, each rater of the manufacturer is re-tested on the drugs the group pushes (the
+drugs of its significant pairs and their expansion), counting only ratings that point the
 group's way by ``min_push``, with the laxer ``group_z`` and ``group_effect``: an attacker's
-honest ratings of the manufacturer's other drugs then no longer dilute the statistic.  A flagged
-pair's flagged ratings are those of the manufacturer's drugs (the pushed drugs, for a group)
+honest ratings of the manufacturer's other drugs then no longer dilute the statistic.  A flagged rater's flagged
+ratings are those of the manufacturer's drugs (the pushed drugs, for a group)
 whose residual minus the offset points the same way by at least ``min_push`` points.
 
 The construction follows the rater-bias literature for reviews (Mukherjee et al. 2012, *WWW*,
@@ -44,7 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
 from ._common import codes, loo_residuals
 from .table import RatingTable, Suspicion
@@ -61,10 +63,12 @@ class ManufacturerBiasParams:
     min_ratings: int = 2
     min_z: float = 4.5
     min_effect: float = 1.0
-    seed_z: float = 3.0
-    group_alpha: float = 1e-6
+    pair_push: float = 1.0
+    min_codeviation: int = 4
+    pair_alpha: float = 1e-6
+    expand_alpha: float = 1e-4
     group_z: float = 2.5
-    group_effect: float = 0.8
+    group_effect: float = 1.2
     min_push: float = 0.5
     offset_prior: float = 5.0
     drug_prior: float = 3.0
@@ -126,46 +130,91 @@ def _restricted(pairs: _Pairs, resid: np.ndarray, rows: np.ndarray):
 
 @dataclass(frozen=True)
 class _Group:
-    """A manufacturer with significantly many raters deviating one way, and where they push."""
+    """Drugs of one manufacturer that the same raters push the same way, and the evidence."""
 
     manu: int
     sign: int
-    count: int
-    expected: float
-    p: float
-    drugs: np.ndarray  # drug codes with at least two deviant ratings from those raters
+    count: int  # raters pushing two or more of the drugs together
+    expected: float  # co-deviations expected for the most significant drug pair
+    p: float  # its Poisson upper tail
+    drugs: np.ndarray  # drug codes in significant pairs
 
 
-def _groups(pairs: _Pairs, resid, drug, params: ManufacturerBiasParams) -> list[_Group]:
-    multi = pairs.n >= params.min_ratings
-    n_manu = pairs.manu.max() + 1
-    total = np.bincount(pairs.manu[multi], minlength=n_manu)
+def _groups(pairs: _Pairs, resid, phys, drug, manu, params: ManufacturerBiasParams):
+    """Drug pairs of one manufacturer that many raters push the same way together.
+
+    A rating "pushes" when its residual minus the rater's offset is at least ``pair_push``
+    points in one direction.  For drugs ``j`` and ``k`` of one manufacturer, the number of
+    raters pushing both is compared with ``n_jk * q_j * q_k`` (``n_jk`` raters rated both,
+    ``q`` is each drug's share of pushing ratings) by a Poisson upper tail.  This is a frequent
+    itemset view of group spam (Mukherjee et al. 2012) restricted to pairs, and it looks where
+    a group acts: a manufacturer-wide count drowns a 25-rater group among the thousands of
+    raters of a company that makes a large share of the catalogue.
+    """
+    rows = np.flatnonzero((pairs.row_pair >= 0) & ~np.isnan(resid))
+    if rows.size == 0:
+        return []
+    n_phys, n_drug = phys.max() + 1, drug.max() + 1
+    away = resid[rows] - pairs.offset[pairs.row_pair[rows]]
+    rated = sparse.csr_matrix((np.ones(rows.size), (phys[rows], drug[rows])), (n_phys, n_drug))
+    rated.data[:] = 1.0  # several indications of one drug count once
+    n_rated = np.asarray(rated.sum(axis=0)).ravel()
+    drug_manu = np.full(n_drug, -1)
+    drug_manu[drug[rows]] = manu[rows]
     found = []
     for sign in (1, -1):
-        seeds = multi & (sign * pairs.z >= params.seed_z)
-        count = np.bincount(pairs.manu[seeds], minlength=n_manu)
-        # Rate over all manufacturers in this direction; one attacked manufacturer barely moves
-        # it, and using it rather than a Gaussian tail absorbs the residuals' heavy tails.
-        rate = count.sum() / max(1, total.sum())
-        log_p = stats.poisson.logsf(count - 1, np.maximum(rate * total, 1e-9))
-        for m in np.flatnonzero((log_p <= np.log(params.group_alpha)) & (count >= 3)):
-            seed_pairs = np.flatnonzero(seeds & (pairs.manu == m))
-            rows = np.flatnonzero(np.isin(pairs.row_pair, seed_pairs))
-            rows = rows[
-                sign * (resid[rows] - pairs.offset[pairs.row_pair[rows]]) >= params.min_push
-            ]
-            d, c = np.unique(drug[rows], return_counts=True)
+        dev = rows[sign * away >= params.pair_push]
+        d_mat = sparse.csr_matrix((np.ones(dev.size), (phys[dev], drug[dev])), (n_phys, n_drug))
+        d_mat.data[:] = 1.0
+        q = np.asarray(d_mat.sum(axis=0)).ravel() / np.maximum(n_rated, 1)
+        co = sparse.triu(d_mat.T @ d_mat, k=1).tocoo()
+        keep = (co.data >= params.min_codeviation) & (drug_manu[co.row] == drug_manu[co.col])
+        j, k, x = co.row[keep], co.col[keep], co.data[keep]
+        if x.size == 0:
+            continue
+        both = np.asarray(rated[:, j].multiply(rated[:, k]).sum(axis=0)).ravel()
+        expected = np.maximum(both * q[j] * q[k], 1e-9)
+        log_p = stats.poisson.logsf(x - 1, expected)
+        hit = log_p <= np.log(params.pair_alpha)
+        for m in np.unique(drug_manu[j[hit]]):
+            mine = hit & (drug_manu[j] == m)
+            drugs = np.unique(np.concatenate([j[mine], k[mine]]))
+            drugs = _expand(drugs, rated, d_mat, q, drug_manu == m, params)
+            pushers = np.unique(phys[dev][np.isin(drug[dev], drugs)])
+            together = np.asarray(d_mat[pushers][:, drugs].sum(axis=1)).ravel() >= 2
+            best = np.argmin(np.where(mine, log_p, np.inf))
             found.append(
                 _Group(
                     int(m),
                     sign,
-                    int(count[m]),
-                    float(rate * total[m]),
-                    float(np.exp(log_p[m])),
-                    d[c >= 2],
+                    int(together.sum()),
+                    float(expected[best]),
+                    float(np.exp(log_p[best])),
+                    drugs,
                 )
             )
     return found
+
+
+def _expand(drugs, rated, d_mat, q, same_manu, params: ManufacturerBiasParams) -> np.ndarray:
+    """Grow a group's drug set with the manufacturer's drugs its pushers also push.
+
+    A drug joins when the raters pushing any drug of the set push it more often than the
+    drug's own rate predicts among the set's raters (Poisson tail below ``expand_alpha``); a
+    group that spreads over four drugs rarely makes every pair significant on its own.
+    """
+    while True:
+        in_set = np.asarray(rated[:, drugs].sum(axis=1)).ravel() > 0
+        push_set = np.asarray(d_mat[:, drugs].sum(axis=1)).ravel() > 0
+        q_set = push_set.sum() / max(1, in_set.sum())
+        x = np.asarray(d_mat.T @ push_set.astype(float)).ravel()
+        n = np.asarray(rated.T @ in_set.astype(float)).ravel()
+        log_p = stats.poisson.logsf(x - 1, np.maximum(n * q * q_set, 1e-9))
+        new = same_manu & (x >= params.min_codeviation) & (log_p <= np.log(params.expand_alpha))
+        new[drugs] = False
+        if not new.any():
+            return drugs
+        drugs = np.union1d(drugs, np.flatnonzero(new))
 
 
 def detect(
@@ -203,7 +252,7 @@ def detect(
     for p in np.flatnonzero(lone):
         rows = lone_rows[pairs.row_pair[lone_rows] == p]
         hits[int(p)] = (rows, sign[p], pairs.effect[p], pairs.z[p], pairs.n[p], None)
-    for g in _groups(pairs, resid, drug, params):
+    for g in _groups(pairs, resid, phys, drug, manu, params):
         # Re-test every rater of the manufacturer on the drugs the group pushes: an attacker's
         # honest ratings of the manufacturer's other drugs no longer dilute the statistic, and
         # honest raters rarely rate two of the same few drugs.
@@ -234,9 +283,10 @@ def detect(
         )
         if g is not None:
             reason += (
-                f" One of a group: {g.count} raters deviate this way on this manufacturer "
-                f"against {g.expected:.1f} expected (p={g.p:.1e}), on drugs "
-                f"{', '.join(str(d) for d in np.unique(table.drug[np.isin(drug, g.drugs)]))}."
+                f" One of a group: {g.count} raters push two or more of this manufacturer's "
+                f"drugs {', '.join(str(d) for d in np.unique(table.drug[np.isin(drug, g.drugs)]))}"
+                f" the same way (most significant pair: p={g.p:.1e} against "
+                f"{g.expected:.2f} co-deviations expected)."
             )
         out.append(
             Suspicion(NAME, table.rating_id[rows], table.physician[rows], abs(float(z)), reason)
