@@ -31,9 +31,9 @@ the overwhelming majority, so posterior means shrink every attacker to zero as w
 For a group, each rater of the manufacturer is re-tested on the drugs the group pushes (the
 drugs of its significant pairs and their expansion), counting only ratings that point the
 group's way by ``min_push``, with the laxer ``group_z`` and ``group_effect``: an attacker's
-honest ratings of the manufacturer's other drugs then no longer dilute the statistic.  A flagged rater's flagged
-ratings are those of the manufacturer's drugs (the pushed drugs, for a group)
-whose residual minus the offset points the same way by at least ``min_push`` points.
+honest ratings of the manufacturer's other drugs then no longer dilute the statistic.  A
+flagged rater's flagged ratings are those of the manufacturer's drugs (the pushed drugs, for a
+group) whose residual minus the offset points the same way by at least ``min_push`` points.
 
 The construction follows the rater-bias literature for reviews (Mukherjee et al. 2012, *WWW*,
 "Spotting fake reviewer groups in consumer reviews"; Lim et al. 2010, *CIKM*, "Detecting
