@@ -1,6 +1,7 @@
 """Evaluation harness: inject the three attacks into honest simulated data and score detectors.
 
-Run ``python -m drugratings.trust.detectors.evaluation [--seeds 0 1 2]``.  For each attack the
+Run ``python -m drugratings.trust.detectors.evaluation [--seeds 0 1 ...]`` (seeds 0-9 by
+default, about 90 s).  For each attack the
 flags of all detectors are attributed to it when they fall on its scope (the attacked drug; for
 the bashing attack, the attacked drugs of the manufacturer), and scored at the account and the
 rating level.  Honest accounts flagged anywhere count against the false-positive target.  The
@@ -183,7 +184,7 @@ def format_evaluation(ev: Evaluation) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument(
         "--ring-days",
         type=float,
