@@ -178,45 +178,45 @@ def detect(table: RatingTable, params: CohortParams = CohortParams()) -> list[Su
     list of Suspicion
         One per drug with flagged cells; ``score`` is ``-log10`` of the smallest cell p-value.
     """
-    y = rating_means(table)
-    ok_rows = np.flatnonzero(~np.isnan(y))
+    y_rows = rating_means(table)
+    ok_rows = np.flatnonzero(~np.isnan(y_rows))
     if ok_rows.size == 0:
         return []
-    acc, phys = _accounts(table)
-    drug_ids, drug = codes(table.drug)
-    sorted_y, start = _drug_background(y[ok_rows], drug[ok_rows])
-    drug_sum = np.bincount(drug[ok_rows], y[ok_rows], minlength=drug_ids.size)
-    drug_n = np.bincount(drug[ok_rows], minlength=drug_ids.size)
+    acc, phys_rows = _accounts(table)
+    drug_ids, drug_rows = codes(table.drug)
+    # One unit per (physician, drug): ratings of one drug for several indications are one
+    # opinion, and must not count as two agreeing members.
+    keys, unit_of_ok = np.unique(
+        phys_rows[ok_rows] * drug_ids.size + drug_rows[ok_rows], return_inverse=True
+    )
+    unit_of_ok = unit_of_ok.ravel()
+    y = np.bincount(unit_of_ok, y_rows[ok_rows]) / np.bincount(unit_of_ok)
+    phys, drug = keys // drug_ids.size, keys % drug_ids.size
+    sorted_y, start = _drug_background(y, drug)
+    drug_sum = np.bincount(drug, y, minlength=drug_ids.size)
+    drug_n = np.bincount(drug, minlength=drug_ids.size)
     found: dict[int, list] = {}
     for kind, cohort in _cohorts(acc, params):
         size = np.bincount(cohort[cohort >= 0])
         member = cohort >= 0
         member[member] = size[cohort[member]] >= params.min_cohort
-        rows = ok_rows[member[phys[ok_rows]]]
-        if rows.size == 0:
+        units = np.flatnonzero(member[phys])
+        if units.size == 0:
             continue
-        cell_key = cohort[phys[rows]] * drug_ids.size + drug[rows]
-        keys, inv, counts = np.unique(cell_key, return_inverse=True, return_counts=True)
+        cell_key = cohort[phys[units]] * drug_ids.size + drug[units]
+        cells, inv, counts = np.unique(cell_key, return_inverse=True, return_counts=True)
         order = np.argsort(inv, kind="stable")
         bounds = np.r_[0, np.cumsum(counts)]
         for c in np.flatnonzero(counts >= params.min_cell):
-            cell_rows = rows[order[bounds[c] : bounds[c + 1]]]
-            d = int(keys[c] % drug_ids.size)
-            res = _test_cell(y[cell_rows], d, sorted_y, start, drug_sum, drug_n, params)
+            cell = units[order[bounds[c] : bounds[c + 1]]]
+            d = int(cells[c] % drug_ids.size)
+            res = _test_cell(y[cell], d, sorted_y, start, drug_sum, drug_n, params)
             if res is not None:
                 value, p, k, q, agree, other_mean = res
+                rows = ok_rows[np.isin(unit_of_ok, cell[agree])]
+                cohort_id = int(cells[c] // drug_ids.size)
                 found.setdefault(d, []).append(
-                    (
-                        kind,
-                        int(keys[c] // drug_ids.size),
-                        cell_rows[agree],
-                        value,
-                        p,
-                        k,
-                        cell_rows.size,
-                        q,
-                        other_mean,
-                    )
+                    (kind, cohort_id, rows, value, p, k, cell.size, q, other_mean)
                 )
     return [_suspicion(table, drug_ids[d], cells) for d, cells in found.items()]
 

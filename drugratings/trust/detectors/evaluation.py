@@ -1,11 +1,11 @@
 """Evaluation harness: inject the three attacks into honest simulated data and score detectors.
 
 Run ``python -m drugratings.trust.detectors.evaluation [--seeds 0 1 ...]`` (seeds 0-9 by
-default, about 90 s).  For each attack the
-flags of all detectors are attributed to it when they fall on its scope (the attacked drug; for
-the bashing attack, the attacked drugs of the manufacturer), and scored at the account and the
-rating level.  Honest accounts flagged anywhere count against the false-positive target.  The
-process exits with status 1 when a target is missed for any seed.
+default, about 90 s).  For each attack the flags of all detectors are attributed to it when
+they fall on its scope (the attacked drug; for the bashing attack, the attacked drugs of the
+manufacturer), and scored at the account and the rating level.  Honest accounts flagged
+anywhere count against the false-positive target.  The process exits with status 1 when a
+target is missed for any seed.
 """
 
 from __future__ import annotations

@@ -6,12 +6,13 @@ rater ``i`` and manufacturer ``m`` the statistic is
 
     d[i, m] = mean residual on m's drugs - the rater's offset on every other manufacturer,
 
-so a habitually lenient or harsh rater (a tenth of honest raters are +/-0.9 points away from
-the rest) is compared with themself, not with the crowd.  The offset is shrunk towards zero with
-``offset_prior`` pseudo-ratings and the drug means towards their class with ``drug_prior``, so
-thin histories cannot produce large statistics; the z-score's standard error uses a robust
-(MAD) residual scale and the uncertainty of the offset.  Two rules flag a rater-manufacturer
-pair with at least ``min_ratings`` ratings of the manufacturer's drugs:
+counting each (physician, drug) once (ratings of one drug for several indications are averaged
+into one opinion), so a habitually lenient or harsh rater (a tenth of honest raters are +/-0.9
+points away from the rest) is compared with themself, not with the crowd.  The offset is
+shrunk towards zero with ``offset_prior`` pseudo-ratings and the drug means towards their class
+with ``drug_prior``, so thin histories cannot produce large statistics; the z-score's standard
+error uses a robust (MAD) residual scale and the uncertainty of the offset.  Two rules flag a
+rater-manufacturer pair with at least ``min_ratings`` of the manufacturer's drugs rated:
 
 * **a lone deviator**: ``|z| >= min_z`` and ``|d| >= min_effect`` points;
 * **a group**: some pair of the manufacturer's drugs is pushed the same way by significantly
@@ -217,6 +218,31 @@ def _expand(drugs, rated, d_mat, q, same_manu, params: ManufacturerBiasParams) -
         drugs = np.union1d(drugs, np.flatnonzero(new))
 
 
+def _units(table: RatingTable, resid: np.ndarray):
+    """Collapse ratings to one unit per (physician, drug).
+
+    A physician may rate one drug for several indications; those ratings are one opinion of
+    the drug and would otherwise count as independent evidence (two indications of one drug
+    would meet ``min_ratings`` on their own).  Returns the id arrays, each row's unit and the
+    unit-level ``(residual, physician, drug, manufacturer, known)`` arrays (codes).
+    """
+    phys_ids, phys = codes(table.physician)
+    drug_ids, drug = codes(table.drug)
+    known_row = table.manufacturer >= 0
+    manu_ids, manu = codes(np.where(known_row, table.manufacturer, -1))
+    keys, first, unit_of_row = np.unique(
+        phys * drug_ids.size + drug, return_index=True, return_inverse=True
+    )
+    unit_of_row = unit_of_row.ravel()
+    ok = ~np.isnan(resid)
+    n = np.bincount(unit_of_row[ok], minlength=keys.size)
+    total = np.bincount(unit_of_row[ok], resid[ok], minlength=keys.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit_resid = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    units = (unit_resid, keys // drug_ids.size, keys % drug_ids.size, manu[first], known_row[first])
+    return phys_ids, drug_ids, manu_ids, unit_of_row, units
+
+
 def detect(
     table: RatingTable, params: ManufacturerBiasParams = ManufacturerBiasParams()
 ) -> list[Suspicion]:
@@ -232,13 +258,11 @@ def detect(
     list of Suspicion
         One per flagged (rater, manufacturer) pair; ``score`` is ``|z|``.
     """
-    known = table.manufacturer >= 0
-    if not known.any():
+    if not (table.manufacturer >= 0).any():
         return []
-    resid = loo_residuals(table, params.drug_prior)
-    phys_ids, phys = codes(table.physician)
-    manu_ids, manu = codes(np.where(known, table.manufacturer, -1))
-    _, drug = codes(table.drug)
+    phys_ids, drug_ids, manu_ids, unit_of_row, (resid, phys, drug, manu, known) = _units(
+        table, loo_residuals(table, params.drug_prior)
+    )
     pairs = _pairs(resid, phys, manu, known, params)
     sign = np.sign(pairs.effect).astype(int)
     # pair -> (rows, effect, z, n, group); lone deviators first, group members may add to them.
@@ -271,20 +295,21 @@ def detect(
                 mine = rows[pairs.row_pair[rows] == p]
                 hits[int(p)] = (mine, g.sign, effect[p], z[p], n[p], g)
     out: list[Suspicion] = []
-    for p, (rows, s_, effect, z, n, g) in hits.items():
-        rows = rows[s_ * (resid[rows] - pairs.offset[p]) >= params.min_push]
+    for p, (units, s_, effect, z, n, g) in hits.items():
+        units = units[s_ * (resid[units] - pairs.offset[p]) >= params.min_push]
+        rows = np.flatnonzero(np.isin(unit_of_row, units))
         if rows.size == 0:
             continue
         word = "above" if s_ > 0 else "below"
         reason = (
             f"Rater {phys_ids[pairs.rater[p]]} scores manufacturer {manu_ids[pairs.manu[p]]}'s "
             f"drugs {abs(effect):.2f} points {word} the other raters of the same drugs (own "
-            f"habit removed; {int(n)} ratings, z={z:.1f}); {rows.size} ratings flagged."
+            f"habit removed; {int(n)} drugs rated, z={z:.1f}); {rows.size} ratings flagged."
         )
         if g is not None:
             reason += (
                 f" One of a group: {g.count} raters push two or more of this manufacturer's "
-                f"drugs {', '.join(str(d) for d in np.unique(table.drug[np.isin(drug, g.drugs)]))}"
+                f"drugs {', '.join(str(d) for d in drug_ids[g.drugs])}"
                 f" the same way (most significant pair: p={g.p:.1e} against "
                 f"{g.expected:.2f} co-deviations expected)."
             )

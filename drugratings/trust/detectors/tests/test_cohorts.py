@@ -93,3 +93,24 @@ def test_spike_of_sign_ups_from_many_networks_is_a_cohort():
 
 def test_honest_data_raise_nothing():
     assert cohorts.detect(small_world().table) == []
+
+
+def test_indications_of_one_drug_do_not_make_a_cohort_cell():
+    table = small_world().table
+    drug = _ordinary_drug(table)
+    rng = np.random.default_rng(6)
+    who = new_physicians(table, 4)  # four members, below ``min_cell`` = 5 raters
+    joined = MID + rng.uniform(0, 3 * 3600, who.size)
+    phys = np.repeat(who, 3)  # each rates the drug for three indications
+    created = np.repeat(joined, 3) + rng.uniform(DAY, 14 * DAY, phys.size)
+    table, planted = append(
+        table,
+        phys,
+        np.full(phys.size, drug),
+        created,
+        np.full((phys.size, 5), 5.0),
+        joined=np.repeat(joined, 3),
+        network=np.full(phys.size, 777_777),
+    )
+    ids, _ = flagged(cohorts.detect(table))
+    assert not np.isin(planted, ids).any()

@@ -58,3 +58,24 @@ def test_honest_data_raise_at_most_a_handful():
     table = small_world().table
     _, phys = flagged(manufacturer_bias.detect(table))
     assert phys.size <= 0.002 * np.unique(table.physician).size + 1
+
+
+def test_indications_of_one_drug_are_one_opinion():
+    table = small_world().table
+    rng = np.random.default_rng(9)
+    counts = np.bincount(table.physician)
+    rater = int(rng.choice(np.flatnonzero(counts >= 25)))
+    mine = np.unique(table.manufacturer[table.physician == rater])
+    for manu in np.unique(table.manufacturer[table.manufacturer >= 0]):
+        drugs = np.unique(table.drug[table.manufacturer == manu])
+        if manu not in mine and drugs.size >= 1:
+            break
+    means = np.array([np.nanmean(table.scores[table.drug == d]) for d in drugs])
+    drug = drugs[np.argmin(means)]
+    # Three indications of one drug, all 5s: one opinion, short of ``min_ratings`` drugs.
+    created = T0 + SPAN - rng.uniform(0, 9, 3) * DAY
+    table, planted = append(
+        table, np.full(3, rater), np.full(3, drug), created, np.full((3, 5), 5.0)
+    )
+    ids, _ = flagged(manufacturer_bias.detect(table))
+    assert not np.isin(planted, ids).any()
