@@ -75,3 +75,9 @@ def test_indication_and_class_pages_compare_drugs(rated, personas, web_as):
 def test_unknown_pages_are_404(rated, client):
     assert client.get("/drugs/no-such-drug/").status_code == 404
     assert client.get("/indications/no-such/").status_code == 404
+
+
+def test_pages_carry_a_content_security_policy(rated, client):
+    page = client.get("/")
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
