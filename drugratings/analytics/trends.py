@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from django.core.cache import cache
 
 from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import FitRun
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
+from drugratings.ratings.versions import version_of
 
 MONTHS_SHOWN = 24
 
@@ -64,7 +66,17 @@ def _effects(fit_id: int) -> dict[str, dict]:
 
 
 def monthly_trend(drug_id: int) -> list[TrendPoint]:
+    """Cached like the drug's scores: under its ratings version and the current fit."""
     fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    key = f"trend:{drug_id}:{version_of(drug_id)}:{fit_id}"
+    points = cache.get(key)
+    if points is None:
+        points = _monthly_trend(drug_id, fit_id)
+        cache.set(key, points, 600)
+    return points
+
+
+def _monthly_trend(drug_id: int, fit_id: int | None) -> list[TrendPoint]:
     effects = _effects(fit_id) if fit_id else {}
     rows = (
         scored_ratings()
