@@ -44,9 +44,30 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+def _most_rated_indications(limit: int = 12) -> list[Indication]:
+    """The indications physicians rate most (cached: the home page is the busiest page)."""
+    from django.core.cache import cache
+    from django.db.models import Count
+
+    from drugratings.ratings.queries import scored_ratings
+
+    ids = cache.get("home:indications")
+    if ids is None:
+        ids = list(
+            scored_ratings()
+            .values("indication_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .values_list("indication_id", flat=True)[:limit]
+        )
+        cache.set("home:indications", ids, 600)
+    found = Indication.objects.in_bulk(ids)
+    return [found[i] for i in ids if i in found]
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    indications, _ = catalog.list_indications(limit=12)
+    indications = _most_rated_indications() or catalog.list_indications(limit=12)[0]
     classes, _ = catalog.list_drug_classes(limit=12)
     return render(
         request,
