@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from drugratings.web.jobs import JOBS
 
@@ -38,7 +38,8 @@ class Command(BaseCommand):
                     outcome = None
                 if outcome:
                     self.stdout.write(f"{job.name}: {outcome}")
-                close_old_connections()
+                if not connection.in_atomic_block:  # e.g. a test's transaction
+                    close_old_connections()
             if options["once"]:
                 return
             time.sleep(options["poll"])
