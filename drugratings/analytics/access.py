@@ -182,6 +182,7 @@ def _drug_score_cells(drug_id: int, *, specialty_id: int | None, window: str) ->
         return []
     raters = {name: overall[f"{name}__raters"] for name in DIMENSION_NAMES}
     cells = _cells_from_row(None, overall, fitted, raters)
+    means = {(None, name): overall[f"{name}__mean"] for name in DIMENSION_NAMES}
     per_indication = (
         ratings.values("indication_id")
         .annotate(**distribution_aggregates(), **_mean_aggregates())
@@ -189,13 +190,14 @@ def _drug_score_cells(drug_id: int, *, specialty_id: int | None, window: str) ->
     )
     for row in per_indication:
         cells.extend(_cells_from_row(row["indication_id"], row, fitted))
+        means.update({(row["indication_id"], n): row[f"{n}__mean"] for n in DIMENSION_NAMES})
     if specialty_id is None:
-        cells = _with_conflicts(drug_id, cells, overall)
+        cells = _with_conflicts(drug_id, cells, means)
     return cells
 
 
 def _with_conflicts(
-    drug_id: int, cells: list[ScoreCell], overall: dict[str, Any]
+    drug_id: int, cells: list[ScoreCell], plain_means: dict[tuple[int | None, str], float | None]
 ) -> list[ScoreCell]:
     """Add the sensitivity figure: the score shifted by how much the conflicted ratings would
     move the plain mean (the model is not refitted for it, so it is labelled approximate)."""
@@ -217,8 +219,7 @@ def _with_conflicts(
             out.append(cell)
             continue
         n = cell.n_ratings
-        mean = cell.score if cell.method == Method.MEAN else None
-        base_mean = mean if mean is not None else _plain_mean(drug_id, cell)
+        base_mean = float(plain_means.get((cell.indication_id, cell.dimension)) or 0.0)
         combined = (base_mean * n + extra[f"{cell.dimension}__sum"]) / (n + n_extra)
         out.append(
             replace(
@@ -238,14 +239,6 @@ def _count_sum() -> dict[str, Any]:
     return out
 
 
-def _plain_mean(drug_id: int, cell: ScoreCell) -> float:
-    ratings = scored_ratings().filter(drug_id=drug_id)
-    if cell.indication_id is not None:
-        ratings = ratings.filter(indication_id=cell.indication_id)
-    value = ratings.aggregate(m=Avg(cell.dimension))["m"]
-    return float(value) if value is not None else 0.0
-
-
 def indication_score_cells(
     indication_id: int, window: str = Window.ALL_TIME
 ) -> dict[int, list[ScoreCell]]:
@@ -263,3 +256,25 @@ def indication_score_cells(
         row["drug_id"]: _cells_from_row(indication_id, row, fitted.get(row["drug_id"], {}))
         for row in rows
     }
+
+
+def public_figures() -> dict[str, int]:
+    """The site's public counts (home page and /api/v1/stats), cached for a few seconds."""
+    from drugratings.accounts.models import PhysicianProfile, VerificationStatus
+    from drugratings.catalog.models import Drug, DrugClass, Indication
+    from drugratings.ratings.models import Comment, CommentStatus
+
+    figures = cache.get("public:figures")
+    if figures is None:
+        figures = {
+            "drugs": Drug.objects.count(),
+            "indications": Indication.objects.count(),
+            "drug_classes": DrugClass.objects.count(),
+            "ratings": scored_ratings().count(),
+            "comments": Comment.objects.filter(status=CommentStatus.PUBLISHED).count(),
+            "verified_physicians": PhysicianProfile.objects.filter(
+                verification_status=VerificationStatus.VERIFIED
+            ).count(),
+        }
+        cache.set("public:figures", figures, 10)
+    return figures

@@ -4,35 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import PhysicianProfile, Role, VerificationStatus
-from drugratings.analytics.access import drug_score_cells, indication_score_cells
+from drugratings.accounts.models import Role
+from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
-from drugratings.catalog.models import Drug, DrugClass, Indication
-from drugratings.portal.access import release_drug_cells, release_indication_cells
-from drugratings.ratings.models import Comment, CommentStatus
-from drugratings.ratings.queries import scored_ratings
+from drugratings.catalog.models import Drug
+from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
 
 router = Router(tags=["catalogue"])
-
-
-def scores_for(user, drug_id: int) -> list:
-    """Physicians and staff see live figures; pharma sees only the latest release."""
-    if user.role == Role.PHARMA:
-        return release_drug_cells(drug_id)
-    return drug_score_cells(drug_id)
-
-
-def indication_cells_for(user, indication_id: int) -> dict:
-    if user.role == Role.PHARMA:
-        return release_indication_cells(indication_id)
-    return indication_score_cells(indication_id)
 
 
 class ClassRef(Schema):
@@ -132,20 +116,7 @@ def drug_summary(drug: Drug) -> dict:
 
 @router.get("/stats", response=Stats, tags=["public"], summary="Public figures")
 def stats(request: HttpRequest) -> dict:
-    figures = cache.get("api:stats")
-    if figures is None:
-        figures = {
-            "drugs": Drug.objects.count(),
-            "indications": Indication.objects.count(),
-            "drug_classes": DrugClass.objects.count(),
-            "ratings": scored_ratings().count(),
-            "comments": Comment.objects.filter(status=CommentStatus.PUBLISHED).count(),
-            "verified_physicians": PhysicianProfile.objects.filter(
-                verification_status=VerificationStatus.VERIFIED
-            ).count(),
-        }
-        cache.set("api:stats", figures, 10)
-    return figures
+    return public_figures()
 
 
 @router.get("/drugs", response=DrugList, auth=SIGNED_IN, summary="Search the catalogue")
@@ -179,7 +150,7 @@ def get_drug(request: HttpRequest, drug_id: int) -> dict:
         "routes": drug.routes,
         "approval_status": drug.approval_status,
         "first_marketed": drug.first_marketed,
-        "scores": [cell.as_api() for cell in scores_for(request.user, drug.pk)],
+        "scores": [cell.as_api() for cell in drug_cells_for_viewer(request.user, drug.pk)],
     }
 
 
@@ -274,7 +245,7 @@ def list_indications(
 def get_indication(request: HttpRequest, indication_id: int) -> dict:
     require(request.user, Capability.READ_SCORES)
     indication = catalog.get_indication(indication_id)
-    cells = indication_cells_for(request.user, indication.pk)
+    cells = indication_cells_for_viewer(request.user, indication.pk)
     drugs = catalog.drugs_for_indication(indication)
     return {
         "id": indication.pk,
@@ -328,7 +299,9 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
                 **drug_summary(d),
                 "listed": True,
                 "scores": [
-                    c.as_api() for c in scores_for(request.user, d.pk) if c.indication_id is None
+                    c.as_api()
+                    for c in drug_cells_for_viewer(request.user, d.pk)
+                    if c.indication_id is None
                 ],
             }
             for d in drugs

@@ -18,46 +18,35 @@ def drugs_with_relations() -> QuerySet[Drug]:
     )
 
 
+def _one(queryset: QuerySet, message: str, **lookup):
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise Http404(message)
+    return found
+
+
 def get_drug(drug_id: int) -> Drug:
-    try:
-        return drugs_with_relations().get(pk=drug_id)
-    except Drug.DoesNotExist:
-        raise Http404(f"Drug {drug_id} does not exist.") from None
+    return _one(drugs_with_relations(), f"Drug {drug_id} does not exist.", pk=drug_id)
 
 
 def get_drug_by_slug(slug: str) -> Drug:
-    try:
-        return drugs_with_relations().get(slug=slug)
-    except Drug.DoesNotExist:
-        raise Http404(f"No drug '{slug}'.") from None
+    return _one(drugs_with_relations(), f"No drug '{slug}'.", slug=slug)
 
 
 def get_indication(indication_id: int) -> Indication:
-    try:
-        return Indication.objects.get(pk=indication_id)
-    except Indication.DoesNotExist:
-        raise Http404(f"Indication {indication_id} does not exist.") from None
+    return _one(Indication.objects, f"Indication {indication_id} does not exist.", pk=indication_id)
 
 
 def get_indication_by_slug(slug: str) -> Indication:
-    try:
-        return Indication.objects.get(slug=slug)
-    except Indication.DoesNotExist:
-        raise Http404(f"No indication '{slug}'.") from None
-
-
-def get_drug_class_by_slug(slug: str) -> DrugClass:
-    try:
-        return DrugClass.objects.get(slug=slug)
-    except DrugClass.DoesNotExist:
-        raise Http404(f"No drug class '{slug}'.") from None
+    return _one(Indication.objects, f"No indication '{slug}'.", slug=slug)
 
 
 def get_drug_class(class_id: int) -> DrugClass:
-    try:
-        return DrugClass.objects.get(pk=class_id)
-    except DrugClass.DoesNotExist:
-        raise Http404(f"Drug class {class_id} does not exist.") from None
+    return _one(DrugClass.objects, f"Drug class {class_id} does not exist.", pk=class_id)
+
+
+def get_drug_class_by_slug(slug: str) -> DrugClass:
+    return _one(DrugClass.objects, f"No drug class '{slug}'.", slug=slug)
 
 
 @dataclass(frozen=True)

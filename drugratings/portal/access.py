@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Specialty, User
+from drugratings.accounts.models import Role, Specialty, User
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
@@ -364,3 +364,21 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
         level=Level.DRUG_INDICATION, breakdown=Breakdown.NONE, indication_id=indication_id
     )
     return {drug_id: cells for (drug_id, _), cells in _score_cells(versions).items()}
+
+
+def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
+    """Physicians and staff see live figures; pharma sees only the latest release (the
+    specialty and period filters do not apply to release values)."""
+    from drugratings.analytics.access import drug_score_cells
+
+    if user.is_authenticated and user.role == Role.PHARMA:
+        return release_drug_cells(drug_id)
+    return drug_score_cells(drug_id, **filters)
+
+
+def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
+    from drugratings.analytics.access import indication_score_cells
+
+    if user.is_authenticated and user.role == Role.PHARMA:
+        return release_indication_cells(indication_id)
+    return indication_score_cells(indication_id)

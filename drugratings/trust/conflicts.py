@@ -29,17 +29,19 @@ def drug_makers(drug: Drug) -> list[str]:
     names = list(drug.manufacturers or [])
     if drug.manufacturer:
         names.append(drug.manufacturer)
-    names += list(drug.brand_products.values_list("application_holder", flat=True))
+    names += [b.application_holder for b in drug.brand_products.all()]
     return [n for n in dict.fromkeys(names) if n]
 
 
 def competitor_makers(drug: Drug) -> list[str]:
     if drug.drug_class_id is None:
         return []
-    names: list[str] = []
-    for other in Drug.objects.filter(drug_class_id=drug.drug_class_id).exclude(pk=drug.pk):
-        names += drug_makers(other)
-    return list(dict.fromkeys(names))
+    rivals = (
+        Drug.objects.filter(drug_class_id=drug.drug_class_id)
+        .exclude(pk=drug.pk)
+        .prefetch_related("brand_products")
+    )
+    return list(dict.fromkeys(name for other in rivals for name in drug_makers(other)))
 
 
 def _companies_of(physician_id: int, on: date) -> list[tuple[str, str]]:

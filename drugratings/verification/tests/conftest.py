@@ -20,5 +20,6 @@ POTTER_COUNSELOR = "1851806699"  # a real row of the NPPES sample: not a physici
 @pytest.fixture
 def registry(db):
     call_command("import_taxonomy", verbosity=0, stdout=StringIO())
-    call_command("import_nppes", str(NPPES_TEST_ROWS), "--no-progress", stdout=StringIO(),
-                 stderr=StringIO())
+    call_command(
+        "import_nppes", str(NPPES_TEST_ROWS), "--no-progress", stdout=StringIO(), stderr=StringIO()
+    )

@@ -11,13 +11,12 @@ from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import Capability, can
 from drugratings.accounts.models import Role, Specialty
-from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
+from drugratings.analytics.access import ScoreCell, public_figures
 from drugratings.analytics.models import Window
-from drugratings.api.catalog import stats as public_stats
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
-from drugratings.portal.access import release_drug_cells, release_indication_cells
+from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
 from drugratings.ratings.access import CommentSort, my_ratings, published_comments
 from drugratings.ratings.dimensions import DIMENSIONS
 
@@ -73,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "web/home.html",
         {
-            "stats": public_stats(request),
+            "stats": public_figures(),
             "indications": indications,
             "classes": classes,
         },
@@ -143,14 +142,11 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         window = Window.ALL_TIME
     sections: list[ScoreSection] = []
     pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
-    if show_scores and pharma:
-        sections = _sections(
-            drug.pk, release_drug_cells(drug.pk), {i.pk for i in drug.indications.all()}
+    if show_scores:
+        cells = drug_cells_for_viewer(
+            request.user, drug.pk, specialty_id=specialty_id, window=window
         )
-    elif show_scores:
-        cells = drug_score_cells(drug.pk, specialty_id=specialty_id, window=window)
-        listed = {i.pk for i in drug.indications.all()}
-        sections = _sections(drug.pk, cells, listed)
+        sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
     all_sections = len(sections)
     if request.GET.get("all") != "1":
         sections = sections[:SECTIONS_SHOWN]
@@ -254,13 +250,7 @@ def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
     indication = catalog.get_indication_by_slug(slug)
     drugs = catalog.drugs_for_indication(indication)
     show_scores = can(request.user, Capability.READ_SCORES)
-    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
-    if not show_scores:
-        cells = {}
-    elif pharma:
-        cells = release_indication_cells(indication.pk)
-    else:
-        cells = indication_score_cells(indication.pk)
+    cells = indication_cells_for_viewer(request.user, indication.pk) if show_scores else {}
     sort = request.GET.get("sort", "efficacy")
     if sort not in {d.value for d in DIMENSIONS}:
         sort = "efficacy"
@@ -307,12 +297,11 @@ def class_page(request: HttpRequest, slug: str) -> HttpResponse:
     show_scores = can(request.user, Capability.READ_SCORES)
     rows = []
     for drug in drugs:
-        source = (
-            release_drug_cells
-            if request.user.is_authenticated and request.user.role == Role.PHARMA
-            else drug_score_cells
+        cells = (
+            [c for c in drug_cells_for_viewer(request.user, drug.pk) if c.indication_id is None]
+            if show_scores
+            else []
         )
-        cells = [c for c in source(drug.pk) if c.indication_id is None] if show_scores else []
         rows.append({"drug": drug, "listed": True, "cells": cells})
     rows.sort(
         key=lambda r: (-max((c.n_raters for c in r["cells"]), default=0), r["drug"].generic_name)
