@@ -40,7 +40,12 @@ from drugratings.portal.models import (
 from drugratings.portal.privacy import tree
 from drugratings.portal.privacy.adjustment import adjusted_values, leniency
 from drugratings.portal.privacy.aggregate import RatingRows, cell_totals
-from drugratings.portal.privacy.cells import CellKey
+from drugratings.portal.privacy.cells import (
+    CellKey,
+    breakdown_values,
+    drug_cells,
+    drug_indication_cells,
+)
 from drugratings.portal.privacy.engagement import update_engagement
 from drugratings.portal.privacy.noise import noisy_nodes
 from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, epsilon_for
@@ -230,8 +235,6 @@ def _include_events(live, included, public, policy, now, stats) -> tuple[set[int
 
 
 def _cell_keys(key: RatingKey, placed: Placed) -> list[str]:
-    from drugratings.portal.privacy.cells import breakdown_values, drug_cells, drug_indication_cells
-
     where = breakdown_values(placed.specialty_id, placed.region, placed.month)
     return [
         c.encode() for c in drug_indication_cells(key[1], key[2], where) + drug_cells(key[1], where)

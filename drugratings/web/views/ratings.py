@@ -211,10 +211,8 @@ def helpful(request: HttpRequest, comment_id: int) -> HttpResponse:
         return _denied(request, exc)
     except InvalidInput as exc:
         if request.headers.get("Accept") == "application/json":
-            return JsonResponse(
-                {"detail": str(getattr(exc, "message", exc))}, status=getattr(exc, "status", 400)
-            )
-        messages.error(request, str(getattr(exc, "message", exc)))
+            return JsonResponse({"detail": exc.message}, status=exc.status)
+        messages.error(request, exc.message)
         return redirect(_back(request, "/"))
     if request.headers.get("Accept") == "application/json":
         return JsonResponse({"helpful_count": count})
