@@ -236,3 +236,20 @@ def test_engagement_publishes_completed_months_only_and_suppresses_few_commenter
     ).json()
     rosu_row = next((e for e in rosuvastatin["engagement"] if e["month"] == month), None)
     assert rosu_row is None or rosu_row["comments"] is None  # 3 commenters < k
+
+
+def test_bad_key_and_webhook_forms_are_a_400_and_create_nothing(world, web_as):
+    from drugratings.accounts.models import ApiToken
+    from drugratings.portal.models import Webhook
+
+    client = web_as(world.analyst)
+    bad_days = client.post(
+        "/portal/keys/", {"name": "x", "days": "abc", "scopes": ["reports:read"]}
+    )
+    no_scope = client.post("/portal/keys/", {"name": "x", "days": "30"})
+    assert bad_days.status_code == 400 and no_scope.status_code == 400
+    assert b"Choose from" in no_scope.content
+    assert not ApiToken.objects.filter(kind="api_key").exists()
+    bad_url = client.post("/portal/webhooks/", {"url": "ftp://example.com/hook"})
+    assert bad_url.status_code == 400 and b"must use https" in bad_url.content
+    assert not Webhook.objects.exists()

@@ -173,7 +173,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         org = access.organization_of(request.user)
     except AccessDenied as exc:
         return _denied(request, exc)
-    secret = None
+    secret, status = None, 200
     if request.method == "POST":
         try:
             if request.POST.get("revoke"):
@@ -188,6 +188,7 @@ def keys(request: HttpRequest) -> HttpResponse:
             )
         except (InvalidInput, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "Days must be a number."))
+            status = 400
     org_keys = ApiToken.objects.filter(
         kind=TokenKind.API_KEY, user__pharma_analyst__organization=org
     ).order_by("-created_at")
@@ -195,6 +196,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         request,
         "web/portal/keys.html",
         {"keys": org_keys, "secret": secret, "scopes": actions.API_KEY_SCOPES},
+        status=status,
     )
 
 
@@ -204,7 +206,7 @@ def webhooks(request: HttpRequest) -> HttpResponse:
         org = access.organization_of(request.user)
     except AccessDenied as exc:
         return _denied(request, exc)
-    secret = None
+    secret, status = None, 200
     if request.method == "POST":
         try:
             if request.POST.get("delete"):
@@ -214,6 +216,10 @@ def webhooks(request: HttpRequest) -> HttpResponse:
             _, secret = actions.create_webhook(request.user, request.POST.get("url", "").strip())
         except (InvalidInput, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "Bad request."))
+            status = 400
     return render(
-        request, "web/portal/webhooks.html", {"hooks": org.webhooks.all(), "secret": secret}
+        request,
+        "web/portal/webhooks.html",
+        {"hooks": org.webhooks.all(), "secret": secret},
+        status=status,
     )
