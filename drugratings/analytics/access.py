@@ -18,8 +18,8 @@ from django.db.models import Avg, Count, F, Sum
 from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.ratings.dimensions import DIMENSION_NAMES
-from drugratings.ratings.models import Rating, RatingStatus
 from drugratings.ratings.queries import (
+    conflicted_ratings,
     distinct_rater_aggregates,
     distribution_aggregates,
     scored_ratings,
@@ -203,9 +203,7 @@ def _with_conflicts(
     move the plain mean (the model is not refitted for it, so it is labelled approximate)."""
     from dataclasses import replace
 
-    conflicted = Rating.objects.filter(
-        drug_id=drug_id, status=RatingStatus.ACTIVE, conflict_of_interest=True
-    )
+    conflicted = conflicted_ratings().filter(drug_id=drug_id)
     if not conflicted.exists():
         return cells
     totals = {None: conflicted.aggregate(**_count_sum())}

@@ -30,6 +30,7 @@ from drugratings.ratings.models import (
     RatingRevision,
     RevisionAction,
 )
+from drugratings.ratings.queries import counts_in_scores
 from drugratings.ratings.versions import bump
 from drugratings.trust.limits import Action, check_rate_limit
 
@@ -203,6 +204,23 @@ def withdraw_rating(user: User, drug_id: int, indication_id: int) -> None:
     rating.delete()
     bump([drug_id])
     request_refit("withdrawal")
+
+
+def standing_changed(physician_id: int, old_status: str, new_status: str) -> None:
+    """A physician's verification status changed: if that takes their ratings out of the
+    counting ones or puts them back (suspension and its lifting), drop the cached live figures
+    of every drug they rated and ask for a refit, so scores and the next release follow."""
+    if counts_in_scores(old_status) == counts_in_scores(new_status):
+        return
+    drug_ids = list(
+        Rating.objects.filter(physician_id=physician_id)
+        .values_list("drug_id", flat=True)
+        .distinct()
+    )
+    if not drug_ids:
+        return
+    bump(drug_ids)
+    request_refit("suspension" if not counts_in_scores(new_status) else "reinstatement")
 
 
 def _visible_comment(comment_id: int) -> Comment:

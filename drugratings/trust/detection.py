@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from drugratings.ratings.dimensions import DIMENSION_NAMES
-from drugratings.ratings.models import Rating, RatingStatus
+from drugratings.ratings.queries import counting_ratings
 from drugratings.trust import actions
 from drugratings.trust.models import QuarantineCase
 
@@ -42,7 +42,7 @@ def rating_table():
     from drugratings.trust.detectors import RatingTable
 
     rows = list(
-        Rating.objects.filter(status=RatingStatus.ACTIVE)
+        counting_ratings()
         .values_list(
             "pk",
             "physician_id",

@@ -92,6 +92,9 @@ def suspend_deactivated() -> int:
 def set_status(
     physician: PhysicianProfile, status: str, decision: str, reason: str, by: User | None
 ) -> None:
+    from drugratings.ratings.actions import standing_changed  # ratings imports us: cycle
+
+    old_status = physician.verification_status
     physician.verification_status = status
     physician.status_reason = reason[:300]
     fields = ["verification_status", "status_reason"]
@@ -102,6 +105,7 @@ def set_status(
     VerificationDecision.objects.create(
         physician=physician, decision=decision, reason=reason[:500], decided_by=by
     )
+    standing_changed(physician.pk, old_status, status)
 
 
 @dataclass(frozen=True)
