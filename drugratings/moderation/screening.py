@@ -74,7 +74,9 @@ PHONE_REGIONS = ("US", "CA", "GB", "IE", "AU", "NZ", "IN", "DE", "FR", "ES", "IT
 # those numbers when a word such as "SSN" or "account" introduces them.
 _PRESIDIO_REASONS: dict[str, tuple[str, float]] = {
     "PHONE_NUMBER": (HoldReason.PHONE, 0.0),
-    "URL": (HoldReason.LINK, 0.5),
+    # 0.5 is Presidio's "non-schema URL", which also matches a missing space after a full stop
+    # ("6 months.the"); bare domains are left to our own rule with a list of endings.
+    "URL": (HoldReason.LINK, 0.6),
     "IP_ADDRESS": (HoldReason.IP_ADDRESS, 0.5),
     "US_SSN": (HoldReason.SSN, 0.5),
     "US_ITIN": (HoldReason.SSN, 0.5),
@@ -132,7 +134,7 @@ _NOT_A_PHONE = re.compile(r"^[\d\s]*\d+\s*/\s*\d+[\d\s/]*$|^\d{1,3}(?:\.\d+){1,3
 def _presidio_reasons(text: str) -> set[str]:
     reasons: set[str] = set()
     digits = sum(c.isdigit() for c in text)
-    emails = [m.span() for m in _EMAIL.finditer(text)]
+    emails = _spans(_EMAIL, text)
     for recognizer in _recognizers():
         if digits < 7 and "PHONE_NUMBER" in recognizer.supported_entities:
             continue  # no phone number has fewer digits; libphonenumber is the slow part
@@ -173,7 +175,11 @@ _WORD_DATE = re.compile(
     rf"\b{_DAY}(?:\s+of)?[\s-]+{_MONTH}\b\.?|\b{_MONTH}\.?[\s-]+{_DAY}\b(?!\s*(?:mg|mcg|g|ml|%))",
     re.IGNORECASE,
 )
-_ON_THE_DAY = re.compile(r"\bon the \d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE)
+_ON_THE_DAY = re.compile(  # "on the 19th", not "on the 3rd day"
+    r"\bon the \d{1,2}(?:st|nd|rd|th)\b(?!\s+(?:day|week|month|year|dose|time|visit|cycle|night"
+    r"|morning|evening|attempt|trial|try|round|tablet|pill|injection)s?\b)",
+    re.IGNORECASE,
+)
 # Month and year ("March 2020") is an identifier only when it is a person's date.
 _MONTH_YEAR = re.compile(rf"\b{_MONTH}\.?\s+(?:of\s+)?(?:19|20)\d{{2}}\b", re.IGNORECASE)
 _PERSON_CUE = re.compile(
@@ -218,6 +224,12 @@ _ACCOUNT = re.compile(
 # A long bare number (8+ digits, not glued to letters like a trial id "NCT01234567") is
 # probably an identifier of some kind: hold it as doubtful.
 _LONG_NUMBER = re.compile(r"(?<![\w.,])\d{8,}(?![\w.,])")
+# Bare domains with a common ending, in lower case: "drugs.com", "nhs.uk"; not a missing space
+# after a full stop ("20 mg.In the morning"), and not short endings such as .in or .me.
+_URL = re.compile(
+    r"\b(?i:https?://|www\.)\S+"
+    r"|\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|info|io|health|uk)\b(?:/\S*)?"
+)
 _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _STREET = (
     r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl"
@@ -260,6 +272,10 @@ _PROMO = re.compile(
 def _first_names() -> frozenset[str]:
     lines = (DATA / "first_names.txt").read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text)]
 
 
 def _is_specific_date(found: str) -> bool:
@@ -326,7 +342,9 @@ def screen_comment(text: str) -> Screening:
         hold(HoldReason.ADDRESS)
     if has_name:
         hold(HoldReason.PATIENT_NAME)
-    if HoldReason.LINK in found or re.search(r"\b(?:https?://|www\.)\S+", text, re.I):
+    if HoldReason.LINK in found or any(
+        not any(a <= m.start() < b for a, b in _spans(_EMAIL, text)) for m in _URL.finditer(text)
+    ):
         hold(HoldReason.LINK)
     if HoldReason.IP_ADDRESS in found or _IP.search(text):
         hold(HoldReason.IP_ADDRESS)
