@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.accounts.models import TokenKind
 from drugratings.api.auth import SIGNED_IN
 from drugratings.errors import InvalidInput
-from drugratings.portal import access, actions
+from drugratings.portal import access, actions, changes
+from drugratings.portal import areas as portal_areas
 from drugratings.portal.exports import FORMATS
 from drugratings.portal.exports.dictionary import COLUMNS
 from drugratings.portal.models import Release
@@ -36,7 +37,10 @@ class ReleaseOut(Schema):
 class CellOut(Schema):
     drug_id: int
     drug_name: str
+    brand_names: list[str] = Field(default_factory=list)
+    manufacturer: str = ""
     indication_id: int | None
+    indication_name: str | None = None
     dimension: str
     breakdown_value: str | None = None
     score: float | None
@@ -75,6 +79,43 @@ class AreaOut(Schema):
     all_areas: bool
     indications: list[dict]
     drug_classes: list[dict]
+    results: dict | None = Field(
+        None, description="With q: matching drugs, drug_classes and indications"
+    )
+
+
+class ReleaseItemOut(Schema):
+    id: int
+    published_at: datetime
+    n_cells_changed: int
+
+
+class ReleasePageOut(Schema):
+    items: list[ReleaseItemOut]
+    next: int | None = Field(None, description="Pass as `after` for the next page")
+
+
+class FiguresOut(Schema):
+    score: float
+    ci_low: float
+    ci_high: float
+    n_raters: int
+
+
+class ChangeOut(Schema):
+    drug_id: int
+    indication_id: int | None
+    dimension: str
+    breakdown: str | None
+    breakdown_value: str | None
+    before: FiguresOut | None
+    after: FiguresOut | None
+
+
+class ChangesOut(Schema):
+    from_release: int
+    to_release: int
+    items: list[ChangeOut]
 
 
 def _portal(request: HttpRequest, scope: str):
@@ -120,11 +161,16 @@ def _respond(request: HttpRequest, report: access.Report, fmt: str):
     return response
 
 
-@router.get("/portal/areas", response=AreaOut, summary="What your organisation subscribes to")
-def areas(request: HttpRequest) -> dict:
+@router.get(
+    "/portal/areas",
+    response=AreaOut,
+    summary="What your organisation subscribes to; with q, find indications, classes and drugs",
+)
+def areas(request: HttpRequest, q: str = Query("", max_length=100)) -> dict:
     org = _portal(request, "reports:read")
     subs = org.subscriptions.select_related("indication", "drug_class")
     return {
+        "results": portal_areas.search_areas(org, q) if q.strip() else None,
         "organization": org.name,
         "all_areas": org.all_areas,
         "indications": [
@@ -133,6 +179,45 @@ def areas(request: HttpRequest) -> dict:
         "drug_classes": [
             {"id": s.drug_class_id, "name": s.drug_class.name} for s in subs if s.drug_class_id
         ],
+    }
+
+
+@router.get(
+    "/portal/releases",
+    response=ReleasePageOut,
+    summary="Releases oldest first, with the number of cells each changed",
+)
+def releases(
+    request: HttpRequest, after: int | None = None, limit: int = Query(50, ge=1, le=200)
+) -> dict:
+    _portal(request, "releases:read")
+    page, cursor = changes.releases_page(after, limit)
+    return {
+        "items": [
+            {"id": r.pk, "published_at": r.published_at, "n_cells_changed": r.n_cells_changed}
+            for r in page
+        ],
+        "next": cursor,
+    }
+
+
+@router.get(
+    "/portal/changes",
+    response=ChangesOut,
+    summary="Every published cell whose figures differ between two releases",
+)
+def changes_feed(request: HttpRequest, since: int = Query(..., ge=0), until: int | None = None):
+    org = _portal(request, "reports:read")
+    to_release = (
+        changes.get_release(until, "until") if until is not None else access.latest_release()
+    )
+    from_release = changes.get_release(since, "since") if since else None
+    request.portal_release = to_release  # type: ignore[attr-defined]
+    items = changes.changes_between(from_release, to_release, portal_areas.visible_drug_ids(org))
+    return {
+        "from_release": since,
+        "to_release": to_release.pk,
+        "items": [c.as_dict() for c in items],
     }
 
 

@@ -104,6 +104,11 @@ class Cell:
     rank: int | None = None
     rank_low: int | None = None
     rank_high: int | None = None
+    # Every row names its drug and indication (no "indication #81").
+    brand_names: tuple[str, ...] = ()
+    manufacturer: str = ""
+    indication_name: str | None = None
+    breakdown_key: str | None = None  # the raw value behind breakdown_value (e.g. specialty id)
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -160,6 +165,11 @@ def _cells(
     names = (
         {s.pk: s.name for s in Specialty.objects.all()} if breakdown == Breakdown.SPECIALTY else {}
     )
+    indication_name = (
+        Indication.objects.filter(pk=indication_id).values_list("name", flat=True).first()
+        if indication_id
+        else None
+    )
     cells = []
     for drug in drugs:
         for value in grid:
@@ -179,6 +189,10 @@ def _cells(
                         ci_high=v["ci_high"] if v else None,
                         n_raters=v["n_raters"] if v else None,
                         suppressed=v is None,
+                        brand_names=tuple(drug.brand_names or ()),
+                        manufacturer=drug.manufacturer or "",
+                        indication_name=indication_name,
+                        breakdown_key=value or None,
                     )
                 )
     return cells

@@ -106,13 +106,24 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac}"
 
 
+def changes_url(release: Release) -> str:
+    """Where a client reads what this release changed since the one before it."""
+    previous = Release.objects.filter(pk__lt=release.pk).order_by("-pk").first()
+    since = previous.pk if previous else 0
+    return f"/api/v1/portal/changes?since={since}&until={release.pk}"
+
+
 def release_event(release: Release) -> dict:
     return {
         "type": "release.published",
+        "release_id": release.pk,
+        "n_cells_changed": release.n_cells_changed,
+        "changes_url": changes_url(release),
         "release": {
             "id": release.pk,
             "published_at": release.published_at.isoformat(),
             "n_cells_published": release.n_cells_published,
+            "n_cells_changed": release.n_cells_changed,
             "url": f"/api/v1/portal/releases/{release.pk}",
         },
     }

@@ -421,7 +421,8 @@ def _update_cells(
     for start in range(0, len(close), 5000):
         CellVersion.objects.filter(pk__in=close[start : start + 5000]).update(last_release=previous)
     CellVersion.objects.bulk_create(create, batch_size=5000)
-    stats.cells_changed = len(create) + len(close)
+    # Cells, not versions: a replaced cell closes one version and opens another but is one change.
+    stats.cells_changed = len(create) + sum(1 for key in hidden if key in current)
     return len(hidden)
 
 

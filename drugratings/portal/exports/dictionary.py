@@ -8,11 +8,14 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("release_id", "integer", "The release the cell comes from; releases are immutable."),
     ("drug_id", "integer", "Drug Ratings drug id (see /api/v1/drugs/{id})."),
     ("drug_name", "string", "Generic name (FDA NDC)."),
+    ("brand_names", "string", "The drug's brand names, separated by '; ' (FDA NDC)."),
+    ("manufacturer", "string", "Labeller or application holder (FDA NDC)."),
     (
         "indication_id",
         "integer|null",
         "Indication id for per-indication cells; null across indications.",
     ),
+    ("indication_name", "string|null", "The indication's name; null across indications."),
     ("dimension", "string", "efficacy, safety, tolerability, accessibility or adherence."),
     (
         "breakdown_value",
@@ -42,7 +45,11 @@ FIELDS = [name for name, _, _ in COLUMNS]
 
 def rows(report: Report) -> list[dict]:
     return [
-        {"release_id": report.release.pk, **{k: v for k, v in cell.as_dict().items()}}
+        {
+            "release_id": report.release.pk,
+            **cell.as_dict(),
+            "brand_names": "; ".join(cell.brand_names),
+        }
         for cell in report.cells
     ]
 

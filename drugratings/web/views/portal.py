@@ -73,7 +73,10 @@ def _table(report: access.Report, dimension: str) -> dict:
             {
                 "drug_id": cell.drug_id,
                 "name": cell.drug_name,
+                "brands": ", ".join(b.title() for b in cell.brand_names[:3]),
+                "manufacturer": cell.manufacturer,
                 "indication_id": cell.indication_id,
+                "indication_name": cell.indication_name,
                 "cells": {},
             },
         )
@@ -96,12 +99,25 @@ def _table(report: access.Report, dimension: str) -> dict:
     }
 
 
+def _release_param(request: HttpRequest) -> int | None:
+    """`release=` pins a page or export to one release, so two downloads a minute apart agree."""
+    raw = request.GET.get("release", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise InvalidInput("release", "Give a release id (a whole number).")
+    return int(raw)
+
+
 def _load_report(request: HttpRequest, kind: str, pk: int) -> access.Report | HttpResponse:
     """The report, or the page that says why not (unknown kind, no access, bad option)."""
     if kind not in REPORTS:
         raise Http404("No such report.")
     try:
-        result = REPORTS[kind](request.user, pk, request.GET.get("breakdown", Breakdown.NONE))
+        release_id = _release_param(request)
+        result = REPORTS[kind](
+            request.user, pk, request.GET.get("breakdown", Breakdown.NONE), release_id
+        )
     except AccessDenied as exc:
         return _denied(request, exc)
     except InvalidInput as exc:
