@@ -14,11 +14,12 @@ from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.accounts.models import TokenKind
 from drugratings.api.auth import SIGNED_IN
 from drugratings.errors import InvalidInput
-from drugratings.portal import access, actions, changes
+from drugratings.portal import access, actions, alerts, changes, portfolio
 from drugratings.portal import areas as portal_areas
 from drugratings.portal.exports import FORMATS
 from drugratings.portal.exports.dictionary import COLUMNS
 from drugratings.portal.models import Release
+from drugratings.ratings.dimensions import DIMENSION_NAMES
 
 router = Router(tags=["portal"], auth=SIGNED_IN)
 STREAM_SECONDS = 300  # a stream ends after this; clients reconnect with Last-Event-ID
@@ -219,6 +220,101 @@ def changes_feed(request: HttpRequest, since: int = Query(..., ge=0), until: int
         "to_release": to_release.pk,
         "items": [c.as_dict() for c in items],
     }
+
+
+class MoveOut(Schema):
+    delta: float
+    ci_low: float
+    ci_high: float
+    significant: bool
+
+
+class CompetitorOut(Schema):
+    drug_id: int
+    drug_name: str
+    brand_names: list[str]
+    manufacturer: str
+    score: float
+    ci_low: float
+    ci_high: float
+    n_raters: int
+
+
+class TrendPointOut(Schema):
+    month: str
+    score: float
+    ci_low: float
+    ci_high: float
+    n_raters: int
+
+
+class PortfolioItemOut(Schema):
+    drug_id: int
+    drug_name: str
+    brand_names: list[str]
+    manufacturer: str
+    indication_id: int
+    indication_name: str
+    dimension: str
+    score: float
+    ci_low: float
+    ci_high: float
+    n_raters: int
+    rank: int | None
+    rank_low: int | None
+    rank_high: int | None
+    rank_of: int
+    change_90d: MoveOut | None
+    competitors: list[CompetitorOut]
+    trend: list[TrendPointOut]
+
+
+class PortfolioOut(Schema):
+    release: ReleaseOut
+    manufacturers: list[str]
+    items: list[PortfolioItemOut]
+
+
+class AlertOut(ChangeOut):
+    release_id: int
+    delta: float
+    ci_low: float
+    ci_high: float
+    drug_name: str
+    brand_names: list[str]
+    indication_name: str | None
+
+
+class AlertsOut(Schema):
+    items: list[AlertOut]
+
+
+@router.get(
+    "/portal/portfolio",
+    response=PortfolioOut,
+    summary="Your manufacturers' drugs against their competitors, from the latest release",
+)
+def portfolio_view(request: HttpRequest, dimension: str | None = None, release: int | None = None):
+    org = _portal(request, "reports:read")
+    if dimension is not None and dimension not in DIMENSION_NAMES:
+        raise InvalidInput("dimension", f"Use one of {', '.join(DIMENSION_NAMES)}.")
+    pinned = access.get_release(release)
+    request.portal_release = pinned  # type: ignore[attr-defined]
+    return {
+        "release": _release_out(pinned),
+        "manufacturers": org.manufacturers,
+        "items": [i.as_dict() for i in portfolio.portfolio(org, pinned, dimension)],
+    }
+
+
+@router.get(
+    "/portal/alerts",
+    response=AlertsOut,
+    summary="Significant published moves of the drugs your organisation watches",
+)
+def alerts_view(request: HttpRequest, since: int = Query(0, ge=0)):
+    org = _portal(request, "reports:read")
+    return {"items": alerts.describe(alerts.alerts_since(org, since))}
 
 
 @router.get("/portal/releases/latest", response=ReleaseOut, summary="The latest release")

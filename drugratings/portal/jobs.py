@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from drugratings.portal import actions
+from drugratings.portal import actions, alerts
 from drugratings.portal.models import Release
 from drugratings.portal.releases import build_release
 
@@ -30,4 +30,6 @@ def run_release_if_due() -> Release | None:
 
         JobLease.objects.filter(name="release").update(held_until=timezone.now())
     actions.deliver_webhooks(release)
+    alerts.deliver_alert_webhooks(release)
+    alerts.send_digests()
     return release

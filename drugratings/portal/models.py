@@ -14,6 +14,14 @@ class PharmaOrganization(models.Model):
     # Covers every indication and class (used for the demo organisation and for enterprise plans).
     all_areas = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # The manufacturers it stands for: application holders or labellers as the FDA catalogue
+    # names them (matched case-insensitively as part of the name, so "Pfizer" covers
+    # "Parke-Davis Div of Pfizer Inc"). Their drugs are the organisation's portfolio.
+    manufacturers = models.JSONField(default=list, blank=True)
+    # Competitors the organisation watches for alerts besides its own portfolio.
+    watched_drugs = models.ManyToManyField("catalog.Drug", blank=True, related_name="+")
+    # Analyst accounts bought; the organisation admin invites within this number.
+    seats = models.PositiveIntegerField(default=5)
 
     def __str__(self) -> str:
         return self.name
@@ -44,6 +52,12 @@ class Subscription(models.Model):
         ]
 
 
+class DigestFrequency(models.TextChoices):
+    OFF = "off", "Off"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
 class PharmaAnalyst(models.Model):
     user = models.OneToOneField(
         "accounts.User", on_delete=models.CASCADE, related_name="pharma_analyst"
@@ -52,6 +66,15 @@ class PharmaAnalyst(models.Model):
         PharmaOrganization, on_delete=models.CASCADE, related_name="analysts"
     )
     display_name = models.CharField(max_length=120, blank=True)
+    # Invites and removes the organisation's analysts, reads its audit log.
+    is_org_admin = models.BooleanField(default=False)
+    digest = models.CharField(
+        max_length=6, choices=DigestFrequency.choices, default=DigestFrequency.WEEKLY
+    )
+    digest_sent_at = models.DateTimeField(null=True, blank=True)
+    digest_last_release = models.ForeignKey(
+        "Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return self.display_name or f"analyst #{self.pk}"
@@ -180,6 +203,10 @@ class PortalRequest(models.Model):
         ordering = ["-at"]
 
 
+def default_webhook_events() -> list[str]:
+    return ["release"]
+
+
 class Webhook(models.Model):
     """An organisation's endpoint told of each new release, with an HMAC-SHA256 signature."""
 
@@ -194,6 +221,8 @@ class Webhook(models.Model):
         Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_status = models.CharField(max_length=100, blank=True)
+    # Which events to POST: "release" and/or "alert".
+    events = models.JSONField(default=default_webhook_events)
 
 
 class EngagementVersion(models.Model):

@@ -15,6 +15,7 @@ from drugratings.accounts.models import ApiToken, TokenKind
 from drugratings.catalog import access as catalog
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, actions
+from drugratings.portal.areas import search_areas
 from drugratings.portal.exports import FORMATS
 from drugratings.portal.models import Breakdown, Release
 from drugratings.ratings.dimensions import DIMENSIONS
@@ -30,6 +31,12 @@ def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
     return render(
         request, "web/message.html", {"title": "Not available", "text": str(exc)}, status=exc.status
     )
+
+
+def portfolio_context(request: HttpRequest, org) -> dict:
+    from drugratings.web.views.portal_brand import portfolio_context as brand_context
+
+    return brand_context(request, org)
 
 
 @login_required
@@ -54,6 +61,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "q": q,
             "found_indications": found_indications,
             "found_classes": found_classes,
+            "found": search_areas(org, q) if q else None,
+            **portfolio_context(request, org),
         },
     )
 

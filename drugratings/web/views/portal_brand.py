@@ -1,0 +1,139 @@
+"""The portal's brand-team pages: the portfolio home, alerts (watch list and digest) and what
+changed between releases."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from drugratings.accounts.access import AccessDenied
+from drugratings.catalog.models import Drug
+from drugratings.portal import access, alerts, changes
+from drugratings.portal.areas import drug_labels, indication_names
+from drugratings.portal.models import DigestFrequency, Release
+from drugratings.portal.portfolio import portfolio, portfolio_drug_ids
+from drugratings.ratings.dimensions import DIMENSIONS
+from drugratings.web.views.portal import _denied
+
+
+def _dimension(request: HttpRequest, default: str = "tolerability") -> str:
+    value = request.GET.get("dimension", default)
+    return value if value in {d.value for d in DIMENSIONS} else default
+
+
+def portfolio_context(request: HttpRequest, org) -> dict:
+    """The portfolio section of the portal home: one row per drug and indication."""
+    dimension = _dimension(request)
+    release = Release.objects.order_by("-pk").first()
+    items = portfolio(org, release, dimension) if release else []
+    return {
+        "portfolio": items,
+        "portfolio_dimension": dimension,
+        "dimensions": DIMENSIONS,
+        "latest_release": release,
+    }
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+
+
+@login_required
+def alerts_page(request: HttpRequest) -> HttpResponse:
+    try:
+        org = access.organization_of(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    analyst = request.user.pharma_analyst
+    if request.method == "POST":
+        if "digest" in request.POST:
+            choice = request.POST["digest"]
+            if choice not in DigestFrequency.values:
+                messages.error(request, "Digest: choose off, daily or weekly.")
+                return redirect("web:portal_alerts")
+            analyst.digest = choice
+            analyst.save(update_fields=["digest"])
+            messages.success(request, f"Email digest: {DigestFrequency(choice).label.lower()}.")
+        elif "watch" in request.POST:
+            drug = Drug.objects.filter(pk=_int(request.POST["watch"]) or 0).first()
+            if drug is None:
+                messages.error(request, "Watch: no such drug.")
+            else:
+                org.watched_drugs.add(drug)
+                messages.success(request, f"Now watching {drug.generic_name}.")
+        elif "unwatch" in request.POST:
+            org.watched_drugs.remove(_int(request.POST["unwatch"]) or 0)
+            messages.success(request, "Removed from the watch list.")
+        return redirect("web:portal_alerts")
+    latest = Release.objects.order_by("-pk").first()
+    since = _int(request.GET.get("since"))
+    if since is None:
+        since = max((latest.pk if latest else 0) - 10, 0)
+    found = alerts.describe(alerts.alerts_since(org, since))
+    found.sort(key=lambda a: (-a["release_id"], a["drug_name"], a["dimension"]))
+    mine = portfolio_drug_ids(org)
+    labels = drug_labels(mine | set(org.watched_drugs.values_list("pk", flat=True)))
+    competitors_to_add = []
+    if mine:
+        classes = {lab.drug_class_id for lab in labels.values() if lab.drug_class_id}
+        competitors_to_add = list(
+            Drug.objects.filter(drug_class_id__in=classes)
+            .exclude(pk__in=labels.keys())
+            .order_by("generic_name")[:40]
+        )
+    return render(
+        request,
+        "web/portal/alerts.html",
+        {
+            "org": org,
+            "alerts": found,
+            "since": since,
+            "analyst": analyst,
+            "digest_choices": DigestFrequency.choices,
+            "portfolio_drugs": [labels[d] for d in sorted(mine, key=lambda d: labels[d].drug_name)],
+            "watched": org.watched_drugs.order_by("generic_name"),
+            "candidates": competitors_to_add,
+        },
+    )
+
+
+@login_required
+def releases_page(request: HttpRequest) -> HttpResponse:
+    """Every release with the cells it changed, and the changes of one release."""
+    try:
+        org = access.organization_of(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    from drugratings.portal.areas import visible_drug_ids
+
+    releases = list(Release.objects.order_by("-pk")[:50])
+    chosen = _int(request.GET.get("release")) or (releases[0].pk if releases else None)
+    rows = []
+    if chosen:
+        until = Release.objects.filter(pk=chosen).first()
+        if until is not None:
+            since = Release.objects.filter(pk__lt=until.pk).order_by("-pk").first()
+            found = changes.changes_between(since, until, visible_drug_ids(org))
+            labels = drug_labels({c.drug_id for c in found})
+            names = indication_names({c.indication_id for c in found})
+            grouped = defaultdict(list)
+            for c in found[:500]:
+                grouped[(c.drug_id, c.indication_id, c.breakdown, c.breakdown_value)].append(c)
+            for (drug_id, indication_id, breakdown, value), cells in grouped.items():
+                rows.append(
+                    {
+                        "drug": labels[drug_id],
+                        "indication": names.get(indication_id or 0, "all indications"),
+                        "breakdown": f"{breakdown} {value}" if breakdown else "",
+                        "cells": cells,
+                    }
+                )
+    return render(
+        request,
+        "web/portal/releases.html",
+        {"releases": releases, "chosen": chosen, "rows": rows},
+    )
