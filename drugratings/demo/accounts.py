@@ -116,9 +116,15 @@ def ensure_demo_accounts() -> None:
         analyst.totp_secret = TOTP_SECRET
         analyst.totp_confirmed_at = timezone.now()
         analyst.save(update_fields=["totp_secret", "totp_confirmed_at"])
+    # The demo organisation stands for a real manufacturer with many rated brands (Lipitor,
+    # Norvasc, Zoloft, ...), so the portfolio home has something to show.
     organization, _ = PharmaOrganization.objects.get_or_create(
-        slug="demo-pharma", defaults={"name": "Demo Pharma Analytics", "all_areas": True}
+        slug="demo-pharma",
+        defaults={"name": "Pfizer brand insights (demo)", "all_areas": True},
     )
+    if not organization.manufacturers:
+        organization.manufacturers = ["Pfizer"]
+        organization.save(update_fields=["manufacturers"])
     PharmaAnalyst.objects.get_or_create(
         user=analyst, defaults={"organization": organization, "display_name": "Demo Analyst"}
     )

@@ -67,6 +67,12 @@ def test_load_demo_creates_the_logins_and_data_and_reuses_them():
     analyst = User.objects.get(email="analyst@demo.drugratings.org")
     assert analyst.totp_secret == TOTP_SECRET and analyst.has_two_factor
     assert ApiToken.objects.get(digest=ApiToken.digest_of(API_KEY)).user == analyst
+    # The demo organisation stands for a real manufacturer, whose drugs are its portfolio.
+    from drugratings.portal.portfolio import portfolio_drug_ids
+
+    organization = analyst.pharma_analyst.organization
+    assert organization.manufacturers == ["Pfizer"]
+    assert len(portfolio_drug_ids(organization)) >= 3
     assert User.objects.get(email="physician@demo.drugratings.org").physician.is_verified
     assert PhysicianProfile.objects.count() == 62
     ratings, comments = Rating.objects.count(), Comment.objects.count()
