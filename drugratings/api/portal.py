@@ -43,7 +43,7 @@ class CellOut(Schema):
     indication_id: int | None
     indication_name: str | None = None
     dimension: str
-    breakdown_value: str | None = None
+    breakdown_value: str | dict[str, str] | None = None
     score: float | None
     ci_low: float | None
     ci_high: float | None

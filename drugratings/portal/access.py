@@ -16,6 +16,7 @@ from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indicati
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
 from drugratings.portal.releases import versions_at
+from drugratings.portal.reports.combined import combined_layout, is_combined
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 
 RANK_DRAWS = 4000
@@ -95,7 +96,7 @@ class Cell:
     drug_name: str
     indication_id: int | None
     dimension: str
-    breakdown_value: str | None
+    breakdown_value: str | dict | None
     score: float | None
     ci_low: float | None
     ci_high: float | None
@@ -126,9 +127,13 @@ class Report:
 
 
 def _breakdown(value: str | None) -> str:
-    value = value or Breakdown.NONE
+    value = (value or Breakdown.NONE).replace(" ", "")
     if value not in Breakdown.values:
-        raise InvalidInput("breakdown", "Use specialty, month or region (or leave it out).")
+        raise InvalidInput(
+            "breakdown",
+            "Use specialty, month or region, or two of them joined by a comma "
+            "(specialty,month; region,specialty; region,month), or leave it out.",
+        )
     return value
 
 
@@ -161,10 +166,19 @@ def _cells(
     if level == Level.DRUG_INDICATION:
         versions = versions.filter(indication_id=indication_id)
     published = {(v.drug_id, v.breakdown_value): v.values for v in versions}
-    grid = _breakdown_grid(breakdown, {value for _, value in published}, release)
-    names = (
-        {s.pk: s.name for s in Specialty.objects.all()} if breakdown == Breakdown.SPECIALTY else {}
-    )
+    found = {value for _, value in published}
+    if is_combined(breakdown):
+        layout = combined_layout(breakdown, found, release.published_at.strftime("%Y-%m"))
+    else:
+        grid = _breakdown_grid(breakdown, found, release)
+        names = (
+            {s.pk: s.name for s in Specialty.objects.all()}
+            if breakdown == Breakdown.SPECIALTY
+            else {}
+        )
+        layout = [
+            (value, names.get(int(value), value) if names else (value or None)) for value in grid
+        ]
     indication_name = (
         Indication.objects.filter(pk=indication_id).values_list("name", flat=True).first()
         if indication_id
@@ -172,9 +186,8 @@ def _cells(
     )
     cells = []
     for drug in drugs:
-        for value in grid:
+        for value, label in layout:
             values = published.get((drug.pk, value))
-            label = names.get(int(value), value) if names else (value or None)
             for dim in DIMENSION_NAMES:
                 v = values.get(dim) if values else None
                 cells.append(

@@ -110,6 +110,10 @@ class Breakdown(models.TextChoices):
     SPECIALTY = "specialty", "Specialty"
     REGION = "region", "Region"
     MONTH = "month", "Month"
+    # Two at a time: values are "<first>|<second>", e.g. "12|2025-03".
+    SPECIALTY_MONTH = "specialty,month", "Specialty by month"
+    REGION_SPECIALTY = "region,specialty", "Region by specialty"
+    REGION_MONTH = "region,month", "Region by month"
 
 
 class CellVersion(models.Model):
@@ -129,8 +133,8 @@ class CellVersion(models.Model):
     indication = models.ForeignKey(
         "catalog.Indication", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    breakdown = models.CharField(max_length=10, choices=Breakdown.choices)
-    breakdown_value = models.CharField(max_length=40, blank=True)
+    breakdown = models.CharField(max_length=20, choices=Breakdown.choices)
+    breakdown_value = models.CharField(max_length=60, blank=True)
     suppressed = models.BooleanField()
     values = models.JSONField(default=dict)
 

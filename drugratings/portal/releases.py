@@ -51,12 +51,14 @@ from drugratings.portal.privacy.noise import noisy_nodes
 from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, epsilon_for
 from drugratings.portal.privacy.publication import published_values
 from drugratings.portal.privacy.suppression import suppressed_cells
+from drugratings.portal.reports.combined import combined_suppression
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
 
 log = logging.getLogger(__name__)
 RatingKey = tuple[int, int, int]  # physician, drug, indication
-CELLS_PER_RATING = 8  # none, specialty, region and month, at each of the two levels
+# none, specialty, region, month and three combined pairs, at each of the two levels
+CELLS_PER_RATING = 14
 
 
 @dataclass(frozen=True)
@@ -350,8 +352,9 @@ def _update_cells(
     n_cells = len(totals.keys)
     vectors = np.vstack([totals.vectors, np.zeros((n_cells - len(totals.vectors), 10))])
     raters = np.concatenate([totals.raters, np.zeros(n_cells - len(totals.raters), dtype=np.int64)])
-    hidden = suppressed_cells(
-        dict(zip(totals.keys, raters.tolist(), strict=True)), policy.min_raters
+    true_raters = dict(zip(totals.keys, raters.tolist(), strict=True))
+    hidden = combined_suppression(
+        true_raters, policy.min_raters, suppressed_cells(true_raters, policy.min_raters)
     )
     pending = _pending_changes(totals, states, stats, n_cells)
     planned, restarted = [], np.zeros(n_cells, dtype=bool)

@@ -20,7 +20,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "breakdown_value",
         "string|null",
-        "Specialty, region (US state or country) or month (YYYY-MM).",
+        "Specialty, region (US state or country) or month (YYYY-MM); for two breakdowns "
+        "'specialty=...; month=...'.",
     ),
     (
         "score",
@@ -43,12 +44,20 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 FIELDS = [name for name, _, _ in COLUMNS]
 
 
+def _flat(value: str | dict | None) -> str | None:
+    """A combined breakdown value as text: "specialty=Cardiology; month=2025-03"."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
 def rows(report: Report) -> list[dict]:
     return [
         {
             "release_id": report.release.pk,
             **cell.as_dict(),
             "brand_names": "; ".join(cell.brand_names),
+            "breakdown_value": _flat(cell.breakdown_value),
         }
         for cell in report.cells
     ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drugratings.portal.models import Breakdown, Level
-from drugratings.portal.privacy.cells import CellKey
+from drugratings.portal.privacy.cells import COMBINED, CellKey
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,16 @@ def cell_totals(rows: RatingRows) -> CellTotals:
         if not len(data.physician):
             continue
         values = _vectors(data.adjusted)
-        for breakdown, column in (
-            (Breakdown.NONE, None),
-            (Breakdown.SPECIALTY, data.specialty),
-            (Breakdown.REGION, data.region),
-            (Breakdown.MONTH, data.month),
-        ):
+        single = {
+            Breakdown.SPECIALTY: data.specialty.astype(str),
+            Breakdown.REGION: data.region.astype(str),
+            Breakdown.MONTH: data.month.astype(str),
+        }
+        combined = {
+            name: np.char.add(np.char.add(single[a], "|"), single[b])
+            for name, (a, b) in COMBINED.items()
+        }
+        for breakdown, column in ((Breakdown.NONE, None), *single.items(), *combined.items()):
             group_columns = [data.drug, data.indication]
             if column is not None:
                 group_columns.append(column.astype(str))

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from drugratings.portal.models import Breakdown, Level
 
 BREAKDOWNS = (Breakdown.SPECIALTY, Breakdown.REGION, Breakdown.MONTH)
+# Combined breakdowns and the two single breakdowns each one splits (its margins).
+COMBINED: dict[str, tuple[str, str]] = {
+    Breakdown.SPECIALTY_MONTH: (Breakdown.SPECIALTY, Breakdown.MONTH),
+    Breakdown.REGION_SPECIALTY: (Breakdown.REGION, Breakdown.SPECIALTY),
+    Breakdown.REGION_MONTH: (Breakdown.REGION, Breakdown.MONTH),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -32,10 +38,25 @@ class CellKey:
         return cls(int(level), int(drug), int(indication), breakdown, value)
 
     @property
+    def margins(self) -> tuple[CellKey, CellKey] | None:
+        """A combined cell's two single-breakdown totals (its row and its column)."""
+        pair = COMBINED.get(self.breakdown)
+        if pair is None:
+            return None
+        first, second = self.value.split("|", 1)
+        return (
+            CellKey(self.level, self.drug_id, self.indication_id, pair[0], first),
+            CellKey(self.level, self.drug_id, self.indication_id, pair[1], second),
+        )
+
+    @property
     def parent(self) -> CellKey | None:
         """The total this cell is a part of: breakdown cells sum to their none cell; at level
         1 the none cells of one drug sum (roughly: physicians may rate several indications) to
-        the drug's level-0 none cell."""
+        the drug's level-0 none cell. A combined cell's parent is its first margin; its second
+        margin is enforced by `portal.reports.combined.combined_suppression`."""
+        if self.breakdown in COMBINED:
+            return self.margins[0]  # type: ignore[index]
         if self.breakdown != Breakdown.NONE:
             return CellKey(self.level, self.drug_id, self.indication_id, Breakdown.NONE, "")
         if self.level == Level.DRUG_INDICATION:
@@ -50,10 +71,14 @@ class CellKey:
 
 
 def breakdown_values(specialty_id: int, region: str, month: str) -> dict[str, str]:
-    return {
+    single = {
         Breakdown.SPECIALTY: str(specialty_id),
         Breakdown.REGION: region,
         Breakdown.MONTH: month,
+    }
+    return {
+        **single,
+        **{name: f"{single[a]}|{single[b]}" for name, (a, b) in COMBINED.items()},
     }
 
 
@@ -61,6 +86,7 @@ def drug_indication_cells(drug_id: int, indication_id: int, where: dict[str, str
     return [
         CellKey(Level.DRUG_INDICATION, drug_id, indication_id, Breakdown.NONE, ""),
         *(CellKey(Level.DRUG_INDICATION, drug_id, indication_id, b, where[b]) for b in BREAKDOWNS),
+        *(CellKey(Level.DRUG_INDICATION, drug_id, indication_id, b, where[b]) for b in COMBINED),
     ]
 
 
@@ -68,4 +94,5 @@ def drug_cells(drug_id: int, where: dict[str, str]) -> list[CellKey]:
     return [
         CellKey(Level.DRUG, drug_id, 0, Breakdown.NONE, ""),
         *(CellKey(Level.DRUG, drug_id, 0, b, where[b]) for b in BREAKDOWNS),
+        *(CellKey(Level.DRUG, drug_id, 0, b, where[b]) for b in COMBINED),
     ]

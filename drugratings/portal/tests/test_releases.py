@@ -68,11 +68,16 @@ def test_every_included_change_is_charged_to_its_physician_within_the_budget(wor
 
 
 def test_changes_over_a_physicians_budget_are_deferred(world, settings):
-    settings.PORTAL_RHO_BUDGET = 150.0  # room for one rating's 8 cells at the default noise
+    from drugratings.portal.privacy.policy import current_policy
+    from drugratings.portal.releases import CELLS_PER_RATING
+
+    # Room for one rating's cells (14 since combined breakdowns) at the default noise.
+    budget = 1.1 * CELLS_PER_RATING * current_policy().rho_per_cell_event
+    settings.PORTAL_RHO_BUDGET = budget
     release = build_release()
     assert release.n_deferred > 0
     spent = LedgerEntry.objects.values_list("rho", flat=True)
-    assert max(spent) <= 150.0
+    assert max(spent) <= budget
 
 
 def test_the_release_job_runs_when_due_and_tells_webhooks_with_a_signature(world, settings):

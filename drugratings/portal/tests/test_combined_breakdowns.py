@@ -1,0 +1,154 @@
+"""Combined breakdowns (specialty by month, region by specialty, region by month): published
+cells have k physicians, and suppression covers the combined partition and both margins."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import timedelta
+
+from django.utils import timezone
+
+from drugratings.accounts.models import Specialty
+from drugratings.portal.models import Level
+from drugratings.portal.privacy.cells import COMBINED, CellKey
+from drugratings.portal.privacy.policy import current_policy
+from drugratings.portal.privacy.suppression import suppressed_cells
+from drugratings.portal.releases import build_release, versions_at
+from drugratings.portal.reports.combined import combined_suppression
+from drugratings.portal.tests.conftest import add_physicians, rate
+from drugratings.ratings.models import Rating
+
+
+def _spread_over_months(world, extra: int = 60):
+    """More physicians, their ratings spread over the last three months."""
+    rng = random.Random(5)
+    for user in add_physicians(extra, start=300):
+        rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, rng.randint(2, 5))
+        rate(user, world.catalog.rosuvastatin, world.catalog.hyperlipidemia, rng.randint(2, 5))
+    now = timezone.now()
+    for n, rating in enumerate(Rating.objects.order_by("pk")):
+        Rating.objects.filter(pk=rating.pk).update(updated_at=now - timedelta(days=31 * (n % 3)))
+
+
+def _where(rating) -> dict[str, str]:
+    single = {
+        "specialty": str(rating.physician.specialty_id),
+        "region": rating.physician.region,
+        "month": rating.updated_at.strftime("%Y-%m"),
+    }
+    return {
+        **single,
+        **{name: f"{single[a]}|{single[b]}" for name, (a, b) in COMBINED.items()},
+    }
+
+
+def _true_raters() -> dict[CellKey, int]:
+    members: dict[CellKey, set[int]] = defaultdict(set)
+    for r in Rating.objects.select_related("physician"):
+        where = _where(r)
+        for level, indication in ((Level.DRUG_INDICATION, r.indication_id), (Level.DRUG, 0)):
+            members[CellKey(level, r.drug_id, indication, "none", "")].add(r.physician_id)
+            for breakdown, value in where.items():
+                members[CellKey(level, r.drug_id, indication, breakdown, value)].add(r.physician_id)
+    return {key: len(p) for key, p in members.items()}
+
+
+def test_a_combined_breakdown_names_both_values_and_publishes_only_k_cells(world, api_as):
+    _spread_over_months(world)
+    release = build_release()
+    client = api_as(world.analyst)
+    k = current_policy().min_raters
+    truth = _true_raters()
+    specialty_ids = {s.name: str(s.pk) for s in Specialty.objects.all()}
+    body = client.get(
+        f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}",
+        breakdown="specialty,month",
+    ).json()
+    assert body["breakdown"] == "specialty,month"
+    published = [c for c in body["cells"] if not c["suppressed"]]
+    assert published, "some specialty-by-month cells reach k in this world"
+    for cell in body["cells"]:
+        assert set(cell["breakdown_value"]) == {"specialty", "month"}
+    for cell in published:
+        value = cell["breakdown_value"]
+        key = CellKey(
+            Level.DRUG_INDICATION,
+            cell["drug_id"],
+            cell["indication_id"],
+            "specialty,month",
+            f"{specialty_ids[value['specialty']]}|{value['month']}",
+        )
+        assert truth[key] >= k, cell
+    # Newest month first, and every month from the first to the release's (none skipped).
+    months = list(dict.fromkeys(c["breakdown_value"]["month"] for c in body["cells"]))
+    assert months == sorted(months, reverse=True) and len(months) == 3
+    assert months[0] == release.published_at.strftime("%Y-%m")
+    csv = client.get(
+        f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}",
+        breakdown="specialty,month",
+        format="csv",
+    ).content.decode()
+    assert "specialty=Cardiology; month=" in csv or "specialty=" in csv
+    assert (
+        client.get(
+            f"/api/v1/portal/reports/indications/{world.catalog.hyperlipidemia.pk}",
+            breakdown="specialty,colour",
+        ).status_code
+        == 422
+    )
+
+
+def test_no_hidden_combined_cell_can_be_worked_out_from_either_margin(world):
+    _spread_over_months(world)
+    release = build_release()
+    truth = _true_raters()
+    published = {
+        CellKey(v.level, v.drug_id, v.indication_id or 0, v.breakdown, v.breakdown_value)
+        for v in versions_at(release)
+    }
+    lines = defaultdict(list)
+    for key in truth:
+        if key.breakdown in COMBINED:
+            for margin in key.margins:
+                lines[(margin, key.breakdown)].append(key)
+    checked = hidden_somewhere = 0
+    for (margin, _), cells in lines.items():
+        hidden = [c for c in cells if c not in published]
+        if margin in published:
+            # margin - sum(published cells) determines a hidden cell only if it is alone.
+            assert len(hidden) != 1, (margin, hidden)
+            checked += 1
+            hidden_somewhere += bool(hidden)
+        else:
+            assert not [c for c in cells if c in published], margin
+    assert checked > 20 and hidden_somewhere > 0
+
+
+def test_the_column_margin_is_enforced_not_only_the_row():
+    """A 2x3 table where the row rule alone would leave a column with one hidden cell."""
+    k = 11
+    drug = 1
+
+    def cell(breakdown, value):
+        return CellKey(Level.DRUG, drug, 0, breakdown, value)
+
+    raters = {cell("none", ""): 200}
+    table = {("1", "2025-01"): 5, ("1", "2025-02"): 30, ("1", "2025-03"): 40}
+    table |= {("2", "2025-01"): 30, ("2", "2025-02"): 50, ("2", "2025-03"): 12}
+    for (s, m), n in table.items():
+        raters[cell("specialty,month", f"{s}|{m}")] = n
+    for s in ("1", "2"):
+        raters[cell("specialty", s)] = sum(n for (a, _), n in table.items() if a == s)
+    for m in ("2025-01", "2025-02", "2025-03"):
+        raters[cell("month", m)] = sum(n for (_, b), n in table.items() if b == m)
+    rows_only = suppressed_cells(raters, k)
+    both = combined_suppression(raters, k, rows_only)
+    hidden = {(c.value) for c in both if c.breakdown == "specialty,month"}
+    # The rows rule hides (1, Jan) and its smallest row-sibling (1, Feb): column Jan then has
+    # one hidden cell, which (2, Jan) must join; row 2 then needs a second one too.
+    assert {"1|2025-01", "2|2025-01"} <= hidden
+    for s in ("1", "2"):
+        assert sum(1 for v in hidden if v.startswith(f"{s}|")) != 1
+    for m in ("2025-01", "2025-02", "2025-03"):
+        assert sum(1 for v in hidden if v.endswith(f"|{m}")) != 1
