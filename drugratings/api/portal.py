@@ -19,6 +19,7 @@ from drugratings.portal import areas as portal_areas
 from drugratings.portal.exports import FORMATS
 from drugratings.portal.exports.dictionary import COLUMNS
 from drugratings.portal.models import Release
+from drugratings.portal.reports.notes import empty_reason
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 
 router = Router(tags=["portal"], auth=SIGNED_IN)
@@ -73,6 +74,7 @@ class ReportOut(Schema):
     engagement: list[EngagementOut] = Field(
         default_factory=list, description="Drug scorecards: engagement by completed month"
     )
+    note: str | None = Field(None, description="Why the report shows no figures, if it does not")
 
 
 class AreaOut(Schema):
@@ -150,6 +152,7 @@ def _respond(request: HttpRequest, report: access.Report, fmt: str):
             "k": report.min_raters,
             "cells": [c.as_dict() for c in report.cells],
             "engagement": report.engagement,
+            "note": empty_reason(report) or None,
         }
     if fmt not in FORMATS:
         raise InvalidInput("format", "Use json, csv, xlsx or parquet.")

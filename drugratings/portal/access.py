@@ -341,7 +341,28 @@ def drug_engagement(release: Release, drug_id: int) -> list[dict]:
             {"month": version.breakdown_value, "comments": None, "page_views": None},
         )
         entry["ratings"] = max(v["n_raters"] for v in version.values.values())
-    return [months[m] for m in sorted(months)]
+    return completed_months(months, release, release.privacy.get("min_raters", 11))
+
+
+def completed_months(months: dict[str, dict], release: Release, k: int) -> list[dict]:
+    """The engagement table as its note promises: completed months only (not the release's
+    own month), every month from the first to the last (none skipped), newest first, and
+    counts below k shown as "-" (None) like any suppressed figure."""
+    current = release.published_at.strftime("%Y-%m")
+    done = sorted(m for m in months if m < current)
+    if not done:
+        return []
+    year, month = map(int, done[0].split("-"))
+    out = []
+    while f"{year:04d}-{month:02d}" < current:
+        key = f"{year:04d}-{month:02d}"
+        row = dict(months.get(key) or {"month": key})
+        for name in ("ratings", "comments", "page_views"):
+            value = row.get(name)
+            row[name] = value if value is not None and value >= k else None
+        out.append(row)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out[::-1]
 
 
 def _score_cells(versions) -> dict[tuple[int, int | None], list]:

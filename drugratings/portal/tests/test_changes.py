@@ -3,6 +3,8 @@ pages and exports, and the change summary in stream events and webhook payloads.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from drugratings.api.portal import release_events
 from drugratings.portal import actions
 from drugratings.portal.changes import changes_between, n_cells_changed
@@ -161,3 +163,25 @@ def test_portal_search_finds_drugs_classes_and_indications(world, api_as):
     assert [i["id"] for i in found("hyperlip")["indications"]] == [world.catalog.hyperlipidemia.pk]
     assert client.get("/api/v1/portal/areas").json()["results"] is None
     assert client.get("/api/v1/portal/areas", q="x" * 101).status_code == 422
+
+
+def test_engagement_lists_completed_months_newest_first_with_no_gap_and_no_counts_below_k(world):
+    from datetime import datetime
+
+    from drugratings.portal.access import completed_months
+    from drugratings.portal.models import Release
+
+    release = Release(published_at=datetime(2025, 4, 10, tzinfo=UTC), privacy={"min_raters": 11})
+    months = {
+        "2024-12": {"month": "2024-12", "ratings": 30, "comments": 12, "page_views": 400},
+        # 2025-01: nothing published (the skipped month)
+        "2025-02": {"month": "2025-02", "ratings": 25, "comments": 3, "page_views": 2},
+        "2025-03": {"month": "2025-03", "ratings": None, "comments": None, "page_views": 40},
+        "2025-04": {"month": "2025-04", "ratings": 14, "comments": None, "page_views": 90},
+    }
+    rows = completed_months(months, release, 11)
+    assert [r["month"] for r in rows] == ["2025-03", "2025-02", "2025-01", "2024-12"]
+    assert rows[2] == {"month": "2025-01", "ratings": None, "comments": None, "page_views": None}
+    feb = rows[1]
+    assert feb["comments"] is None and feb["page_views"] is None and feb["ratings"] == 25
+    assert rows[3]["page_views"] == 400

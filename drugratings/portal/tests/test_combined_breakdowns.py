@@ -27,8 +27,11 @@ def _spread_over_months(world, extra: int = 60):
         rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, rng.randint(2, 5))
         rate(user, world.catalog.rosuvastatin, world.catalog.hyperlipidemia, rng.randint(2, 5))
     now = timezone.now()
-    for n, rating in enumerate(Rating.objects.order_by("pk")):
-        Rating.objects.filter(pk=rating.pk).update(updated_at=now - timedelta(days=31 * (n % 3)))
+    first_of_month = now.replace(day=1, hour=12)
+    months = [now, *(first_of_month - timedelta(days=1 + 31 * n) for n in range(2))]
+    months[2] = months[2].replace(day=1)  # two calendar months back, whatever today's date
+    for rating in Rating.objects.order_by("pk"):
+        Rating.objects.filter(pk=rating.pk).update(updated_at=rng.choice(months))
 
 
 def _where(rating) -> dict[str, str]:
@@ -152,3 +155,41 @@ def test_the_column_margin_is_enforced_not_only_the_row():
         assert sum(1 for v in hidden if v.startswith(f"{s}|")) != 1
     for m in ("2025-01", "2025-02", "2025-03"):
         assert sum(1 for v in hidden if v.endswith(f"|{m}")) != 1
+
+
+def test_the_report_page_answers_a_drug_by_month_among_one_specialty(world, web_as):
+    _spread_over_months(world, extra=150)
+    release = build_release()
+    cardiology = Specialty.objects.get(slug="cardiology")
+    page = web_as(world.analyst).get(
+        f"/portal/indications/{world.catalog.hyperlipidemia.pk}/",
+        {"breakdown": "specialty,month", "dimension": "tolerability", "focus": cardiology.name},
+    )
+    assert page.status_code == 200
+    panels = page.context["by_month"]
+    assert panels["chosen"] == cardiology.name and cardiology.name in panels["with_data"]
+    assert panels["months"] == sorted(panels["months"], reverse=True)
+    assert [s["name"] for s in panels["series"]] == [
+        "atorvastatin calcium",
+        "rosuvastatin calcium",
+    ]
+    text = page.content.decode()
+    assert 'class="lines"' in text and "polygon" in text  # lines with interval bands
+    assert f"release={release.pk}" in text
+
+
+def test_an_all_suppressed_report_says_why(world, api_as, web_as):
+    from drugratings.testing.personas import make_pharma
+
+    build_release()
+    everything = make_pharma("all@areas.test", all_areas=True)
+    path = f"/api/v1/portal/reports/drugs/{world.catalog.sertraline.pk}"
+    body = api_as(everything).get(path).json()
+    assert all(c["suppressed"] for c in body["cells"])
+    assert "reached k = 11 physicians" in body["note"]
+    page = web_as(everything).get(f"/portal/drugs/{world.catalog.sertraline.pk}/")
+    assert "reached k = 11 physicians" in page.content.decode()
+    atorvastatin = api_as(everything).get(
+        f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}"
+    )
+    assert atorvastatin.json()["note"] is None

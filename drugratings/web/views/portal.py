@@ -18,6 +18,7 @@ from drugratings.portal import access, actions
 from drugratings.portal.areas import search_areas
 from drugratings.portal.exports import FORMATS
 from drugratings.portal.models import Breakdown, Release
+from drugratings.portal.reports.notes import empty_reason
 from drugratings.ratings.dimensions import DIMENSIONS
 
 REPORTS = {
@@ -31,6 +32,12 @@ def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
     return render(
         request, "web/message.html", {"title": "Not available", "text": str(exc)}, status=exc.status
     )
+
+
+def month_panels(report: access.Report, dimension: str, focus: str) -> dict | None:
+    from drugratings.web.views.portal_brand import month_panels as panels
+
+    return panels(report, dimension, focus)
 
 
 def portfolio_context(request: HttpRequest, org) -> dict:
@@ -73,7 +80,8 @@ def _table(report: access.Report, dimension: str) -> dict:
     columns: list[str] = []
     rows: dict[tuple, dict] = {}
     for cell in cells:
-        label = cell.breakdown_value or "All"
+        value = cell.breakdown_value
+        label = " · ".join(value.values()) if isinstance(value, dict) else (value or "All")
         if label not in columns:
             columns.append(label)
         key = (cell.drug_id, cell.indication_id)
@@ -146,6 +154,7 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     dimension = request.GET.get("dimension", DIMENSIONS[0].value)
     if dimension not in {d.value for d in DIMENSIONS}:
         dimension = DIMENSIONS[0].value
+    by_month = month_panels(result, dimension, request.GET.get("focus", ""))
     forest = defaultdict(list)
     if result.breakdown == Breakdown.NONE:
         for cell in result.cells:
@@ -161,7 +170,9 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "dimension": dimension,
             "dimensions": DIMENSIONS,
             "breakdowns": Breakdown.choices,
-            "table": _table(result, dimension),
+            "table": _table(result, dimension) if not by_month else None,
+            "by_month": by_month,
+            "empty_reason": empty_reason(result),
             "forest": sorted(
                 forest.get(dimension, []), key=lambda c: (c.suppressed, -(c.score or 0))
             ),

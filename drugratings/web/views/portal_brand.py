@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 
 from drugratings.accounts.access import AccessDenied
 from drugratings.catalog.models import Drug
@@ -137,3 +138,63 @@ def releases_page(request: HttpRequest) -> HttpResponse:
         "web/portal/releases.html",
         {"releases": releases, "chosen": chosen, "rows": rows},
     )
+
+
+def month_panels(report, dimension: str, focus: str) -> dict | None:
+    """A breakdown by something and month, read as the brand team asks it: for one value of the
+    other breakdown (e.g. Cardiology), each drug's score by month as lines with interval bands,
+    and a table of months (newest first) by drug."""
+    from drugratings.web.templatetags.portal_charts import lines_svg
+
+    if "," not in report.breakdown or "month" not in report.breakdown.split(","):
+        return None
+    other = next(b for b in report.breakdown.split(",") if b != "month")
+    cells = [
+        c for c in report.cells if c.dimension == dimension and isinstance(c.breakdown_value, dict)
+    ]
+    choices = list(dict.fromkeys(c.breakdown_value[other] for c in cells))
+    with_data = [
+        v for v in choices if any(not c.suppressed and c.breakdown_value[other] == v for c in cells)
+    ]
+    chosen = (
+        focus
+        if focus in choices
+        else (with_data[0] if with_data else (choices[0] if choices else ""))
+    )
+    mine = [c for c in cells if c.breakdown_value[other] == chosen]
+    months = list(dict.fromkeys(c.breakdown_value["month"] for c in mine))  # newest first
+    drugs: dict[tuple, dict] = {}
+    for c in mine:
+        row = drugs.setdefault(
+            (c.drug_id, c.indication_id),
+            {
+                "name": c.drug_name,
+                "drug_id": c.drug_id,
+                "indication": c.indication_name,
+                "points": {},
+                "cells": {},
+            },
+        )
+        row["cells"][c.breakdown_value["month"]] = c
+        if not c.suppressed:
+            row["points"][c.breakdown_value["month"]] = {
+                "score": c.score,
+                "ci_low": c.ci_low,
+                "ci_high": c.ci_high,
+            }
+    series = list(drugs.values())
+    return {
+        "other": other,
+        "choices": choices,
+        "with_data": with_data,
+        "chosen": chosen,
+        "months": months,
+        "series": series,
+        "rows": [{"month": m, "cells": [s["cells"].get(m) for s in series]} for m in months],
+        "chart": mark_safe(lines_svg(series, months[::-1]))
+        if any(s["points"] for s in series)
+        else "",
+        "empty_reason": ""
+        if with_data
+        else "No cell of this breakdown reached k physicians, so every cell is suppressed.",
+    }
