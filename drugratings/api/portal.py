@@ -155,7 +155,7 @@ def _respond(request: HttpRequest, report: access.Report, fmt: str):
             "note": empty_reason(report) or None,
         }
     if fmt not in FORMATS:
-        raise InvalidInput("format", "Use json, csv, xlsx or parquet.")
+        raise InvalidInput("format", "Use json, csv, xlsx, parquet or pdf.")
     render, content_type, extension = FORMATS[fmt]
     response = HttpResponse(render(report), content_type=content_type)
     name = (

@@ -188,7 +188,7 @@ def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
         return render(
             request,
             "web/message.html",
-            {"title": "Unknown format", "text": "Use csv, xlsx or parquet."},
+            {"title": "Unknown format", "text": "Use csv, xlsx, parquet or pdf."},
             status=404,
         )
     result = _load_report(request, kind, pk)
