@@ -247,3 +247,28 @@ class EngagementVersion(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["drug", "first_release"])]
+
+
+class QuarterlyReport(models.Model):
+    """A slide-ready PDF of one subscribed area for one quarter, made by the worker when the
+    quarter ends (and kept, so the deck shown to leadership can be downloaded again)."""
+
+    organization = models.ForeignKey(
+        PharmaOrganization, on_delete=models.CASCADE, related_name="quarterly_reports"
+    )
+    kind = models.CharField(max_length=12)  # "indications" or "classes" (the page kinds)
+    subject_id = models.BigIntegerField()
+    subject_name = models.CharField(max_length=250)
+    quarter = models.CharField(max_length=7)  # "2026-Q3"
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    pdf = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-quarter", "subject_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "subject_id", "quarter"],
+                name="one_quarterly_report",
+            )
+        ]

@@ -44,4 +44,16 @@ def _release() -> str | None:
     )
 
 
-JOBS: list[Job] = [Job("initial-fit", _initial_fit), Job("refit", _refit), Job("release", _release)]
+def _quarterly() -> str | None:
+    from drugratings.portal.quarterly import generate_quarterly_reports
+
+    made = generate_quarterly_reports()
+    return f"{made} quarterly PDF report(s)" if made else None
+
+
+JOBS: list[Job] = [
+    Job("initial-fit", _initial_fit),
+    Job("refit", _refit),
+    Job("release", _release),
+    Job("quarterly-reports", _quarterly),
+]

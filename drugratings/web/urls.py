@@ -30,6 +30,7 @@ urlpatterns = [
     path("portal/keys/", portal.keys, name="portal_keys"),
     path("portal/alerts/", portal_brand.alerts_page, name="portal_alerts"),
     path("portal/releases/", portal_brand.releases_page, name="portal_releases"),
+    path("portal/quarterly/<int:pk>.pdf", portal_brand.quarterly_pdf, name="portal_quarterly"),
     path("portal/webhooks/", portal.webhooks, name="portal_webhooks"),
     path("portal/<str:kind>/<int:pk>/", portal.report, name="portal_report"),
     path("portal/<str:kind>/<int:pk>/export.<str:fmt>", portal.export, name="portal_export"),

@@ -57,3 +57,28 @@ def test_the_pdf_report_is_slides_with_charts_tables_method_notes_and_its_releas
     web = client.get(f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}", format="pdf")
     assert web.status_code == 200
     assert client.get(path, format="docx").status_code == 422
+
+
+def test_the_worker_makes_each_quarters_decks_once_for_each_subscribed_area(world, web_as):
+    from datetime import date
+
+    from drugratings.portal.models import QuarterlyReport
+    from drugratings.portal.quarterly import generate_quarterly_reports, last_completed_quarter
+
+    assert last_completed_quarter(date(2026, 2, 10)) == "2025-Q4"
+    assert last_completed_quarter(date(2026, 11, 30)) == "2026-Q3"
+    assert generate_quarterly_reports() == 0  # no release yet
+    release = build_release()
+    made = generate_quarterly_reports()
+    org = world.analyst.pharma_analyst.organization
+    decks = QuarterlyReport.objects.filter(organization=org)
+    assert made >= 2 and {d.kind for d in decks} == {"indications", "classes"}
+    assert {d.subject_name for d in decks} >= {"Hyperlipidemia", "HMG-CoA Reductase Inhibitor"}
+    assert all(bytes(d.pdf).startswith(b"%PDF") and d.release_id == release.pk for d in decks)
+    assert generate_quarterly_reports() == 0  # once per quarter
+    deck = decks.first()
+    mine = web_as(world.analyst).get(f"/portal/quarterly/{deck.pk}.pdf")
+    assert mine.status_code == 200 and mine.content.startswith(b"%PDF")
+    assert web_as(world.outsider).get(f"/portal/quarterly/{deck.pk}.pdf").status_code == 404
+    home = web_as(world.analyst).get("/portal/").content.decode()
+    assert f"/portal/quarterly/{deck.pk}.pdf" in home

@@ -32,6 +32,9 @@ def portfolio_context(request: HttpRequest, org) -> dict:
     release = Release.objects.order_by("-pk").first()
     items = portfolio(org, release, dimension) if release else []
     return {
+        "quarterly": org.quarterly_reports.only(
+            "pk", "kind", "subject_name", "quarter", "release_id"
+        )[:12],
         "portfolio": items,
         "portfolio_dimension": dimension,
         "dimensions": DIMENSIONS,
@@ -198,3 +201,26 @@ def month_panels(report, dimension: str, focus: str) -> dict | None:
         if with_data
         else "No cell of this breakdown reached k physicians, so every cell is suppressed.",
     }
+
+
+@login_required
+def quarterly_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """A stored quarterly deck, only to its own organisation."""
+    from django.http import Http404
+
+    from drugratings.portal.models import QuarterlyReport
+
+    try:
+        org = access.organization_of(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    deck = QuarterlyReport.objects.filter(pk=pk, organization=org).first()
+    if deck is None:
+        raise Http404("No such report in your organisation.")
+    request.portal_release = deck.release  # type: ignore[attr-defined]
+    response = HttpResponse(bytes(deck.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="drugratings-{deck.kind}-{deck.subject_id}-{deck.quarter}'
+        f'-r{deck.release_id}.pdf"'
+    )
+    return response
