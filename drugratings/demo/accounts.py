@@ -126,7 +126,12 @@ def ensure_demo_accounts() -> None:
         organization.manufacturers = ["Pfizer"]
         organization.save(update_fields=["manufacturers"])
     PharmaAnalyst.objects.get_or_create(
-        user=analyst, defaults={"organization": organization, "display_name": "Demo Analyst"}
+        user=analyst,
+        defaults={
+            "organization": organization,
+            "display_name": "Demo Analyst",
+            "is_org_admin": True,  # so the demo shows the organisation's own admin page
+        },
     )
     if not ApiToken.objects.filter(digest=ApiToken.digest_of(API_KEY)).exists():
         account_actions.issue_token(

@@ -31,6 +31,16 @@ urlpatterns = [
     path("portal/alerts/", portal_brand.alerts_page, name="portal_alerts"),
     path("portal/releases/", portal_brand.releases_page, name="portal_releases"),
     path("portal/quarterly/<int:pk>.pdf", portal_brand.quarterly_pdf, name="portal_quarterly"),
+    path("portal/organisation/", portal_brand.organisation_page, name="portal_organisation"),
+    path(
+        "portal/organisation/audit.csv",
+        portal_brand.organisation_audit_csv,
+        name="portal_organisation_audit",
+    ),
+    path(
+        "portal/invite/<str:uidb64>/<str:token>/", portal_brand.accept_invite, name="portal_invite"
+    ),
+    path("portal/account/", portal_brand.my_account, name="portal_account"),
     path("portal/webhooks/", portal.webhooks, name="portal_webhooks"),
     path("portal/<str:kind>/<int:pk>/", portal.report, name="portal_report"),
     path("portal/<str:kind>/<int:pk>/export.<str:fmt>", portal.export, name="portal_export"),

@@ -224,3 +224,125 @@ def quarterly_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         f'-r{deck.release_id}.pdf"'
     )
     return response
+
+
+def _org_error(request: HttpRequest, exc: Exception) -> None:
+    messages.error(request, getattr(exc, "message", str(exc)))
+
+
+@login_required
+def organisation_page(request: HttpRequest) -> HttpResponse:
+    """The organisation admin's page: analysts within seats, invites, removals, the audit log."""
+    from drugratings.errors import InvalidInput
+    from drugratings.portal import organisation
+
+    try:
+        org = organisation.require_org_admin(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("remove"):
+                organisation.remove_analyst(request.user, _int(request.POST["remove"]) or 0)
+                messages.success(
+                    request, "Analyst removed; their sign-ins and keys no longer work."
+                )
+            else:
+                invited = organisation.invite_analyst(
+                    request.user,
+                    request.POST.get("email", ""),
+                    request.POST.get("display_name", ""),
+                    request.build_absolute_uri("/"),
+                )
+                messages.success(request, f"Invitation sent to {invited.email}.")
+            return redirect("web:portal_organisation")
+        except InvalidInput as exc:
+            _org_error(request, exc)
+            status = 400
+    return render(
+        request,
+        "web/portal/organisation.html",
+        {
+            "org": org,
+            "analysts": org.analysts.select_related("user").order_by(
+                "-user__is_active", "user__email"
+            ),
+            "seats_used": organisation.seats_used(org),
+            "audit": organisation.audit_rows(request.user, limit=50),
+        },
+        status=status,
+    )
+
+
+@login_required
+def organisation_audit_csv(request: HttpRequest) -> HttpResponse:
+    from drugratings.portal import organisation
+
+    try:
+        organisation.require_org_admin(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    response = HttpResponse(organisation.audit_csv(request.user), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="drugratings-portal-audit.csv"'
+    return response
+
+
+def accept_invite(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """An invited analyst sets a password, then enrols the second factor."""
+    from django.contrib.auth import login
+
+    from drugratings.errors import InvalidInput
+    from drugratings.portal import organisation
+
+    user = organisation.invited_user(uidb64, token)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            organisation.set_password(
+                user, request.POST.get("new_password1", ""), request.POST.get("new_password2", "")
+            )
+        except InvalidInput as exc:
+            error, status = exc.message, 400
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("/accounts/two-factor/?next=/portal/")
+    return render(
+        request,
+        "web/portal/invite.html",
+        {"invited": user, "error": error},
+        status=status,
+    )
+
+
+@login_required
+def my_account(request: HttpRequest) -> HttpResponse:
+    """An analyst changes their own password or starts over with a new authenticator."""
+    from django.contrib.auth import update_session_auth_hash
+
+    from drugratings.errors import InvalidInput
+    from drugratings.portal import organisation
+
+    try:
+        access.organization_of(request.user)
+    except AccessDenied as exc:
+        return _denied(request, exc)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "second-factor":
+                organisation.restart_second_factor(request.user, request.POST.get("password", ""))
+                return redirect("/accounts/two-factor/?next=/portal/account/")
+            organisation.change_password(
+                request.user,
+                request.POST.get("current_password", ""),
+                request.POST.get("new_password1", ""),
+                request.POST.get("new_password2", ""),
+            )
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Password changed.")
+            return redirect("web:portal_account")
+        except InvalidInput as exc:
+            _org_error(request, exc)
+            status = 400
+    return render(request, "web/portal/account.html", {}, status=status)
