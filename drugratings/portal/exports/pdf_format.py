@@ -206,7 +206,7 @@ def _dimension_slides(report: Report, dim: str, styles, width: float) -> list:
         PageBreak(),
         Paragraph(f"{dim.capitalize()} by {report.breakdown.replace(',', ' and ')}", styles["h"]),
         _table(
-            [report.breakdown.replace(",", " · "), *[n[:24] for n in by_drug][:7]],
+            [report.breakdown.replace(",", " · "), *[n.split(" (")[0][:28] for n in by_drug][:7]],
             [r[:8] for r in rows],
         ),
     ]
