@@ -77,15 +77,21 @@ def revoke_api_key(user: User, key_id: int) -> None:
     account_actions.revoke_token(key)
 
 
-def create_webhook(user: User, url: str) -> tuple[Webhook, str]:
+WEBHOOK_EVENTS = ("release", "alert")
+
+
+def create_webhook(user: User, url: str, events: list[str] | None = None) -> tuple[Webhook, str]:
     require(user, Capability.USE_PORTAL)
+    events = list(dict.fromkeys(events or ["release"]))
+    if any(e not in WEBHOOK_EVENTS for e in events):
+        raise InvalidInput("events", f"Choose from: {', '.join(WEBHOOK_EVENTS)}.")
     if not url.startswith("https://") and not (
         settings.PORTAL_WEBHOOK_ALLOW_HTTP and url.startswith("http://")
     ):
         raise InvalidInput("url", "Webhook URLs must use https.")
     secret = secrets.token_hex(32)
     hook = Webhook.objects.create(
-        organization=user.pharma_analyst.organization, url=url[:200], secret=secret
+        organization=user.pharma_analyst.organization, url=url[:200], secret=secret, events=events
     )
     return hook, secret
 

@@ -190,3 +190,25 @@ def test_noise_raises_false_alerts_on_at_most_5_percent_of_watched_cells(world):
     assert looked > 500  # the cells really moved, so the test measures something
     print(f"noise: {alerted} alerts over {looked} watched cell moves")
     assert alerted / looked <= 0.05, (alerted, looked)
+
+
+def test_a_webhook_chooses_its_events_and_bad_events_are_refused(world, web_as, settings):
+    from drugratings.errors import InvalidInput
+    from drugratings.portal import actions
+
+    client = web_as(world.analyst)
+    response = client.post(
+        "/portal/webhooks/", {"url": "https://hooks.example.com/a", "events": ["alert"]}
+    )
+    assert response.status_code == 200
+    hook = Webhook.objects.get(url="https://hooks.example.com/a")
+    assert hook.events == ["release", "alert"]
+    client.post("/portal/webhooks/", {"url": "https://hooks.example.com/b"})
+    assert Webhook.objects.get(url="https://hooks.example.com/b").events == ["release"]
+    try:
+        actions.create_webhook(world.analyst, "https://hooks.example.com/c", ["everything"])
+    except InvalidInput as exc:
+        assert exc.field == "events"
+    else:
+        raise AssertionError("unknown event accepted")
+    assert not Webhook.objects.filter(url="https://hooks.example.com/c").exists()

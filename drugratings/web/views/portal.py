@@ -249,7 +249,11 @@ def webhooks(request: HttpRequest) -> HttpResponse:
                 actions.delete_webhook(request.user, int(request.POST["delete"]))
                 messages.success(request, "Webhook deleted.")
                 return redirect("web:portal_webhooks")
-            _, secret = actions.create_webhook(request.user, request.POST.get("url", "").strip())
+            _, secret = actions.create_webhook(
+                request.user,
+                request.POST.get("url", "").strip(),
+                ["release", *request.POST.getlist("events")],
+            )
         except (InvalidInput, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "Bad request."))
             status = 400
