@@ -170,6 +170,22 @@ WEB_CASES = [
         lambda w: f"/portal/classes/{w.catalog.statins.pk}/export.csv",
         PHARMA_ONLY_WEB,
     ),
+    Case("portal_alerts", lambda w: "/portal/alerts/", PHARMA_ONLY_WEB),
+    Case("portal_releases", lambda w: "/portal/releases/", PHARMA_ONLY_WEB),
+    Case("portal_account", lambda w: "/portal/account/", PHARMA_ONLY_WEB),
+    # Only the organisation's admin; the matrix's pharma persona is a plain analyst.
+    Case("portal_organisation", lambda w: "/portal/organisation/", roles(DENIED, anonymous=LOGIN)),
+    Case(
+        "portal_organisation_audit",
+        lambda w: "/portal/organisation/audit.csv",
+        roles(DENIED, anonymous=LOGIN),
+    ),
+    Case(
+        "portal_quarterly",
+        lambda w: "/portal/quarterly/999999.pdf",
+        roles(DENIED, anonymous=LOGIN, pharma={404}),
+    ),
+    Case("portal_invite", lambda w: "/portal/invite/MQ/not-a-token/", roles({404})),
     Case("admin", lambda w: "/admin/verification/verificationcase/", roles(LOGIN, moderator={200})),
 ]
 
@@ -297,6 +313,10 @@ API_CASES = [
         PHARMA_ONLY_API,
     ),
     Case("GET /api/v1/portal/stream", lambda w: "/api/v1/portal/stream", PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/releases", lambda w: "/api/v1/portal/releases", PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/changes", lambda w: "/api/v1/portal/changes?since=0", PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/portfolio", lambda w: "/api/v1/portal/portfolio", PHARMA_ONLY_API),
+    Case("GET /api/v1/portal/alerts", lambda w: "/api/v1/portal/alerts", PHARMA_ONLY_API),
     Case(
         "POST /api/v1/comments/{comment_id}/flag",
         lambda w: f"/api/v1/comments/{w.other_comment.pk}/flag",
