@@ -212,4 +212,6 @@ def portfolio(
                         ],
                     )
                 )
+    # The drugs and indications most physicians rated first: a brand team's main products lead.
+    items.sort(key=lambda i: (-i.n_raters, i.drug_name, i.indication_name, i.dimension))
     return items
