@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import io
 import secrets
 from datetime import timedelta
@@ -90,7 +91,8 @@ def verify_totp(user: User, code: str, *, enrol: bool = False) -> None:
     for drift in (-1, 0, 1):
         at = now + timedelta(seconds=30 * drift)
         counter = totp.timecode(at)
-        if counter > user.totp_last_counter and totp.at(at) == code:
+        # Constant time: a timing difference must not reveal how many leading digits match.
+        if counter > user.totp_last_counter and hmac.compare_digest(totp.at(at), code):
             user.totp_last_counter = counter
             fields = ["totp_last_counter"]
             if enrol and user.totp_confirmed_at is None:
