@@ -6,12 +6,12 @@ from django import forms
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from drugratings.accounts import actions as account_actions
 from drugratings.accounts.middleware import SESSION_KEY
 from drugratings.errors import InvalidInput
+from drugratings.web.redirects import safe_target
 
 
 class LoginForm(forms.Form):
@@ -33,10 +33,7 @@ class OtpForm(forms.Form):
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or default
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
+    return safe_target(request, default)
 
 
 def client_address(request: HttpRequest) -> str | None:
