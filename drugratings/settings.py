@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # django-ninja's own static files: the API docs load Swagger UI from us, never from a CDN.
+    "ninja",
     "drugratings.accounts",
     "drugratings.verification",
     "drugratings.catalog",
