@@ -11,7 +11,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from drugratings.env import envbool, envint, envlist, envstr, parse_database_url
+from drugratings.env import (
+    envbool,
+    envint,
+    envlist,
+    envnetworks,
+    envstr,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DRUGRATINGS_VAR_DIR", str(BASE_DIR / "var")))
@@ -208,6 +215,9 @@ PORTAL_MIN_BATCH = envint("PORTAL_MIN_BATCH", 5)
 PORTAL_WEBHOOK_TIMEOUT_SECONDS = envint("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 5)
 # Plain-http webhook endpoints are for local development and tests only.
 PORTAL_WEBHOOK_ALLOW_HTTP = envbool("PORTAL_WEBHOOK_ALLOW_HTTP", not PRODUCTION)
+# Webhooks never reach loopback, private, link-local, multicast or reserved addresses, except
+# networks listed here (an on-premises receiver; the tests' local server). Empty by default.
+PORTAL_WEBHOOK_ALLOWED_NETWORKS = envnetworks("PORTAL_WEBHOOK_ALLOWED_NETWORKS", [])
 LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 5)
 LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 20)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
