@@ -218,6 +218,10 @@ PORTAL_WEBHOOK_ALLOW_HTTP = envbool("PORTAL_WEBHOOK_ALLOW_HTTP", not PRODUCTION)
 # Webhooks never reach loopback, private, link-local, multicast or reserved addresses, except
 # networks listed here (an on-premises receiver; the tests' local server). Empty by default.
 PORTAL_WEBHOOK_ALLOWED_NETWORKS = envnetworks("PORTAL_WEBHOOK_ALLOWED_NETWORKS", [])
+# Server-sent release streams end after this (clients reconnect with Last-Event-ID); each
+# server process polls the newest release id once per interval for all its open streams.
+PORTAL_STREAM_SECONDS = envint("PORTAL_STREAM_SECONDS", 300)
+PORTAL_STREAM_POLL_SECONDS = float(envstr("PORTAL_STREAM_POLL_SECONDS", "2.0"))
 LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 5)
 LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 20)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
