@@ -81,7 +81,9 @@ def test_the_web_sign_in_throttles_too_and_says_so(personas, client, settings):
     settings.LOGIN_THROTTLE_PER_ACCOUNT = 1
     client.post("/accounts/login/", {"email": "verified@doc.test", "password": "nope"})
     page = client.post("/accounts/login/", {"email": "verified@doc.test", "password": PASSWORD})
-    assert page.status_code == 400 and b"Too many failed sign-ins" in page.content
+    # Issue 10: a throttled sign-in is a 429 with Retry-After (it was a 400).
+    assert page.status_code == 429 and b"Too many failed sign-ins" in page.content
+    assert int(page["Retry-After"]) > 0
 
 
 @pytest.mark.parametrize("email", ["analyst@pharma.test", "moderator@staff.test"])
