@@ -68,8 +68,7 @@ def login_throttle(email: str, address: str | None, now: datetime | None = None)
             if wait > 0:
                 return LoginThrottle(
                     wait,
-                    "Too many failed sign-ins from your address. "
-                    f"Try again in {_in_words(wait)}.",
+                    f"Too many failed sign-ins from your address. Try again in {_in_words(wait)}.",
                 )
     account_failures = recent.filter(email=email, succeeded=False).count()
     over_ceiling = account_failures >= settings.LOGIN_THROTTLE_PER_ACCOUNT
