@@ -10,8 +10,10 @@ server is stopped at the end whatever happens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -84,6 +86,17 @@ def _timings(port: int, key: str) -> list[float]:
         assert status == 200, (PAGES[n % len(PAGES)], status)
         times.append(seconds)
     return times
+
+
+def _stop(server: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
 
 
 def _p95(values: list[float]) -> float:
@@ -161,6 +174,7 @@ def test_500_open_streams_do_not_slow_other_requests(tmp_path: Path):
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped whole, children included
     )
     try:
         deadline = time.monotonic() + 60
@@ -174,12 +188,7 @@ def test_500_open_streams_do_not_slow_other_requests(tmp_path: Path):
             time.sleep(0.2)
         result = asyncio.run(asyncio.wait_for(_load(port, key, env), 240))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        _stop(server)
         log.close()
     idle, loaded = result["idle"], result["loaded"]
     summary = (
