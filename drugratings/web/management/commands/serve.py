@@ -42,8 +42,11 @@ def server_command(host: str, port: int, workers: int) -> list[str]:
         "--no-proxy-headers",
         "--timeout-graceful-shutdown",
         "5",
+        # Django has no lifespan events; the access log goes to stdout as gunicorn's did.
+        "--lifespan",
+        "off",
         "--log-level",
-        "warning",
+        "info",
     ]
 
 
