@@ -11,7 +11,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from drugratings.env import envbool, envint, envlist, envstr, parse_database_url
+from drugratings.env import (
+    envbool,
+    envint,
+    envlist,
+    envnetworks,
+    envstr,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DRUGRATINGS_VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # django-ninja's own static files: the API docs load Swagger UI from us, never from a CDN.
+    "ninja",
     "drugratings.accounts",
     "drugratings.verification",
     "drugratings.catalog",
@@ -206,9 +215,27 @@ PORTAL_MIN_BATCH = envint("PORTAL_MIN_BATCH", 5)
 PORTAL_WEBHOOK_TIMEOUT_SECONDS = envint("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 5)
 # Plain-http webhook endpoints are for local development and tests only.
 PORTAL_WEBHOOK_ALLOW_HTTP = envbool("PORTAL_WEBHOOK_ALLOW_HTTP", not PRODUCTION)
-LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 5)
-LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 20)
+# Webhooks never reach loopback, private, link-local, multicast or reserved addresses, except
+# networks listed here (an on-premises receiver; the tests' local server). Empty by default.
+PORTAL_WEBHOOK_ALLOWED_NETWORKS = envnetworks("PORTAL_WEBHOOK_ALLOWED_NETWORKS", [])
+# Server-sent release streams end after this (clients reconnect with Last-Event-ID); each
+# server process polls the newest release id once per interval for all its open streams.
+PORTAL_STREAM_SECONDS = envint("PORTAL_STREAM_SECONDS", 300)
+PORTAL_STREAM_POLL_SECONDS = float(envstr("PORTAL_STREAM_POLL_SECONDS", "2.0"))
+# Sign-in throttling (accounts/actions.py). Guessing is slowed per (account, client address):
+# after the free attempts each failure doubles the wait before that client may try again. Past
+# the per-account ceiling (failures from anywhere) the holder is emailed and every check on the
+# account is slowed, but a client that has not failed is never refused. The per-address limit
+# stops one address guessing across many accounts.
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
+LOGIN_THROTTLE_FREE_ATTEMPTS = envint("LOGIN_THROTTLE_FREE_ATTEMPTS", 3)
+LOGIN_THROTTLE_BASE_DELAY_SECONDS = envint("LOGIN_THROTTLE_BASE_DELAY_SECONDS", 2)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = envint("LOGIN_THROTTLE_MAX_DELAY_SECONDS", 15 * 60)
+LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 10)
+LOGIN_THROTTLE_SLOWDOWN_SECONDS = float(envstr("LOGIN_THROTTLE_SLOWDOWN_SECONDS", "1.0"))
+LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 30)
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: none is.
+TRUSTED_PROXIES = envnetworks("TRUSTED_PROXIES", [])
 API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 30)
 SIGNUPS_PER_ADDRESS_PER_HOUR = envint("SIGNUPS_PER_ADDRESS_PER_HOUR", 10)
 WRITE_LIMITS_PER_HOUR = {

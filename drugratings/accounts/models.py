@@ -64,6 +64,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Who created the account together with whom: signals for trust and safety.
     signup_ip = models.GenericIPAddressField(null=True, blank=True)
     signup_device = models.CharField(max_length=64, blank=True)
+    # When the holder was last emailed about a burst of failed sign-ins (once per burst).
+    login_alert_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

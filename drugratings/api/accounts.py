@@ -15,6 +15,7 @@ from pydantic import AfterValidator
 
 from drugratings.accounts import actions as account_actions
 from drugratings.accounts.access import AccessDenied, Capability, physician_of, require
+from drugratings.accounts.addresses import client_address
 from drugratings.accounts.models import Role
 from drugratings.api.auth import SIGNED_IN
 from drugratings.errors import InvalidInput
@@ -86,7 +87,7 @@ class LicenceOut(Schema):
 
 
 def _address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_address(request)
 
 
 @router.post("/auth/token", response=TokenOut, summary="Exchange a password (and TOTP) for a token")

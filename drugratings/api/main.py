@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from drugratings.accounts.access import AccessDenied
-from drugratings.errors import Conflict, InvalidInput
+from drugratings.errors import Conflict, InvalidInput, Throttled
 
 api = NinjaAPI(
     title="Drug Ratings API",
@@ -48,12 +48,15 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(InvalidInput)
 def on_invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
-    return error_response(
+    response = error_response(
         request,
         exc.status,
         f"Invalid input: {exc.field}",
         [{"field": exc.field, "message": exc.message}],
     )
+    if isinstance(exc, Throttled):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AccessDenied)

@@ -7,7 +7,6 @@ import hmac
 import json
 import secrets
 import time
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from drugratings.accounts import actions as account_actions
 from drugratings.accounts.access import Capability, require
 from drugratings.accounts.models import ApiToken, Role, TokenKind, User
 from drugratings.errors import InvalidInput
+from drugratings.portal import outbound
 from drugratings.portal.models import PortalRequest, Release, Webhook
 
 API_KEY_SCOPES = ("reports:read", "releases:read")
@@ -79,13 +79,10 @@ def revoke_api_key(user: User, key_id: int) -> None:
 
 def create_webhook(user: User, url: str) -> tuple[Webhook, str]:
     require(user, Capability.USE_PORTAL)
-    if not url.startswith("https://") and not (
-        settings.PORTAL_WEBHOOK_ALLOW_HTTP and url.startswith("http://")
-    ):
-        raise InvalidInput("url", "Webhook URLs must use https.")
+    url = outbound.check_for_saving(url.strip())
     secret = secrets.token_hex(32)
     hook = Webhook.objects.create(
-        organization=user.pharma_analyst.organization, url=url[:200], secret=secret
+        organization=user.pharma_analyst.organization, url=url, secret=secret
     )
     return hook, secret
 
@@ -127,27 +124,22 @@ def deliver_webhooks(release: Release) -> int:
         if not hook.organization.is_active:
             continue
         timestamp = int(time.time())
-        request = urllib.request.Request(
+        # Checked again here, not only when saved: the name's DNS answer may have changed.
+        # Failures are recorded, not raised: the next release retries.
+        status = outbound.post(
             hook.url,
-            data=body,
-            method="POST",
-            headers={
+            body,
+            {
                 "Content-Type": "application/json",
                 "X-DrugRatings-Signature": signature(hook.secret, timestamp, body),
                 "X-DrugRatings-Event": "release.published",
             },
+            timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS,
         )
-        try:
-            with urllib.request.urlopen(
-                request, timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS
-            ) as r:
-                status = f"{r.status}"
-        except Exception as exc:  # network errors are recorded, not raised: next release retries
-            status = f"error: {exc}"[:100]
-        else:
+        if status.startswith("HTTP 2"):
             hook.last_release_sent = release
             sent += 1
-        hook.last_status = status
+        hook.last_status = status[:100]
         hook.save(update_fields=["last_release_sent", "last_status"])
     return sent
 

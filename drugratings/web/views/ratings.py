@@ -20,6 +20,7 @@ from drugratings.ratings import access as ratings_access
 from drugratings.ratings import actions
 from drugratings.ratings.dimensions import DIMENSIONS
 from drugratings.ratings.queries import scored_ratings
+from drugratings.web.redirects import safe_target
 
 NO_OPINION = ""
 SCORE_CHOICES = [
@@ -198,8 +199,7 @@ def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _back(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or fallback
-    return target if target.startswith("/") and not target.startswith("//") else fallback
+    return safe_target(request, fallback)
 
 
 @login_required
