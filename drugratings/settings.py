@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "drugratings.core",
     "drugratings.accounts",
     "drugratings.verification",
     "drugratings.catalog",

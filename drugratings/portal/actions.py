@@ -8,12 +8,9 @@ import json
 import secrets
 import time
 import urllib.request
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
 from drugratings.accounts import actions as account_actions
 from drugratings.accounts.access import Capability, require
@@ -150,17 +147,3 @@ def deliver_webhooks(release: Release) -> int:
         hook.last_status = status
         hook.save(update_fields=["last_release_sent", "last_status"])
     return sent
-
-
-@transaction.atomic
-def claim_lease(name: str, seconds: int) -> bool:
-    """Take a named lease if free; exactly one worker wins (conditional UPDATE)."""
-    from drugratings.analytics.models import JobLease
-
-    now = timezone.now()
-    JobLease.objects.get_or_create(name=name, defaults={"held_until": now - timedelta(seconds=1)})
-    return bool(
-        JobLease.objects.filter(name=name, held_until__lte=now).update(
-            held_until=now + timedelta(seconds=seconds)
-        )
-    )

@@ -15,6 +15,7 @@ from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.errors import InvalidInput
+from drugratings.moderation import actions as moderation_actions
 from drugratings.moderation.models import FlagReason
 from drugratings.ratings import access as ratings_access
 from drugratings.ratings import actions
@@ -223,7 +224,7 @@ def helpful(request: HttpRequest, comment_id: int) -> HttpResponse:
 @require_POST
 def flag(request: HttpRequest, comment_id: int) -> HttpResponse:
     try:
-        actions.flag_comment(
+        moderation_actions.flag_comment(
             request.user, comment_id, request.POST.get("reason", ""), request.POST.get("note", "")
         )
     except AccessDenied as exc:
