@@ -15,6 +15,7 @@ from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
+from drugratings.ratings import access as ratings_access
 
 router = Router(tags=["catalogue"])
 
@@ -246,7 +247,7 @@ def get_indication(request: HttpRequest, indication_id: int) -> dict:
     require(request.user, Capability.READ_SCORES)
     indication = catalog.get_indication(indication_id)
     cells = indication_cells_for_viewer(request.user, indication.pk)
-    drugs = catalog.drugs_for_indication(indication)
+    drugs = ratings_access.drugs_for_indication(indication)
     return {
         "id": indication.pk,
         "name": indication.name,

@@ -9,8 +9,11 @@ from django.db.models import QuerySet
 
 from drugratings.accounts.access import Capability, physician_of, require
 from drugratings.accounts.models import User
+from drugratings.catalog.access import drugs_with_relations
+from drugratings.catalog.models import Drug, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.ratings.models import Comment, CommentStatus, HelpfulVote, Rating
+from drugratings.ratings.queries import scored_ratings
 
 
 class CommentSort:
@@ -107,3 +110,16 @@ def my_rating(user: User, drug_id: int, indication_id: int) -> Rating | None:
         .select_related("comment")
         .first()
     )
+
+
+def drugs_for_indication(indication: Indication) -> list[tuple[Drug, bool]]:
+    """Drugs listed for an indication and drugs rated for it off-label, with `listed` flags.
+    (Here, not in catalog: the off-label ones come from ratings, a layer above the catalog.)"""
+    listed = set(
+        DrugIndication.objects.filter(indication=indication).values_list("drug_id", flat=True)
+    )
+    rated = set(
+        scored_ratings().filter(indication=indication).values_list("drug_id", flat=True).distinct()
+    )
+    drugs = drugs_with_relations().filter(pk__in=listed | rated)
+    return [(drug, drug.pk in listed) for drug in drugs.order_by("generic_name")]

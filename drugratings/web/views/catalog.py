@@ -17,7 +17,12 @@ from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
-from drugratings.ratings.access import CommentSort, my_ratings, published_comments
+from drugratings.ratings.access import (
+    CommentSort,
+    drugs_for_indication,
+    my_ratings,
+    published_comments,
+)
 from drugratings.ratings.dimensions import DIMENSIONS
 
 SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
@@ -248,7 +253,7 @@ def indication_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
     indication = catalog.get_indication_by_slug(slug)
-    drugs = catalog.drugs_for_indication(indication)
+    drugs = drugs_for_indication(indication)
     show_scores = can(request.user, Capability.READ_SCORES)
     cells = indication_cells_for_viewer(request.user, indication.pk) if show_scores else {}
     sort = request.GET.get("sort", "efficacy")
