@@ -13,10 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from django.utils.module_loading import import_string
+
 P = TypeVar("P")
 
 # A handler may return a short note for the caller's log (the worker prints them), or None.
 Handler = Callable[[P], str | None]
+
+
+def resolve(target: Callable | str) -> Callable:
+    """A callable, or the dotted path of one: handlers in modules that import scipy (the
+    detectors, the model fit) are named by path so that starting Django stays light; the
+    module is imported on the first call (and then cached by Python)."""
+    return import_string(target) if isinstance(target, str) else target
 
 
 class Event(Generic[P]):
@@ -24,21 +33,25 @@ class Event(Generic[P]):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._handlers: list[Handler[P]] = []
+        self._handlers: list[Handler[P] | str] = []
 
-    def subscribe(self, handler: Handler[P]) -> Handler[P]:
-        """Add a handler once (``ready`` may run more than once in tests); returns it."""
+    def subscribe(self, handler: Handler[P] | str) -> None:
+        """Add a handler (or its dotted path) once: ``ready`` may run more than once."""
         if handler not in self._handlers:
             self._handlers.append(handler)
-        return handler
+
+    def unsubscribe(self, handler: Handler[P] | str) -> None:
+        self._handlers.remove(handler)
 
     def announce(self, payload: P) -> list[str]:
         """Call every handler with the payload, in order; returns their notes."""
-        notes = [handler(payload) for handler in list(self._handlers)]
+        notes = [resolve(handler)(payload) for handler in list(self._handlers)]
         return [note for note in notes if note]
 
     def subscribers(self) -> list[str]:
-        return [f"{h.__module__}.{h.__qualname__}" for h in self._handlers]
+        return [
+            h if isinstance(h, str) else f"{h.__module__}.{h.__qualname__}" for h in self._handlers
+        ]
 
 
 @dataclass(frozen=True)

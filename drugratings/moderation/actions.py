@@ -22,6 +22,8 @@ from drugratings.moderation.screening import screen_comment
 from drugratings.ratings.actions import visible_comment
 from drugratings.ratings.limits import Action, enforce_hourly_limit
 from drugratings.ratings.models import Comment, CommentStatus
+from drugratings.verification.actions import set_status
+from drugratings.verification.models import Decision
 
 
 def _comment(comment_id: int) -> Comment:
@@ -137,9 +139,6 @@ def warn_author(moderator: User, comment_id: int, message: str) -> None:
 
 @transaction.atomic
 def suspend_author(moderator: User, comment_id: int, reason: str) -> None:
-    from drugratings.verification.actions import set_status
-    from drugratings.verification.models import Decision
-
     require(moderator, Capability.MODERATE)
     if not reason.strip():
         raise InvalidInput("reason", "Give a reason for the suspension.")

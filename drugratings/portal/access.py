@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.accounts.models import Role, Specialty, User
+from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
+from drugratings.portal.privacy.engagement import engagement_at
 from drugratings.portal.releases import versions_at
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 
@@ -303,8 +305,6 @@ def drug_report(
 
 def drug_engagement(release: Release, drug_id: int) -> list[dict]:
     """Per month: physicians who rated (noisy, from the month cells), comments and page views."""
-    from drugratings.portal.privacy.engagement import engagement_at
-
     months = {row["month"]: {**row, "ratings": None} for row in engagement_at(release, drug_id)}
     for version in versions_at(release).filter(
         level=Level.DRUG, drug_id=drug_id, breakdown=Breakdown.MONTH
@@ -319,8 +319,6 @@ def drug_engagement(release: Release, drug_id: int) -> list[dict]:
 
 def _score_cells(versions) -> dict[tuple[int, int | None], list]:
     """Published release values as the ScoreCell shape the catalogue pages and API use."""
-    from drugratings.analytics.access import ScoreCell
-
     out: dict[tuple[int, int | None], list] = {}
     for version in versions:
         cells = []
@@ -369,16 +367,12 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
 def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
     """Physicians and staff see live figures; pharma sees only the latest release (the
     specialty and period filters do not apply to release values)."""
-    from drugratings.analytics.access import drug_score_cells
-
     if user.is_authenticated and user.role == Role.PHARMA:
         return release_drug_cells(drug_id)
     return drug_score_cells(drug_id, **filters)
 
 
 def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
-    from drugratings.analytics.access import indication_score_cells
-
     if user.is_authenticated and user.role == Role.PHARMA:
         return release_indication_cells(indication_id)
     return indication_score_cells(indication_id)

@@ -7,6 +7,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from drugratings.core.jobs import register_job
-        from drugratings.portal import jobs
 
-        register_job("release", 30, jobs.release_job)
+        # By path: the release builder (numpy, OpenDP) is needed by the worker only.
+        register_job("release", 30, "drugratings.portal.jobs.release_job")

@@ -25,6 +25,7 @@ from drugratings.trust.models import (
     OpenPayment,
     QuarantineCase,
 )
+from drugratings.verification.models import PhysicianIdentity
 
 
 @transaction.atomic
@@ -69,8 +70,6 @@ def store_payments(records: Iterable[OpenPayment]) -> set[str]:
 
 
 def reflag_npis(npis: set[str]) -> int:
-    from drugratings.verification.models import PhysicianIdentity
-
     changed = 0
     for physician_id in PhysicianIdentity.objects.filter(npi__in=npis).values_list(
         "physician_id", flat=True

@@ -10,4 +10,5 @@ class TrustConfig(AppConfig):
         from drugratings.trust import reactions
 
         rating_changed.subscribe(reactions.flag_conflict_on_rating)
-        scores_refitted.subscribe(reactions.detect_after_refit)
+        # By path: the detectors import scipy, needed by the worker only.
+        scores_refitted.subscribe("drugratings.trust.detection.detect_after_refit")

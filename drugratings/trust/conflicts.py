@@ -13,6 +13,7 @@ from drugratings.ratings.models import Rating
 from drugratings.ratings.versions import bump
 from drugratings.trust.companies import same_company
 from drugratings.trust.models import InterestDeclaration, OpenPayment
+from drugratings.verification.models import PhysicianIdentity
 
 # A payment counts as a relationship for this long after it was made.
 PAYMENT_LOOKBACK = timedelta(days=730)
@@ -50,7 +51,6 @@ def _companies_of(physician_id: int, on: date) -> list[tuple[str, str]]:
         for d in InterestDeclaration.objects.filter(physician_id=physician_id, starts_on__lte=on)
         if d.ends_on is None or d.ends_on >= on
     ]
-    from drugratings.verification.models import PhysicianIdentity
 
     npi = (
         PhysicianIdentity.objects.filter(physician_id=physician_id)

@@ -27,6 +27,7 @@ from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.models import Rating, RatingStatus
 from drugratings.ratings.queries import scored_ratings
 from drugratings.trust.detection import rating_table, run_detection
+from drugratings.trust.detectors import run_all
 from drugratings.trust.models import QuarantineCase
 
 TARGETS = {"precision": 0.8, "recall": 0.8, "honest_flag_rate": 0.01, "score_shift": 0.1}
@@ -200,8 +201,6 @@ def flagged_accounts(drugs: set[int] | None = None) -> set[int]:
 
 
 def honest_flags() -> tuple[int, int]:
-    from drugratings.trust.detectors import run_all
-
     flagged: set[int] = set()
     for suspicion in run_all(rating_table()):
         flagged |= set(suspicion.physician_ids.tolist())

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from drugratings.accounts.access import Capability, require
 from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
 from drugratings.accounts.specialties import specialty_slug_for_nucc
@@ -279,8 +280,6 @@ REVIEW_DECISIONS = {
 @transaction.atomic
 def decide(physician: PhysicianProfile, decision: str, reason: str, by: User) -> None:
     """A verifier's decision on a physician; the reason is required and audited."""
-    from drugratings.accounts.access import Capability, require
-
     require(by, Capability.VERIFY)
     if decision not in REVIEW_DECISIONS:
         raise InvalidInput("decision", f"Unknown decision {decision!r}.")

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET
 from drugratings.accounts.access import Capability, can
 from drugratings.accounts.models import Role, Specialty
 from drugratings.analytics.access import ScoreCell, public_figures
+from drugratings.analytics.actions import count_drug_view
 from drugratings.analytics.models import Window
+from drugratings.analytics.trends import monthly_trend
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
@@ -24,6 +26,7 @@ from drugratings.ratings.access import (
     published_comments,
 )
 from drugratings.ratings.dimensions import DIMENSIONS
+from drugratings.ratings.queries import scored_ratings
 
 SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
 
@@ -52,8 +55,6 @@ def _most_rated_indications(limit: int = 12) -> list[Indication]:
     """The indications physicians rate most (cached: the home page is the busiest page)."""
     from django.core.cache import cache
     from django.db.models import Count
-
-    from drugratings.ratings.queries import scored_ratings
 
     ids = cache.get("home:indications")
     if ids is None:
@@ -137,7 +138,6 @@ def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> lis
 @require_GET
 def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
-    from drugratings.analytics.actions import count_drug_view
 
     count_drug_view(drug.pk)
     show_scores = can(request.user, Capability.READ_SCORES)
@@ -207,8 +207,6 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
 def _trend_lines(drug_id: int) -> list[dict]:
     """Sparkline geometry per dimension: points of the monthly rater-adjusted means (1-5 mapped
     to a 0-40 px high band) and the months they cover."""
-    from drugratings.analytics.trends import monthly_trend
-
     points = monthly_trend(drug_id)
     months = sorted({p.month for p in points})
     if len(months) < 2:
