@@ -7,8 +7,7 @@ from datetime import date
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Role
+from drugratings.accounts.access import AccessDenied, Capability, can, require
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
@@ -173,7 +172,7 @@ class TrendPointOut(Schema):
 def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
-    if request.user.role == Role.PHARMA:
+    if not can(request.user, Capability.READ_LIVE_FIGURES):
         raise AccessDenied("Pharma accounts see trends in the portal's month breakdowns.")
     return [p.__dict__ for p in monthly_trend(drug.pk)]
 

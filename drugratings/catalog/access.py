@@ -129,3 +129,12 @@ def list_drug_classes(
 
 def drugs_in_class(drug_class: DrugClass) -> list[Drug]:
     return list(drugs_with_relations().filter(drug_class=drug_class).order_by("generic_name"))
+
+
+def indications_by_id(ids: list[int]) -> dict[int, Indication]:
+    return Indication.objects.in_bulk(ids)
+
+
+def indication_named(text: str) -> Indication | None:
+    """The indication whose name is exactly `text` (any case), if there is one."""
+    return Indication.objects.filter(name__iexact=text.strip()).first()

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Role, Specialty, User
+from drugratings.accounts.access import AccessDenied, Capability, can, require
+from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
 from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
@@ -367,12 +367,27 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
 def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
     """Physicians and staff see live figures; pharma sees only the latest release (the
     specialty and period filters do not apply to release values)."""
-    if user.is_authenticated and user.role == Role.PHARMA:
+    if not can(user, Capability.READ_LIVE_FIGURES):
         return release_drug_cells(drug_id)
     return drug_score_cells(drug_id, **filters)
 
 
 def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
-    if user.is_authenticated and user.role == Role.PHARMA:
+    if not can(user, Capability.READ_LIVE_FIGURES):
         return release_indication_cells(indication_id)
     return indication_score_cells(indication_id)
+
+
+def organization_api_keys(user: User) -> list[ApiToken]:
+    """The API keys of the caller's organisation (any analyst of it may see and revoke them)."""
+    org = organization_of(user)
+    return list(
+        ApiToken.objects.filter(
+            kind=TokenKind.API_KEY, user__pharma_analyst__organization=org
+        ).order_by("-created_at")
+    )
+
+
+def recent_releases(user: User, limit: int = 5) -> list[Release]:
+    require(user, Capability.USE_PORTAL)
+    return list(Release.objects.order_by("-pk")[:limit])

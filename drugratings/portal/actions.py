@@ -13,8 +13,8 @@ from django.conf import settings
 from django.http import Http404
 
 from drugratings.accounts import actions as account_actions
-from drugratings.accounts.access import Capability, require
-from drugratings.accounts.models import ApiToken, Role, TokenKind, User
+from drugratings.accounts.access import Capability, can, require
+from drugratings.accounts.models import ApiToken, TokenKind, User
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import PortalRequest, Release, Webhook
 
@@ -31,7 +31,7 @@ def log_request(
     api_token: ApiToken | None,
 ) -> None:
     organization = None
-    if user is not None and getattr(user, "role", None) == Role.PHARMA:
+    if can(user, Capability.USE_PORTAL):
         analyst = getattr(user, "pharma_analyst", None)
         organization = analyst.organization if analyst else None
     PortalRequest.objects.create(

@@ -25,7 +25,7 @@ from drugratings.trust.models import (
     OpenPayment,
     QuarantineCase,
 )
-from drugratings.verification.models import PhysicianIdentity
+from drugratings.verification.access import physicians_with_npis
 
 
 @transaction.atomic
@@ -71,9 +71,7 @@ def store_payments(records: Iterable[OpenPayment]) -> set[str]:
 
 def reflag_npis(npis: set[str]) -> int:
     changed = 0
-    for physician_id in PhysicianIdentity.objects.filter(npi__in=npis).values_list(
-        "physician_id", flat=True
-    ):
+    for physician_id in physicians_with_npis(npis):
         changed += reflag_physician(physician_id)
     if changed:
         request_refit("open payments")

@@ -13,7 +13,7 @@ from drugratings.ratings.models import Rating
 from drugratings.ratings.versions import bump
 from drugratings.trust.companies import same_company
 from drugratings.trust.models import InterestDeclaration, OpenPayment
-from drugratings.verification.models import PhysicianIdentity
+from drugratings.verification.access import npi_of
 
 # A payment counts as a relationship for this long after it was made.
 PAYMENT_LOOKBACK = timedelta(days=730)
@@ -52,11 +52,7 @@ def _companies_of(physician_id: int, on: date) -> list[tuple[str, str]]:
         if d.ends_on is None or d.ends_on >= on
     ]
 
-    npi = (
-        PhysicianIdentity.objects.filter(physician_id=physician_id)
-        .values_list("npi", flat=True)
-        .first()
-    )
+    npi = npi_of(physician_id)
     if npi:
         paid = OpenPayment.objects.filter(
             npi=npi, paid_on__lte=on, paid_on__gte=on - PAYMENT_LOOKBACK

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import Capability, can
-from drugratings.accounts.models import Role, Specialty
+from drugratings.accounts.models import Specialty
 from drugratings.analytics.access import ScoreCell, public_figures
 from drugratings.analytics.actions import count_drug_view
 from drugratings.analytics.models import Window
@@ -22,11 +22,11 @@ from drugratings.portal.access import drug_cells_for_viewer, indication_cells_fo
 from drugratings.ratings.access import (
     CommentSort,
     drugs_for_indication,
+    most_rated_indications,
     my_ratings,
     published_comments,
 )
 from drugratings.ratings.dimensions import DIMENSIONS
-from drugratings.ratings.queries import scored_ratings
 
 SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
 
@@ -51,28 +51,9 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _most_rated_indications(limit: int = 12) -> list[Indication]:
-    """The indications physicians rate most (cached: the home page is the busiest page)."""
-    from django.core.cache import cache
-    from django.db.models import Count
-
-    ids = cache.get("home:indications")
-    if ids is None:
-        ids = list(
-            scored_ratings()
-            .values("indication_id")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-            .values_list("indication_id", flat=True)[:limit]
-        )
-        cache.set("home:indications", ids, 600)
-    found = Indication.objects.in_bulk(ids)
-    return [found[i] for i in ids if i in found]
-
-
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    indications = _most_rated_indications() or catalog.list_indications(limit=12)[0]
+    indications = most_rated_indications() or catalog.list_indications(limit=12)[0]
     classes, _ = catalog.list_drug_classes(limit=12)
     return render(
         request,
@@ -125,7 +106,7 @@ def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> lis
     by_indication: dict[int | None, list[ScoreCell]] = {}
     for cell in cells:
         by_indication.setdefault(cell.indication_id, []).append(cell)
-    indications = Indication.objects.in_bulk([i for i in by_indication if i is not None])
+    indications = catalog.indications_by_id([i for i in by_indication if i is not None])
     sections = [
         ScoreSection(indications.get(i) if i is not None else None, i is None or i in listed_ids, c)
         for i, c in by_indication.items()
@@ -146,7 +127,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     if window not in Window.values:
         window = Window.ALL_TIME
     sections: list[ScoreSection] = []
-    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
+    pharma = not can(request.user, Capability.READ_LIVE_FIGURES)
     if show_scores:
         cells = drug_cells_for_viewer(
             request.user, drug.pk, specialty_id=specialty_id, window=window
