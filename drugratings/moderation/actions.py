@@ -21,7 +21,7 @@ from drugratings.moderation.models import (
 from drugratings.moderation.screening import screen_comment
 from drugratings.ratings.actions import visible_comment
 from drugratings.ratings.limits import Action, enforce_hourly_limit
-from drugratings.ratings.models import Comment, CommentStatus
+from drugratings.ratings.models import Comment, CommentStatus, Rating
 from drugratings.verification.actions import set_status
 from drugratings.verification.models import Decision
 
@@ -45,6 +45,21 @@ def _audit(moderator: User, kind: str, comment: Comment | None, reason: str, **d
         comment=comment,
         physician=comment.physician if comment else details.pop("physician", None),
         reason=reason[:500],
+        details=details,
+    )
+
+
+def audit_rating_decision(
+    moderator: User, kind: str, rating: Rating, reason: str, **details
+) -> None:
+    """The audit row of a moderator's decision on a rating (trust's quarantine cases)."""
+    require(moderator, Capability.MODERATE)
+    ModeratorAction.objects.create(
+        moderator=moderator,
+        kind=kind,
+        rating=rating,
+        physician_id=rating.physician_id,
+        reason=reason.strip()[:500],
         details=details,
     )
 

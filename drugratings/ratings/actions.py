@@ -84,8 +84,8 @@ def _indication(indication_id: int) -> Indication:
     return indication
 
 
-def _revision(rating: Rating, action: str) -> None:
-    RatingRevision.objects.create(
+def _revision_row(rating: Rating, action: str) -> RatingRevision:
+    return RatingRevision(
         rating=rating,
         physician_id=rating.physician_id,
         drug_id=rating.drug_id,
@@ -93,6 +93,26 @@ def _revision(rating: Rating, action: str) -> None:
         action=action,
         **rating.scores(),
     )
+
+
+def _revision(rating: Rating, action: str) -> None:
+    _revision_row(rating, action).save()
+
+
+def set_status(ratings: list[Rating], status: str, action: str) -> None:
+    """Move ratings between active, quarantined and removed (trust's quarantine and its
+    moderators' decisions), with one history row each; the caller checked permission."""
+    Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=status)
+    bump(r.drug_id for r in ratings)
+    RatingRevision.objects.bulk_create([_revision_row(r, action) for r in ratings])
+
+
+def set_conflict_of_interest(rating: Rating, flagged: bool) -> None:
+    """Mark whether a rating is under a conflict of interest (trust decides which)."""
+    if flagged != rating.conflict_of_interest:
+        rating.conflict_of_interest = flagged
+        rating.save(update_fields=["conflict_of_interest"])
+        bump([rating.drug_id])
 
 
 def _save_comment(rating: Rating, text: str) -> Comment:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from drugratings.catalog.models import Drug
+from drugratings.ratings.actions import set_conflict_of_interest
 from drugratings.ratings.models import Rating
-from drugratings.ratings.versions import bump
 from drugratings.trust.companies import same_company
 from drugratings.trust.models import InterestDeclaration, OpenPayment
 from drugratings.verification.access import npi_of
@@ -84,10 +84,7 @@ def conflicts_of(rating: Rating) -> list[Conflict]:
 def flag_conflict_of_interest(rating: Rating) -> bool:
     """Set `conflict_of_interest` on the rating from the rater's relationships; returns it."""
     flagged = bool(conflicts_of(rating))
-    if flagged != rating.conflict_of_interest:
-        rating.conflict_of_interest = flagged
-        rating.save(update_fields=["conflict_of_interest"])
-        bump([rating.drug_id])
+    set_conflict_of_interest(rating, flagged)
     return flagged
 
 
