@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from drugratings.demo.load import DEMO_EMAIL_DOMAIN
-from drugratings.trust.evaluation import evaluate
+from drugratings.demo.safety_eval import evaluate
 
 ROOT = Path(settings.BASE_DIR)
 

@@ -7,6 +7,9 @@ Attacks: (a) a ring of 20 colluding accounts giving one drug 5s, with camouflage
 manufacturer 1-2 among their honest ratings. Targets: precision and recall of at least 0.8 per
 attack (accounts), honest raters flagged at most 1%, and each target drug's adjusted score within
 0.1 of its pre-attack value after quarantine.
+
+It lives with the demo data (the top layer) because, like the demo loader, it fabricates
+accounts and ratings directly for speed, on a disposable copy, never on behalf of a user.
 """
 
 from __future__ import annotations
