@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # django-ninja's own static files: the API docs load Swagger UI from us, never from a CDN.
     "ninja",
+    "drugratings.core",
     "drugratings.accounts",
     "drugratings.verification",
     "drugratings.catalog",

@@ -27,6 +27,8 @@ class Capability(StrEnum):
     VERIFY = "verify"
     READ_IDENTITY = "read_identity"
     USE_PORTAL = "use_portal"
+    # Live (unreleased) scores and trends: everyone signed in except pharma, who sees releases.
+    READ_LIVE_FIGURES = "read_live_figures"
     ADMINISTER = "administer"
 
 
@@ -69,7 +71,7 @@ def can(user: User | AnonymousUser | None, capability: Capability) -> bool:
         return is_verified_physician(user)
     if capability in (Capability.READ_CATALOG, Capability.READ_SCORES):
         return True
-    if capability == Capability.READ_COMMENTS:
+    if capability in (Capability.READ_COMMENTS, Capability.READ_LIVE_FIGURES):
         return role != Role.PHARMA
     if capability == Capability.SUBMIT_LICENCE:
         physician = physician_of(user)

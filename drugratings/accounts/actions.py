@@ -20,7 +20,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from drugratings.accounts.models import ApiToken, EmailConfirmation, LoginAttempt, TokenKind, User
+from drugratings.accounts.models import (
+    ApiToken,
+    EmailConfirmation,
+    LoginAttempt,
+    Specialty,
+    TokenKind,
+    User,
+)
+from drugratings.accounts.specialties import SPECIALTIES
 from drugratings.errors import InvalidInput, Throttled
 
 log = logging.getLogger(__name__)
@@ -269,8 +277,5 @@ def issue_token(
 
 def sync_specialties() -> None:
     """Make the Specialty table match `accounts.specialties.SPECIALTIES` (idempotent)."""
-    from drugratings.accounts.models import Specialty
-    from drugratings.accounts.specialties import SPECIALTIES
-
     for spec in SPECIALTIES:
         Specialty.objects.update_or_create(slug=spec.slug, defaults={"name": spec.name})

@@ -15,9 +15,13 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Avg, Count, F, Sum
 
+from drugratings.accounts.models import PhysicianProfile, VerificationStatus
 from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import FitRun, Score, Window
+from drugratings.analytics.windows import trailing_12m_start
+from drugratings.catalog.models import Drug, DrugClass, Indication
 from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.models import Comment, CommentStatus
 from drugratings.ratings.queries import (
     conflicted_ratings,
     distinct_rater_aggregates,
@@ -171,8 +175,6 @@ def _drug_score_cells(drug_id: int, *, specialty_id: int | None, window: str) ->
     if specialty_id is not None:
         ratings = ratings.filter(physician__specialty_id=specialty_id)
     if window == Window.TRAILING_12M:
-        from drugratings.analytics.windows import trailing_12m_start
-
         ratings = ratings.filter(updated_at__gte=trailing_12m_start())
     fitted = {} if specialty_id is not None else _fitted([drug_id], window).get(drug_id, {})
     overall = ratings.aggregate(
@@ -258,10 +260,6 @@ def indication_score_cells(
 
 def public_figures() -> dict[str, int]:
     """The site's public counts (home page and /api/v1/stats), cached for a few seconds."""
-    from drugratings.accounts.models import PhysicianProfile, VerificationStatus
-    from drugratings.catalog.models import Drug, DrugClass, Indication
-    from drugratings.ratings.models import Comment, CommentStatus
-
     figures = cache.get("public:figures")
     if figures is None:
         figures = {

@@ -83,10 +83,3 @@ class DrugViewDaily(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["drug", "day"], name="one_view_row_per_drug_day")
         ]
-
-
-class JobLease(models.Model):
-    """A named lease so that one worker at a time runs a scheduled job (claimed by UPDATE)."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    held_until = models.DateTimeField(default=timezone.now)

@@ -7,14 +7,14 @@ from datetime import date
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Role
+from drugratings.accounts.access import AccessDenied, Capability, can, require
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
+from drugratings.ratings import access as ratings_access
 
 router = Router(tags=["catalogue"])
 
@@ -172,7 +172,7 @@ class TrendPointOut(Schema):
 def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
-    if request.user.role == Role.PHARMA:
+    if not can(request.user, Capability.READ_LIVE_FIGURES):
         raise AccessDenied("Pharma accounts see trends in the portal's month breakdowns.")
     return [p.__dict__ for p in monthly_trend(drug.pk)]
 
@@ -246,7 +246,7 @@ def get_indication(request: HttpRequest, indication_id: int) -> dict:
     require(request.user, Capability.READ_SCORES)
     indication = catalog.get_indication(indication_id)
     cells = indication_cells_for_viewer(request.user, indication.pk)
-    drugs = catalog.drugs_for_indication(indication)
+    drugs = ratings_access.drugs_for_indication(indication)
     return {
         "id": indication.pk,
         "name": indication.name,

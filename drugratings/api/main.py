@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from drugratings.accounts.access import AccessDenied
+from drugratings.api import accounts, catalog, portal, ratings
 from drugratings.errors import Conflict, InvalidInput, Throttled
 
 api = NinjaAPI(
@@ -87,8 +88,6 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from drugratings.api import accounts, catalog, portal, ratings
-
     api.add_router("", accounts.router)
     api.add_router("", catalog.router)
     api.add_router("", ratings.router)

@@ -15,6 +15,7 @@ from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User,
 from drugratings.analytics.models import DrugViewDaily
 from drugratings.catalog.models import Drug, DrugIndication, Indication
 from drugratings.demo.comments import HELD_EXAMPLES, comment_text
+from drugratings.demo.extras import declare_interests
 from drugratings.demo.fields import specialty_for
 from drugratings.demo.generate import CatalogView, DemoRatings, generate
 from drugratings.ratings.dimensions import DIMENSION_NAMES
@@ -106,7 +107,6 @@ def load_demo(
     n_comments_written = _comments(rng, data, view, profiles, rating_ids, n_comments)
     log("comments written")
     _views(rng, view, now)
-    from drugratings.demo.extras import declare_interests
 
     declared = declare_interests(profiles, seed)
     log(f"{declared} physicians declared industry interests")

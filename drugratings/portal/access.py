@@ -10,11 +10,13 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Role, Specialty, User
+from drugratings.accounts.access import AccessDenied, Capability, can, require
+from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
+from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
+from drugratings.portal.privacy.engagement import engagement_at
 from drugratings.portal.releases import versions_at
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 
@@ -303,8 +305,6 @@ def drug_report(
 
 def drug_engagement(release: Release, drug_id: int) -> list[dict]:
     """Per month: physicians who rated (noisy, from the month cells), comments and page views."""
-    from drugratings.portal.privacy.engagement import engagement_at
-
     months = {row["month"]: {**row, "ratings": None} for row in engagement_at(release, drug_id)}
     for version in versions_at(release).filter(
         level=Level.DRUG, drug_id=drug_id, breakdown=Breakdown.MONTH
@@ -319,8 +319,6 @@ def drug_engagement(release: Release, drug_id: int) -> list[dict]:
 
 def _score_cells(versions) -> dict[tuple[int, int | None], list]:
     """Published release values as the ScoreCell shape the catalogue pages and API use."""
-    from drugratings.analytics.access import ScoreCell
-
     out: dict[tuple[int, int | None], list] = {}
     for version in versions:
         cells = []
@@ -369,16 +367,27 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
 def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
     """Physicians and staff see live figures; pharma sees only the latest release (the
     specialty and period filters do not apply to release values)."""
-    from drugratings.analytics.access import drug_score_cells
-
-    if user.is_authenticated and user.role == Role.PHARMA:
+    if not can(user, Capability.READ_LIVE_FIGURES):
         return release_drug_cells(drug_id)
     return drug_score_cells(drug_id, **filters)
 
 
 def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
-    from drugratings.analytics.access import indication_score_cells
-
-    if user.is_authenticated and user.role == Role.PHARMA:
+    if not can(user, Capability.READ_LIVE_FIGURES):
         return release_indication_cells(indication_id)
     return indication_score_cells(indication_id)
+
+
+def organization_api_keys(user: User) -> list[ApiToken]:
+    """The API keys of the caller's organisation (any analyst of it may see and revoke them)."""
+    org = organization_of(user)
+    return list(
+        ApiToken.objects.filter(
+            kind=TokenKind.API_KEY, user__pharma_analyst__organization=org
+        ).order_by("-created_at")
+    )
+
+
+def recent_releases(user: User, limit: int = 5) -> list[Release]:
+    require(user, Capability.USE_PORTAL)
+    return list(Release.objects.order_by("-pk")[:limit])

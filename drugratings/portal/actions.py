@@ -7,16 +7,13 @@ import hmac
 import json
 import secrets
 import time
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
 from drugratings.accounts import actions as account_actions
-from drugratings.accounts.access import Capability, require
-from drugratings.accounts.models import ApiToken, Role, TokenKind, User
+from drugratings.accounts.access import Capability, can, require
+from drugratings.accounts.models import ApiToken, TokenKind, User
 from drugratings.errors import InvalidInput
 from drugratings.portal import outbound
 from drugratings.portal.models import PortalRequest, Release, Webhook
@@ -34,7 +31,7 @@ def log_request(
     api_token: ApiToken | None,
 ) -> None:
     organization = None
-    if user is not None and getattr(user, "role", None) == Role.PHARMA:
+    if can(user, Capability.USE_PORTAL):
         analyst = getattr(user, "pharma_analyst", None)
         organization = analyst.organization if analyst else None
     PortalRequest.objects.create(
@@ -142,17 +139,3 @@ def deliver_webhooks(release: Release) -> int:
         hook.last_status = status[:100]
         hook.save(update_fields=["last_release_sent", "last_status"])
     return sent
-
-
-@transaction.atomic
-def claim_lease(name: str, seconds: int) -> bool:
-    """Take a named lease if free; exactly one worker wins (conditional UPDATE)."""
-    from drugratings.analytics.models import JobLease
-
-    now = timezone.now()
-    JobLease.objects.get_or_create(name=name, defaults={"held_until": now - timedelta(seconds=1)})
-    return bool(
-        JobLease.objects.filter(name=name, held_until__lte=now).update(
-            held_until=now + timedelta(seconds=seconds)
-        )
-    )

@@ -162,7 +162,7 @@ def _leniencies(physicians: set[int], live, public, policy) -> dict[int, np.ndar
 def _include_events(live, included, public, policy, now, stats) -> tuple[set[int], set[RatingKey]]:
     """Apply changes that fit each physician's remaining budget; returns the touched drugs and
     the included rating keys that changed. Costs here are the upper bound (every cell the change
-    touches); the ledger later records only cells actually published."""
+    touches, published or suppressed), and that upper bound is what the ledger records."""
     spent = _spent(now)
     events: dict[int, list[RatingKey]] = defaultdict(list)
     for key, placed in live.items():

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, QuerySet
 
 from drugratings.accounts.access import Capability, physician_of, require
 from drugratings.accounts.models import User
+from drugratings.catalog.access import drugs_with_relations, indications_by_id
+from drugratings.catalog.models import Drug, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.ratings.models import Comment, CommentStatus, HelpfulVote, Rating
+from drugratings.ratings.queries import scored_ratings
 
 
 class CommentSort:
@@ -107,3 +111,47 @@ def my_rating(user: User, drug_id: int, indication_id: int) -> Rating | None:
         .select_related("comment")
         .first()
     )
+
+
+def drugs_for_indication(indication: Indication) -> list[tuple[Drug, bool]]:
+    """Drugs listed for an indication and drugs rated for it off-label, with `listed` flags.
+    (Here, not in catalog: the off-label ones come from ratings, a layer above the catalog.)"""
+    listed = set(
+        DrugIndication.objects.filter(indication=indication).values_list("drug_id", flat=True)
+    )
+    rated = set(
+        scored_ratings().filter(indication=indication).values_list("drug_id", flat=True).distinct()
+    )
+    drugs = drugs_with_relations().filter(pk__in=listed | rated)
+    return [(drug, drug.pk in listed) for drug in drugs.order_by("generic_name")]
+
+
+def most_rated_indications(limit: int = 12) -> list[Indication]:
+    """The indications physicians rate most (cached ten minutes: the home page is the busiest
+    page, and the order changes slowly)."""
+    ids = cache.get("home:indications")
+    if ids is None:
+        ids = list(
+            scored_ratings()
+            .values("indication_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .values_list("indication_id", flat=True)[:limit]
+        )
+        cache.set("home:indications", ids, 600)
+    found = indications_by_id(ids)
+    return [found[i] for i in ids if i in found]
+
+
+def listed_indications_by_use(drug: Drug) -> list[Indication]:
+    """A drug's labelled indications, the most rated first (the rate form's choices)."""
+    counts = dict(
+        scored_ratings()
+        .filter(drug=drug)
+        .values_list("indication_id")
+        .annotate(n=Count("id"))
+        .values_list("indication_id", "n")
+    )
+    listed = list(drug.indications.all())
+    listed.sort(key=lambda i: (-counts.get(i.pk, 0), i.name))
+    return listed

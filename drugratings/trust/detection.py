@@ -11,9 +11,11 @@ import logging
 
 import numpy as np
 
+from drugratings.core.events import ScoresRefitted
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import counting_ratings
 from drugratings.trust import actions
+from drugratings.trust.detectors import RatingTable, run_all
 from drugratings.trust.models import QuarantineCase
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,6 @@ def _codes(values: list[str]) -> np.ndarray:
 
 
 def rating_table():
-    from drugratings.trust.detectors import RatingTable
-
     rows = list(
         counting_ratings()
         .values_list(
@@ -76,8 +76,6 @@ def rating_table():
 
 def run_detection() -> list[QuarantineCase]:
     """Run every detector and quarantine each suspicion's ratings (one case per suspicion)."""
-    from drugratings.trust.detectors import run_all
-
     try:
         table = rating_table()
     except ValueError:
@@ -96,3 +94,10 @@ def run_detection() -> list[QuarantineCase]:
     if cases:
         log.info("quarantined %s case(s)", len(cases))
     return cases
+
+
+def detect_after_refit(event: ScoresRefitted) -> str:
+    """Subscribed to scores-refitted: the detectors run after each refit; quarantines trigger
+    the next refit."""
+    cases = run_detection()
+    return f"{len(cases)} new quarantine case(s)"

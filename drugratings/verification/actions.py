@@ -12,9 +12,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from drugratings.accounts.access import Capability, require
 from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
 from drugratings.accounts.specialties import specialty_slug_for_nucc
+from drugratings.core.events import StatusChanged, status_changed
 from drugratings.errors import InvalidInput
 from drugratings.verification.countries import COUNTRY_CODES
 from drugratings.verification.importers.nppes import RegistryRow
@@ -92,8 +94,6 @@ def suspend_deactivated() -> int:
 def set_status(
     physician: PhysicianProfile, status: str, decision: str, reason: str, by: User | None
 ) -> None:
-    from drugratings.ratings.actions import standing_changed  # ratings imports us: cycle
-
     old_status = physician.verification_status
     physician.verification_status = status
     physician.status_reason = reason[:300]
@@ -105,7 +105,7 @@ def set_status(
     VerificationDecision.objects.create(
         physician=physician, decision=decision, reason=reason[:500], decided_by=by
     )
-    standing_changed(physician.pk, old_status, status)
+    status_changed.announce(StatusChanged(physician.pk, old_status, status))
 
 
 @dataclass(frozen=True)
@@ -283,8 +283,6 @@ REVIEW_DECISIONS = {
 @transaction.atomic
 def decide(physician: PhysicianProfile, decision: str, reason: str, by: User) -> None:
     """A verifier's decision on a physician; the reason is required and audited."""
-    from drugratings.accounts.access import Capability, require
-
     require(by, Capability.VERIFY)
     if decision not in REVIEW_DECISIONS:
         raise InvalidInput("decision", f"Unknown decision {decision!r}.")

@@ -100,3 +100,11 @@ def test_the_monthly_trend_is_rater_adjusted(leniency_world, api_as):
     efficacy = [p for p in points if p["dimension"] == "efficacy"]
     assert efficacy and efficacy[-1]["n_raters"] == 60
     assert efficacy[-1]["value"] == pytest.approx(3.0, abs=0.3)
+    # Sertraline's raw mean is also about 3, so it alone cannot tell an adjusted trend from a
+    # raw one; atorvastatin, rated only by severe raters (raw mean about 2), can.
+    atorva = leniency_world.atorvastatin
+    points = api_as(make_physician("reader2@x.test")).get(f"/api/v1/drugs/{atorva.pk}/trend").json()
+    last = [p for p in points if p["dimension"] == "efficacy"][-1]
+    raw = sum(r.efficacy for r in Rating.objects.filter(drug=atorva)) / 30
+    assert last["n_raters"] == 30 and raw < 2.5
+    assert last["value"] == pytest.approx(3.0, abs=0.3)

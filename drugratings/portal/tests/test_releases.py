@@ -205,6 +205,8 @@ def test_engagement_publishes_completed_months_only_and_suppresses_few_commenter
     from django.utils import timezone
 
     from drugratings.analytics.models import DrugViewDaily
+    from drugratings.portal.models import EngagementVersion
+    from drugratings.portal.privacy.engagement import ENGAGEMENT_NOISE
     from drugratings.ratings.models import Comment
 
     last_month = timezone.now().replace(day=1) - timedelta(days=3)
@@ -234,17 +236,23 @@ def test_engagement_publishes_completed_months_only_and_suppresses_few_commenter
         "engagement"
     ]
     month = last_month.strftime("%Y-%m")
-    row = next(e for e in engagement if e["month"] == month)
-    assert row["comments"] is not None and abs(row["comments"] - 12) < 20
-    assert row["page_views"] is not None and abs(row["page_views"] - 400) < 20
-    assert all(
-        e["comments"] is None for e in engagement if e["month"] == timezone.now().strftime("%Y-%m")
-    )
+    rows = {e["month"]: e for e in engagement}
+    row = rows[month]
+    # The counts behind the noise are exact (this month's comment is not in last month's), and
+    # the published figures are within 4 noise scales of them: 0 comments would fail.
+    published = EngagementVersion.objects.get(drug=world.catalog.atorvastatin, month=month)
+    assert (published.true_comments, published.true_views) == (12, 400)
+    assert row["comments"] is not None and abs(row["comments"] - 12) < 4 * ENGAGEMENT_NOISE
+    assert row["page_views"] is not None and abs(row["page_views"] - 400) < 4 * ENGAGEMENT_NOISE
+    this_month = timezone.now().strftime("%Y-%m")
+    assert rows[this_month]["comments"] is None  # not yet complete
     rosuvastatin = client.get(
         f"/api/v1/portal/reports/drugs/{world.catalog.rosuvastatin.pk}"
     ).json()
-    rosu_row = next((e for e in rosuvastatin["engagement"] if e["month"] == month), None)
-    assert rosu_row is None or rosu_row["comments"] is None  # 3 commenters < k
+    rosu_row = {e["month"]: e for e in rosuvastatin["engagement"]}[month]
+    assert rosu_row["comments"] is None  # 3 commenters < k
+    rosu = EngagementVersion.objects.get(drug=world.catalog.rosuvastatin, month=month)
+    assert rosu.true_comments == 3
 
 
 def test_bad_key_and_webhook_forms_are_a_400_and_create_nothing(world, web_as):

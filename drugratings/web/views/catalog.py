@@ -10,14 +10,22 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import Capability, can
-from drugratings.accounts.models import Role, Specialty
+from drugratings.accounts.models import Specialty
 from drugratings.analytics.access import ScoreCell, public_figures
+from drugratings.analytics.actions import count_drug_view
 from drugratings.analytics.models import Window
+from drugratings.analytics.trends import monthly_trend
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
-from drugratings.ratings.access import CommentSort, my_ratings, published_comments
+from drugratings.ratings.access import (
+    CommentSort,
+    drugs_for_indication,
+    most_rated_indications,
+    my_ratings,
+    published_comments,
+)
 from drugratings.ratings.dimensions import DIMENSIONS
 
 SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
@@ -43,30 +51,9 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _most_rated_indications(limit: int = 12) -> list[Indication]:
-    """The indications physicians rate most (cached: the home page is the busiest page)."""
-    from django.core.cache import cache
-    from django.db.models import Count
-
-    from drugratings.ratings.queries import scored_ratings
-
-    ids = cache.get("home:indications")
-    if ids is None:
-        ids = list(
-            scored_ratings()
-            .values("indication_id")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-            .values_list("indication_id", flat=True)[:limit]
-        )
-        cache.set("home:indications", ids, 600)
-    found = Indication.objects.in_bulk(ids)
-    return [found[i] for i in ids if i in found]
-
-
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    indications = _most_rated_indications() or catalog.list_indications(limit=12)[0]
+    indications = most_rated_indications() or catalog.list_indications(limit=12)[0]
     classes, _ = catalog.list_drug_classes(limit=12)
     return render(
         request,
@@ -119,7 +106,7 @@ def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> lis
     by_indication: dict[int | None, list[ScoreCell]] = {}
     for cell in cells:
         by_indication.setdefault(cell.indication_id, []).append(cell)
-    indications = Indication.objects.in_bulk([i for i in by_indication if i is not None])
+    indications = catalog.indications_by_id([i for i in by_indication if i is not None])
     sections = [
         ScoreSection(indications.get(i) if i is not None else None, i is None or i in listed_ids, c)
         for i, c in by_indication.items()
@@ -132,7 +119,6 @@ def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> lis
 @require_GET
 def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
-    from drugratings.analytics.actions import count_drug_view
 
     count_drug_view(drug.pk)
     show_scores = can(request.user, Capability.READ_SCORES)
@@ -141,7 +127,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     if window not in Window.values:
         window = Window.ALL_TIME
     sections: list[ScoreSection] = []
-    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
+    pharma = not can(request.user, Capability.READ_LIVE_FIGURES)
     if show_scores:
         cells = drug_cells_for_viewer(
             request.user, drug.pk, specialty_id=specialty_id, window=window
@@ -202,8 +188,6 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
 def _trend_lines(drug_id: int) -> list[dict]:
     """Sparkline geometry per dimension: points of the monthly rater-adjusted means (1-5 mapped
     to a 0-40 px high band) and the months they cover."""
-    from drugratings.analytics.trends import monthly_trend
-
     points = monthly_trend(drug_id)
     months = sorted({p.month for p in points})
     if len(months) < 2:
@@ -248,7 +232,7 @@ def indication_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
     indication = catalog.get_indication_by_slug(slug)
-    drugs = catalog.drugs_for_indication(indication)
+    drugs = drugs_for_indication(indication)
     show_scores = can(request.user, Capability.READ_SCORES)
     cells = indication_cells_for_viewer(request.user, indication.pk) if show_scores else {}
     sort = request.GET.get("sort", "efficacy")

@@ -11,12 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import AccessDenied
-from drugratings.accounts.models import ApiToken, TokenKind
 from drugratings.catalog import access as catalog
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, actions
 from drugratings.portal.exports import FORMATS
-from drugratings.portal.models import Breakdown, Release
+from drugratings.portal.models import Breakdown
 from drugratings.ratings.dimensions import DIMENSIONS
 
 REPORTS = {
@@ -50,7 +49,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "org": org,
             "subscriptions": org.subscriptions.select_related("indication", "drug_class"),
-            "releases": Release.objects.order_by("-pk")[:5],
+            "releases": access.recent_releases(request.user),
             "q": q,
             "found_indications": found_indications,
             "found_classes": found_classes,
@@ -170,7 +169,7 @@ def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
 @login_required
 def keys(request: HttpRequest) -> HttpResponse:
     try:
-        org = access.organization_of(request.user)
+        access.organization_of(request.user)  # an analyst of an active organisation
     except AccessDenied as exc:
         return _denied(request, exc)
     secret, status = None, 200
@@ -189,13 +188,14 @@ def keys(request: HttpRequest) -> HttpResponse:
         except (InvalidInput, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "Days must be a number."))
             status = 400
-    org_keys = ApiToken.objects.filter(
-        kind=TokenKind.API_KEY, user__pharma_analyst__organization=org
-    ).order_by("-created_at")
     return render(
         request,
         "web/portal/keys.html",
-        {"keys": org_keys, "secret": secret, "scopes": actions.API_KEY_SCOPES},
+        {
+            "keys": access.organization_api_keys(request.user),
+            "secret": secret,
+            "scopes": actions.API_KEY_SCOPES,
+        },
         status=status,
     )
 

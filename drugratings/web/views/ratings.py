@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,11 +14,11 @@ from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.errors import InvalidInput
+from drugratings.moderation import actions as moderation_actions
 from drugratings.moderation.models import FlagReason
 from drugratings.ratings import access as ratings_access
 from drugratings.ratings import actions
 from drugratings.ratings.dimensions import DIMENSIONS
-from drugratings.ratings.queries import scored_ratings
 from drugratings.web.redirects import safe_target
 
 NO_OPINION = ""
@@ -78,7 +77,7 @@ def resolve_indication(choice: str, other: str) -> tuple[Indication | None, list
     text = other.strip()
     if not text:
         raise InvalidInput("indication", "Choose the indication you are rating the drug for.")
-    exact = Indication.objects.filter(name__iexact=text).first()
+    exact = catalog.indication_named(text)
     if exact:
         return exact, []
     candidates, _ = catalog.list_indications(text, limit=10)
@@ -87,19 +86,6 @@ def resolve_indication(choice: str, other: str) -> tuple[Indication | None, list
     if not candidates:
         raise InvalidInput("other_indication", f"No indication matches “{text}”.")
     return None, candidates
-
-
-def _listed_indications(drug) -> list[Indication]:
-    counts = dict(
-        scored_ratings()
-        .filter(drug=drug)
-        .values_list("indication_id")
-        .annotate(n=Count("id"))
-        .values_list("indication_id", "n")
-    )
-    listed = list(drug.indications.all())
-    listed.sort(key=lambda i: (-counts.get(i.pk, 0), i.name))
-    return listed
 
 
 @login_required
@@ -115,7 +101,7 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
             {"title": "You cannot rate yet", "text": str(exc)},
             status=403,
         )
-    listed = _listed_indications(drug)
+    listed = ratings_access.listed_indications_by_use(drug)
     initial_indication = request.GET.get("indication") or (str(listed[0].pk) if listed else "other")
     existing = None
     if initial_indication.isdigit():
@@ -223,7 +209,7 @@ def helpful(request: HttpRequest, comment_id: int) -> HttpResponse:
 @require_POST
 def flag(request: HttpRequest, comment_id: int) -> HttpResponse:
     try:
-        actions.flag_comment(
+        moderation_actions.flag_comment(
             request.user, comment_id, request.POST.get("reason", ""), request.POST.get("note", "")
         )
     except AccessDenied as exc:

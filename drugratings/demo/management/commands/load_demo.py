@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from drugratings.accounts.models import User
 from drugratings.catalog.models import Drug
 from drugratings.demo.accounts import LOGINS, PASSWORD, ensure_demo_accounts
+from drugratings.demo.extras import rate_as_demo_physician
 from drugratings.demo.load import DEMO_EMAIL_DOMAIN, load_demo
 
 
@@ -53,7 +54,6 @@ class Command(BaseCommand):
                 f"Loaded {counts['physicians']:,} physicians, {counts['ratings']:,} ratings and "
                 f"{counts['comments']:,} comments in {time.monotonic() - started:.1f} s."
             )
-        from drugratings.demo.extras import rate_as_demo_physician
 
         rate_as_demo_physician(LOGINS[0].email)
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")

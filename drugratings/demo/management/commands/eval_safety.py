@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from drugratings.demo.load import DEMO_EMAIL_DOMAIN
+from drugratings.demo.safety_eval import evaluate
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -38,8 +39,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["inner"]:
-            from drugratings.trust.evaluation import evaluate
-
             if not settings.DATABASES["default"]["NAME"].__str__().endswith("eval-safety.sqlite3"):
                 raise CommandError("--inner only runs on an eval-safety copy")
             if not evaluate(options["seed"], write=self.stdout.write):

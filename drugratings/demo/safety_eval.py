@@ -7,6 +7,9 @@ Attacks: (a) a ring of 20 colluding accounts giving one drug 5s, with camouflage
 manufacturer 1-2 among their honest ratings. Targets: precision and recall of at least 0.8 per
 attack (accounts), honest raters flagged at most 1%, and each target drug's adjusted score within
 0.1 of its pre-attack value after quarantine.
+
+It lives with the demo data (the top layer) because, like the demo loader, it fabricates
+accounts and ratings directly for speed, on a disposable copy, never on behalf of a user.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.models import Rating, RatingStatus
 from drugratings.ratings.queries import scored_ratings
 from drugratings.trust.detection import rating_table, run_detection
+from drugratings.trust.detectors import run_all
 from drugratings.trust.models import QuarantineCase
 
 TARGETS = {"precision": 0.8, "recall": 0.8, "honest_flag_rate": 0.01, "score_shift": 0.1}
@@ -200,8 +204,6 @@ def flagged_accounts(drugs: set[int] | None = None) -> set[int]:
 
 
 def honest_flags() -> tuple[int, int]:
-    from drugratings.trust.detectors import run_all
-
     flagged: set[int] = set()
     for suspicion in run_all(rating_table()):
         flagged |= set(suspicion.physician_ids.tolist())

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
-from drugratings.web.jobs import JOBS
+from drugratings.core.jobs import registered_jobs
 
 log = logging.getLogger("drugratings.worker")
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         while self.running:
-            for job in JOBS:
+            for job in registered_jobs():
                 try:
                     outcome = job.run()
                 except Exception:  # a failing job must not stop the others
