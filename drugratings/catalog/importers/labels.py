@@ -55,6 +55,11 @@ def read_labeledin(path: Path, report: ImportReport) -> list[LabelRow]:
     rows = []
     columns = ("rxnorm_name", "disease_cui", "disease_mesh_name")
     for line, row in read_rows(path, columns, report, delimiter="\t"):
+        if not row["rxnorm_name"].strip():
+            # 39 upstream rows name only an RxNorm id the parser could not resolve: not a
+            # malformed row, just nothing to match (counted as unresolved label rows).
+            rows.append(LabelRow(drug="", name="", source=LABELEDIN))
+            continue
         try:
             drug = canonical_moiety(require(row, "rxnorm_name"))
             cui = require(row, "disease_cui")
