@@ -115,9 +115,8 @@ def merge_same_moiety(records: list[DrugRecord]) -> list[DrugRecord]:
                 approval_status=main.approval_status,
                 product_type=main.product_type,
                 classes=_union(*(r.classes for r in group)),
-                primary_class=main.primary_class or next(
-                    (r.primary_class for r in group if r.primary_class), ""
-                ),
+                primary_class=main.primary_class
+                or next((r.primary_class for r in group if r.primary_class), ""),
                 class_source=main.class_source
                 or next((r.class_source for r in group if r.class_source), ""),
                 brand_names=_union(*(r.brand_names for r in group)),
