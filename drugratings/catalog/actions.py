@@ -246,11 +246,17 @@ def _create_indications(entries: dict[str, dict[str, Any]], report: ImportReport
     new, changed = [], []
     for key, entry in entries.items():
         codes = list(entry["codes"])
+        synonyms = sorted(
+            {s for s in entry.get("synonyms", ()) if s and s.lower() != entry["name"].lower()}
+        )
         values = {
             "icd10_codes": codes,
             "doid": entry["doid"][:20],
             "umls_cui": entry["cui"][:20],
-            "search_text": " ".join([entry["name"].lower(), *[c.lower() for c in codes]]),
+            "synonyms": synonyms,
+            "search_text": " ".join(
+                [entry["name"].lower(), *[s.lower() for s in synonyms], *[c.lower() for c in codes]]
+            ),
         }
         indication = existing.get(key)
         if indication is None:
@@ -264,10 +270,26 @@ def _create_indications(entries: dict[str, dict[str, Any]], report: ImportReport
             report.unchanged += 1
     Indication.objects.bulk_create(new, batch_size=BATCH)
     Indication.objects.bulk_update(
-        changed, ["icd10_codes", "doid", "umls_cui", "search_text"], batch_size=BATCH
+        changed, ["icd10_codes", "doid", "umls_cui", "synonyms", "search_text"], batch_size=BATCH
     )
     report.created += len(new)
     report.updated += len(changed)
+
+
+def _add_synonyms(
+    entries: dict[str, dict[str, Any]], labels: list[LabelRow], do_labels: dict[str, str]
+) -> None:
+    """Other names of each indication: its Disease Ontology label and the MeSH headings the
+    label sources use for the same concept (UMLS CUI or DOID)."""
+    mesh_by_cui: dict[str, set[str]] = defaultdict(set)
+    for label in labels:
+        if label.cui and label.name:
+            mesh_by_cui[label.cui].add(label.name)
+    for entry in entries.values():
+        names = set(mesh_by_cui.get(entry["cui"], ())) if entry["cui"] else set()
+        if entry["doid"] in do_labels:
+            names.add(do_labels[entry["doid"]])
+        entry["synonyms"] = names
 
 
 def _entry(name: str, codes: Iterable[str], doid: str, cui: str) -> dict[str, Any]:
@@ -276,7 +298,10 @@ def _entry(name: str, codes: Iterable[str], doid: str, cui: str) -> dict[str, An
 
 @transaction.atomic
 def load_indications(
-    records: list[IndicationRecord], labels: list[LabelRow], report: ImportReport
+    records: list[IndicationRecord],
+    labels: list[LabelRow],
+    report: ImportReport,
+    do_labels: dict[str, str] | None = None,
 ) -> LabelStats:
     """Create every indication DrugCentral and the label sources name, and list a drug's
     indication only where a label source says so (DrugCentral alone is not enough).
@@ -327,6 +352,7 @@ def load_indications(
         if pair in dc_pairs:
             sources[DRUGCENTRAL] = None
     _inherit_for_combinations(drug_by_key, wanted)
+    _add_synonyms(entries, labels, do_labels or {})
     _create_indications(entries, report)
     indication_ids = {name.lower(): pk for pk, name in Indication.objects.values_list("pk", "name")}
     listed = {(d, indication_ids[k]): "; ".join(s) for (d, k), s in wanted.items()}

@@ -31,6 +31,8 @@ class Indication(models.Model):
     search_text = models.TextField(blank=True)
     doid = models.CharField(max_length=20, blank=True)
     umls_cui = models.CharField(max_length=20, blank=True)
+    # Other names of the condition (Disease Ontology label, MeSH heading), for search.
+    synonyms = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -83,6 +83,15 @@ def read_do_codes(path: Path, report: ImportReport) -> dict[str, tuple[str, ...]
     return codes
 
 
+def read_do_labels(path: Path, report: ImportReport) -> dict[str, str]:
+    """Disease Ontology label by DOID (a synonym of the indication that carries the DOID)."""
+    return {
+        row["id"].strip().strip('"'): row["label"].strip().strip('"')
+        for _line, row in read_rows(path, ("id", "label"), report, delimiter="\t")
+        if row["label"].strip().strip('"')
+    }
+
+
 def read_pharmacotherapydb(
     path: Path, do_codes: dict[str, tuple[str, ...]], report: ImportReport
 ) -> list[LabelRow]:

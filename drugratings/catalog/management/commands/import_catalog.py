@@ -24,6 +24,7 @@ from drugratings.catalog.importers.labels import (
     LabelRow,
     read_curated,
     read_do_codes,
+    read_do_labels,
     read_labeledin,
     read_pharmacotherapydb,
 )
@@ -91,7 +92,12 @@ class Command(BaseCommand):
                 "indications",
             )
         )
-        stats = actions.load_indications(indications, self._labels(data_dir, report), report)
+        stats = actions.load_indications(
+            indications,
+            self._labels(data_dir, report),
+            report,
+            read_do_labels(data_dir / DO_FILE, report),
+        )
         self._finish(run, report)
         self.stdout.write(
             f"Labelled indications: {stats.pairs_listed:,} pairs on "
