@@ -147,7 +147,9 @@ def generate(
     codes = np.array([c for c, _ in COUNTRIES])
     shares = np.array([w for _, w in COUNTRIES])
     country = rng.choice(codes, size=n_physicians, p=shares / shares.sum())
-    region = np.where(country == "US", rng.choice(np.array(US_STATES), size=n_physicians), country)
+    # ISO codes: US-CA for a state (ISO 3166-2), the country code elsewhere (ISO 3166-1).
+    states = np.array([f"US-{s}" for s in US_STATES])
+    region = np.where(country == "US", rng.choice(states, size=n_physicians), country)
     start = np.datetime64(now - timedelta(days=3 * 365), "s")
     span = int((np.datetime64(now - timedelta(days=20), "s") - start).astype(np.int64))
     joined = start + rng.integers(0, span, size=n_physicians).astype("timedelta64[s]")
