@@ -43,7 +43,7 @@ def iso_region(country: str, region_text: str = "") -> str:
 
 
 def region_name(code: str) -> str:
-    """"California (US-CA)" / "United Kingdom (GB)"; the code itself when unknown."""
+    """ "California (US-CA)" / "United Kingdom (GB)"; the code itself when unknown."""
     if code in _us_states():
         return f"{_us_states()[code]} ({code})"
     country = pycountry.countries.get(alpha_2=code) if len(code) == 2 else None
