@@ -8,13 +8,21 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
 from drugratings.catalog import search as name_search
-from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
+from drugratings.catalog.models import (
+    CatalogErrorReport,
+    CatalogReportStatus,
+    Drug,
+    DrugClass,
+    DrugIndication,
+    Indication,
+)
 from drugratings.errors import InvalidInput
 
 
 def drugs_with_relations() -> QuerySet[Drug]:
     return Drug.objects.select_related("drug_class").prefetch_related(
-        Prefetch("indications", queryset=Indication.objects.order_by("name"))
+        Prefetch("indications", queryset=Indication.objects.order_by("name")),
+        Prefetch("drug_indications", queryset=DrugIndication.objects.select_related("indication")),
     )
 
 
@@ -143,3 +151,10 @@ def drugs_for_indication(indication: Indication) -> list[tuple[Drug, bool]]:
 
 def drugs_in_class(drug_class: DrugClass) -> list[Drug]:
     return list(drugs_with_relations().filter(drug_class=drug_class).order_by("generic_name"))
+
+
+def open_reports() -> QuerySet[CatalogErrorReport]:
+    """The moderators' queue of catalogue error reports, oldest first."""
+    return CatalogErrorReport.objects.filter(status=CatalogReportStatus.OPEN).select_related(
+        "drug", "indication", "reporter"
+    )

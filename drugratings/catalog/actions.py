@@ -1,4 +1,11 @@
-"""Writes to the catalogue: idempotent bulk loading of drugs, brands, classes and indications."""
+"""Writes to the catalogue: idempotent bulk loading of drugs, brands, classes and indications;
+reports of wrong catalogue facts and moderators' corrections.
+
+A verified physician or a moderator reports a wrong fact from the drug page; moderators resolve
+each report in their queue by correcting the drug's labelled indications or dismissing it. A
+correction is stored apart from the imported data and re-applied by every `import_catalog`,
+so it survives re-imports; every report and decision writes a CatalogAudit row.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
+from drugratings.accounts.access import AccessDenied, Capability, can, require
+from drugratings.accounts.models import User
 from drugratings.catalog.importers.labels import DRUGCENTRAL, PHARMACOTHERAPYDB, LabelRow
 from drugratings.catalog.importers.records import (
     BrandRecord,
@@ -20,7 +30,11 @@ from drugratings.catalog.importers.records import (
 from drugratings.catalog.importers.rows import ImportReport
 from drugratings.catalog.models import (
     BrandProduct,
+    CatalogAudit,
     CatalogCorrection,
+    CatalogErrorReport,
+    CatalogReportKind,
+    CatalogReportStatus,
     CorrectionAction,
     Drug,
     DrugClass,
@@ -28,6 +42,7 @@ from drugratings.catalog.models import (
     Indication,
 )
 from drugratings.catalog.search import invalidate_search_index
+from drugratings.errors import InvalidInput
 
 BATCH = 1000
 DRUG_FIELDS = (
@@ -447,3 +462,131 @@ def _sync_links(listed: dict[tuple[int, int], str]) -> None:
         ],
         batch_size=BATCH,
     )
+
+
+MESSAGE_MIN, MESSAGE_MAX = 10, 2000
+REFERENCE_MAX = 150
+
+
+def can_report(user: User) -> bool:
+    return can(user, Capability.FLAG) or can(user, Capability.MODERATE)
+
+
+def _require_reporter(user: User) -> None:
+    if not can_report(user):
+        if not user.is_authenticated:
+            raise AccessDenied("Sign in first.", status=401)
+        raise AccessDenied("Only verified physicians and moderators may report catalogue errors.")
+
+
+def _drug(drug_id: int) -> Drug:
+    drug = Drug.objects.filter(pk=drug_id).first()
+    if drug is None:
+        raise InvalidInput("drug", f"drug {drug_id} does not exist", status=404)
+    return drug
+
+
+def _indication(indication_id: int | None, field: str = "indication_id") -> Indication | None:
+    if indication_id is None:
+        return None
+    indication = Indication.objects.filter(pk=indication_id).first()
+    if indication is None:
+        raise InvalidInput(field, f"indication {indication_id} does not exist")
+    return indication
+
+
+@transaction.atomic
+def report_error(
+    user: User, drug_id: int, *, kind: str, message: str, indication_id: int | None = None
+) -> CatalogErrorReport:
+    _require_reporter(user)
+    drug = _drug(drug_id)
+    if kind not in CatalogReportKind.values:
+        raise InvalidInput("kind", f"use one of: {', '.join(CatalogReportKind.values)}")
+    message = message.strip()
+    if not MESSAGE_MIN <= len(message) <= MESSAGE_MAX:
+        raise InvalidInput(
+            "message", f"say what is wrong in {MESSAGE_MIN} to {MESSAGE_MAX} characters"
+        )
+    indication = _indication(indication_id)
+    if kind == CatalogReportKind.NOT_ON_LABEL and indication is None:
+        raise InvalidInput("indication_id", "name the indication that is not on the label")
+    report = CatalogErrorReport.objects.create(
+        drug=drug, indication=indication, kind=kind, message=message, reporter=user
+    )
+    CatalogAudit.objects.create(
+        actor=user,
+        action="report",
+        drug=drug,
+        details={"report": report.pk, "kind": kind, "indication": indication_id},
+    )
+    return report
+
+
+def _apply(correction: CatalogCorrection) -> None:
+    """Apply a correction now (the importer re-applies it on every run)."""
+    pair = {"drug_id": correction.drug_id, "indication_id": correction.indication_id}
+    if correction.action == CorrectionAction.REMOVE_INDICATION:
+        DrugIndication.objects.filter(**pair).delete()
+    else:
+        source = f"Moderator correction: {correction.reference}"[:200]
+        DrugIndication.objects.update_or_create(**pair, defaults={"source": source})
+    invalidate_search_index()
+
+
+@transaction.atomic
+def resolve_report(
+    moderator: User,
+    report_id: int,
+    *,
+    decision: str,
+    note: str = "",
+    action: str | None = None,
+    indication_id: int | None = None,
+    reference: str = "",
+) -> CatalogErrorReport:
+    """`decision` "correct" (with a correction `action` on an indication, citing the
+    `reference` checked, such as the label's URL) or "dismiss"."""
+    require(moderator, Capability.MODERATE)
+    report = CatalogErrorReport.objects.select_for_update().filter(pk=report_id).first()
+    if report is None:
+        raise InvalidInput("report", f"report {report_id} does not exist", status=404)
+    if report.status != CatalogReportStatus.OPEN:
+        raise InvalidInput("report", "this report is already resolved", status=409)
+    if decision not in ("correct", "dismiss"):
+        raise InvalidInput("decision", "use correct or dismiss")
+    note = note.strip()[:500]
+    details: dict[str, object] = {"report": report.pk, "decision": decision, "note": note}
+    if decision == "correct":
+        if action not in CorrectionAction.values:
+            raise InvalidInput("action", f"use one of: {', '.join(CorrectionAction.values)}")
+        indication = _indication(
+            indication_id if indication_id is not None else report.indication_id
+        )
+        if indication is None:
+            raise InvalidInput("indication_id", "name the indication to correct")
+        reference = " ".join(reference.split())
+        if not 3 <= len(reference) <= REFERENCE_MAX:
+            raise InvalidInput("reference", "cite the label or reference you checked")
+        correction, _ = CatalogCorrection.objects.update_or_create(
+            drug=report.drug,
+            indication=indication,
+            defaults={
+                "action": action,
+                "reference": reference,
+                "report": report,
+                "created_by": moderator,
+                "created_at": timezone.now(),
+            },
+        )
+        _apply(correction)
+        details.update(action=action, indication=indication.pk, reference=reference)
+    report.status = (
+        CatalogReportStatus.CORRECTED if decision == "correct" else CatalogReportStatus.DISMISSED
+    )
+    report.resolved_at, report.resolved_by, report.resolution = timezone.now(), moderator, note
+    report.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
+    CatalogAudit.objects.create(
+        actor=moderator, action=f"resolve:{decision}", drug=report.drug, details=details
+    )
+    return report

@@ -86,6 +86,17 @@ class Drug(models.Model):
     def display_name(self) -> str:
         return self.generic_name[:1].upper() + self.generic_name[1:]
 
+    @property
+    def listed_indications(self) -> list[Indication]:
+        """Labelled indications by name, each with `source`: the reference that lists it.
+        Uses the prefetched `drug_indications` (catalog.access.drugs_with_relations)."""
+        listed = []
+        for link in self.drug_indications.all():
+            indication = link.indication
+            indication.source = link.source
+            listed.append(indication)
+        return sorted(listed, key=lambda i: i.name.lower())
+
 
 class BrandProduct(models.Model):
     """A branded NDA/BLA product of a drug, with its application holder."""

@@ -14,6 +14,7 @@ from drugratings.accounts.models import Role, Specialty
 from drugratings.analytics.access import ScoreCell, public_figures
 from drugratings.analytics.models import Window
 from drugratings.catalog import access as catalog
+from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
@@ -195,6 +196,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
             "windows": Window.choices,
             "dimensions": DIMENSIONS,
             "official": getattr(drug, "official_info", None),
+            "can_report_error": catalog_actions.can_report(request.user),
         },
     )
 
