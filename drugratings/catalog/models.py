@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils import timezone
+
+# Indication names that are procedures, administration or supplementation, not conditions a
+# physician chooses a drug for ("Administration of Local Anesthesia").
+NONCLINICAL = re.compile(
+    r"\b(administration|anesthesia|anaesthesia|diagnostic|radiograph|imaging|contrast|"
+    r"procedure|sedation|premedication|adjunct|supplement|deficiency prevention|"
+    r"nutritional|irrigation|dialysis|transfusion|sunscreen)\b",
+    re.IGNORECASE,
+)
+
+
+def is_clinical(indication_name: str) -> bool:
+    return NONCLINICAL.search(indication_name) is None
 
 
 class DrugClass(models.Model):

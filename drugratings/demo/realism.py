@@ -17,13 +17,13 @@ little. First-line drugs get a small efficacy and safety lift (guidelines choose
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from drugratings.catalog.importers.records import moiety_key
+from drugratings.catalog.models import is_clinical  # noqa: F401  (re-exported for the loader)
 
 DATA = Path(__file__).resolve().parent / "data"
 CATALOG_DATA = Path(__file__).resolve().parents[1] / "catalog" / "data"
@@ -31,20 +31,8 @@ FIRST_LINE_FLOOR = 260.0  # popularity of a first-line drug at least that of a c
 FIRST_LINE_FACTOR = 2.5
 FIRST_LINE_INDICATION_SHARE = 0.75  # of a first-line drug's ratings go to that indication
 NONCLINICAL_SHARE = 0.03
-# Indication names that are procedures, prevention wording or administration, not conditions a
-# physician would pick a drug for on the home page.
-NONCLINICAL = re.compile(
-    r"\b(administration|anesthesia|anaesthesia|diagnostic|radiograph|imaging|contrast|"
-    r"procedure|sedation|premedication|adjunct|supplement|deficiency prevention|"
-    r"nutritional|irrigation|dialysis|transfusion|sunscreen)\b",
-    re.IGNORECASE,
-)
 # Druglib scales are 1-5; shifts are in score points at full weight.
 EFFICACY, SAFETY, TOLERABILITY, ACCESSIBILITY, ADHERENCE = range(5)
-
-
-def is_clinical(indication_name: str) -> bool:
-    return NONCLINICAL.search(indication_name) is None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from drugratings.analytics.access import ScoreCell, public_figures
 from drugratings.analytics.models import Window
 from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
-from drugratings.catalog.models import Indication
+from drugratings.catalog.models import Indication, is_clinical
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
 from drugratings.ratings.access import CommentSort, my_ratings, published_comments
@@ -53,13 +53,16 @@ def _most_rated_indications(limit: int = 12) -> list[Indication]:
 
     ids = cache.get("home:indications")
     if ids is None:
-        ids = list(
+        ranked = list(
             scored_ratings()
             .values("indication_id")
             .annotate(n=Count("id"))
             .order_by("-n")
-            .values_list("indication_id", flat=True)[:limit]
+            .values_list("indication_id", flat=True)[: limit * 4]
         )
+        names = dict(Indication.objects.filter(pk__in=ranked).values_list("pk", "name"))
+        # Real clinical indications only: not "Administration of Local Anesthesia".
+        ids = [i for i in ranked if is_clinical(names.get(i, ""))][:limit]
         cache.set("home:indications", ids, 600)
     found = Indication.objects.in_bulk(ids)
     return [found[i] for i in ids if i in found]
