@@ -111,7 +111,7 @@ def quality_shift(signals: DrugSignals | None, first_line: bool) -> np.ndarray:
         n = s.drugscom_reviews
         shift += 0.4 * (s.positive_share - 0.65) * n / (n + 8.0)
     if first_line:
-        shift[EFFICACY] += 0.25
-        shift[SAFETY] += 0.15
-        shift[ADHERENCE] += 0.1
+        shift[EFFICACY] += 0.45
+        shift[SAFETY] += 0.3
+        shift[ADHERENCE] += 0.15
     return shift
