@@ -17,9 +17,7 @@ def test_procedures_do_not_lead_the_common_indications(small_catalog, personas):
     physicians = [personas.verified.physician, personas.other_verified.physician]
     for physician in physicians:
         for drug in (small_catalog.atorvastatin, small_catalog.rosuvastatin):
-            Rating.objects.create(
-                physician=physician, drug=drug, indication=anesthesia, efficacy=4
-            )
+            Rating.objects.create(physician=physician, drug=drug, indication=anesthesia, efficacy=4)
     Rating.objects.create(
         physician=physicians[0],
         drug=small_catalog.atorvastatin,
