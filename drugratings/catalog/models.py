@@ -105,8 +105,11 @@ class Drug(models.Model):
     def listed_indications(self) -> list[Indication]:
         """Labelled indications by name, each with `source`: the reference that lists it.
         Uses the prefetched `drug_indications` (catalog.access.drugs_with_relations)."""
+        links = self.drug_indications.all()
+        if "drug_indications" not in getattr(self, "_prefetched_objects_cache", {}):
+            links = links.select_related("indication")  # not prefetched: one query, not N
         listed = []
-        for link in self.drug_indications.all():
+        for link in links:
             indication = link.indication
             indication.source = link.source
             listed.append(indication)
