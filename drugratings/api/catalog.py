@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from drugratings.accounts.access import AccessDenied, Capability, can, require
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
-from drugratings.catalog.models import Drug
+from drugratings.catalog import actions as catalog_actions
+from drugratings.catalog.models import CatalogErrorReport, Drug
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
 from drugratings.ratings import access as ratings_access
 
@@ -28,6 +29,9 @@ class IndicationRef(Schema):
     id: int
     name: str
     icd10: list[str]
+    source: str | None = Field(
+        None, description="The reference that lists this labelled indication, e.g. the FDA label"
+    )
 
 
 class DrugSummary(Schema):
@@ -109,7 +113,8 @@ def drug_summary(drug: Drug) -> dict:
         if drug.drug_class
         else None,
         "indications": [
-            {"id": i.pk, "name": i.name, "icd10": i.icd10_codes} for i in drug.indications.all()
+            {"id": i.pk, "name": i.name, "icd10": i.icd10_codes, "source": i.source}
+            for i in drug.listed_indications
         ],
     }
 
@@ -307,3 +312,86 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
             for d in drugs
         ],
     }
+
+
+class CatalogReportIn(Schema):
+    kind: str = Field(description="not_on_label, missing_indication, wrong_source or other")
+    message: str = Field(max_length=2000)
+    indication_id: int | None = None
+
+
+class CatalogReportOut(Schema):
+    id: int
+    drug_id: int
+    indication_id: int | None
+    kind: str
+    message: str
+    status: str
+    created_at: datetime
+
+
+class CatalogResolveIn(Schema):
+    decision: str = Field(description="correct or dismiss")
+    note: str = Field("", max_length=500)
+    action: str | None = Field(None, description="remove_indication or add_indication")
+    indication_id: int | None = None
+    reference: str = Field("", max_length=150, description="The label or reference checked")
+
+
+def _report_out(report: CatalogErrorReport) -> dict:
+    return {
+        "id": report.pk,
+        "drug_id": report.drug_id,
+        "indication_id": report.indication_id,
+        "kind": report.kind,
+        "message": report.message,
+        "status": report.status,
+        "created_at": report.created_at,
+    }
+
+
+@router.post(
+    "/drugs/{drug_id}/catalog-reports",
+    response={201: CatalogReportOut},
+    auth=SIGNED_IN,
+    summary="Report a wrong catalogue fact (verified physicians and moderators)",
+)
+def report_catalog_error(request: HttpRequest, drug_id: int, payload: CatalogReportIn) -> Status:
+    report = catalog_actions.report_error(
+        request.user,
+        drug_id,
+        kind=payload.kind,
+        message=payload.message,
+        indication_id=payload.indication_id,
+    )
+    return Status(201, _report_out(report))
+
+
+@router.get(
+    "/moderation/catalog-reports",
+    response=list[CatalogReportOut],
+    auth=SIGNED_IN,
+    summary="Open catalogue error reports (moderators)",
+)
+def catalog_report_queue(request: HttpRequest) -> list[dict]:
+    require(request.user, Capability.MODERATE)
+    return [_report_out(r) for r in catalog.open_reports()[:200]]
+
+
+@router.post(
+    "/moderation/catalog-reports/{report_id}/resolve",
+    response=CatalogReportOut,
+    auth=SIGNED_IN,
+    summary="Correct the catalogue or dismiss a report (moderators; audited)",
+)
+def resolve_catalog_report(request: HttpRequest, report_id: int, payload: CatalogResolveIn) -> dict:
+    report = catalog_actions.resolve_report(
+        request.user,
+        report_id,
+        decision=payload.decision,
+        note=payload.note,
+        action=payload.action,
+        indication_id=payload.indication_id,
+        reference=payload.reference,
+    )
+    return _report_out(report)

@@ -8,13 +8,21 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
 from drugratings.catalog import search as name_search
-from drugratings.catalog.models import Drug, DrugClass, Indication
+from drugratings.catalog.models import (
+    CatalogErrorReport,
+    CatalogReportStatus,
+    Drug,
+    DrugClass,
+    DrugIndication,
+    Indication,
+)
 from drugratings.errors import InvalidInput
 
 
 def drugs_with_relations() -> QuerySet[Drug]:
     return Drug.objects.select_related("drug_class").prefetch_related(
-        Prefetch("indications", queryset=Indication.objects.order_by("name"))
+        Prefetch("indications", queryset=Indication.objects.order_by("name")),
+        Prefetch("drug_indications", queryset=DrugIndication.objects.select_related("indication")),
     )
 
 
@@ -138,3 +146,10 @@ def indications_by_id(ids: list[int]) -> dict[int, Indication]:
 def indication_named(text: str) -> Indication | None:
     """The indication whose name is exactly `text` (any case), if there is one."""
     return Indication.objects.filter(name__iexact=text.strip()).first()
+
+
+def open_reports() -> QuerySet[CatalogErrorReport]:
+    """The moderators' queue of catalogue error reports, oldest first."""
+    return CatalogErrorReport.objects.filter(status=CatalogReportStatus.OPEN).select_related(
+        "drug", "indication", "reporter"
+    )

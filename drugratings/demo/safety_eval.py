@@ -106,7 +106,7 @@ def _accounts(
                 handle=unique_handle(taken),
                 specialty=specialty,
                 country="US",
-                region="NV",
+                region="US-NV",
                 verification_status=VerificationStatus.VERIFIED,
                 created_at=user.date_joined,
             )

@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from drugratings.accounts.access import Capability, physician_of, require
 from drugratings.accounts.models import User
 from drugratings.catalog.access import drugs_with_relations, indications_by_id
-from drugratings.catalog.models import Drug, DrugIndication, Indication
+from drugratings.catalog.models import Drug, DrugIndication, Indication, is_clinical
 from drugratings.errors import InvalidInput
 from drugratings.ratings.models import Comment, CommentStatus, HelpfulVote, Rating
 from drugratings.ratings.queries import scored_ratings
@@ -131,13 +131,16 @@ def most_rated_indications(limit: int = 12) -> list[Indication]:
     page, and the order changes slowly)."""
     ids = cache.get("home:indications")
     if ids is None:
-        ids = list(
+        ranked = list(
             scored_ratings()
             .values("indication_id")
             .annotate(n=Count("id"))
             .order_by("-n")
-            .values_list("indication_id", flat=True)[:limit]
+            .values_list("indication_id", flat=True)[: limit * 4]
         )
+        names = {i.pk: i.name for i in indications_by_id(ranked).values()}
+        # Real clinical indications only: not "Administration of Local Anesthesia".
+        ids = [i for i in ranked if is_clinical(names.get(i, ""))][:limit]
         cache.set("home:indications", ids, 600)
     found = indications_by_id(ids)
     return [found[i] for i in ids if i in found]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from drugratings.accounts.access import Capability, require
 from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
+from drugratings.accounts.regions import iso_region
 from drugratings.accounts.specialties import specialty_slug_for_nucc
 from drugratings.core.events import StatusChanged, status_changed
 from drugratings.errors import InvalidInput
@@ -197,7 +198,7 @@ def register_physician(data: Registration) -> PhysicianProfile:
         handle=unique_handle(taken),
         specialty=specialty,
         country=data.country.upper(),
-        region=data.license_region.strip()[:40],
+        region=iso_region(data.country, data.license_region),
         verification_status=outcome_status,
         status_reason=reason[:300],
         verified_at=timezone.now() if outcome_status == VerificationStatus.VERIFIED else None,

@@ -16,6 +16,7 @@ from drugratings.analytics.actions import count_drug_view
 from drugratings.analytics.models import Window
 from drugratings.analytics.trends import monthly_trend
 from drugratings.catalog import access as catalog
+from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
@@ -181,6 +182,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
             "windows": Window.choices,
             "dimensions": DIMENSIONS,
             "official": getattr(drug, "official_info", None),
+            "can_report_error": catalog_actions.can_report(request.user),
         },
     )
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import AccessDenied
+from drugratings.accounts.regions import region_name
 from drugratings.catalog import access as catalog
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, actions
@@ -62,8 +63,11 @@ def _table(report: access.Report, dimension: str) -> dict:
     cells = [c for c in report.cells if c.dimension == dimension]
     columns: list[str] = []
     rows: dict[tuple, dict] = {}
+    by_region = report.breakdown == Breakdown.REGION
     for cell in cells:
         label = cell.breakdown_value or "All"
+        if by_region and cell.breakdown_value:
+            label = region_name(cell.breakdown_value)  # "California (US-CA)"
         if label not in columns:
             columns.append(label)
         key = (cell.drug_id, cell.indication_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from drugratings.accounts.models import User
@@ -31,6 +32,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo creates an administrator whose password and TOTP secret are published in the
+        # README: on a production database that would be an open door.
+        if settings.PRODUCTION:
+            raise CommandError(
+                "load_demo refuses to run with DRUGRATINGS_MODE=production: it creates logins "
+                "(an administrator among them) with a published password."
+            )
         if not Drug.objects.exists():
             raise CommandError("The catalogue is empty: run `manage.py import_catalog` first.")
         for name in ("physicians", "ratings", "comments"):
