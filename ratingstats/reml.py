@@ -36,6 +36,8 @@ class RemlFit:
     sigma2: float
     deviance: float
     evaluations: int
+    converged: bool
+    message: str
 
 
 def reml_deviance(
@@ -58,8 +60,12 @@ def reml_deviance(
     return float(dev), float(r2 / nmp)
 
 
-def fit_reml(d: Design, start: np.ndarray, rtol: float = 1e-9) -> RemlFit:
+def fit_reml(d: Design, start: np.ndarray, rtol: float = 1e-9, warm: bool = False) -> RemlFit:
     """Minimise the REML deviance over ``theta in [0, inf)^2``.
+
+    ``warm=True`` says that ``start`` is the optimum of a previous fit to nearly the same data
+    (the product's refit after a few new ratings): the first trust region is then 10x smaller,
+    which saves most of the evaluations COBYQA spends locating the optimum from afar.
 
     ``start`` (typically the method-of-moments estimate) only affects speed: the criterion for
     two variance components is smooth and, in every design we have tried, unimodal on the
@@ -83,7 +89,7 @@ def fit_reml(d: Design, start: np.ndarray, rtol: float = 1e-9) -> RemlFit:
         method="COBYQA",
         bounds=[(0.0, None), (0.0, None)],
         options={
-            "initial_tr_radius": 0.1 * max(1.0, float(x0.max())),
+            "initial_tr_radius": (0.01 if warm else 0.1) * max(1.0, float(x0.max())),
             "final_tr_radius": 1e-7,
             "maxfev": 500,
         },
@@ -98,4 +104,11 @@ def fit_reml(d: Design, start: np.ndarray, rtol: float = 1e-9) -> RemlFit:
             dev0, s20 = reml_deviance(d, t0, asm)
             if dev0 <= dev + rtol:
                 theta, dev, s2 = t0, dev0, s20
-    return RemlFit(theta=theta, sigma2=s2, deviance=dev, evaluations=count)
+    return RemlFit(
+        theta=theta,
+        sigma2=s2,
+        deviance=dev,
+        evaluations=count,
+        converged=bool(best.success),
+        message=str(best.message),
+    )
