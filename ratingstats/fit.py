@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 from scipy.special import ndtri
+from scipy.stats import chi2
 
 from ._blas import blas_threads
 from ._design import Design, build_design, validate_inputs
@@ -81,6 +82,8 @@ class FitResult:
     pcg_iterations: int
     reml_deviance: float | None
     group_se: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: (3, 2) intervals at ``level`` for sd_item, sd_rater, sd_residual (NaN: not available).
+    component_ci: np.ndarray = field(default_factory=lambda: np.full((3, 2), np.nan))
     converged: bool = True
     convergence: str = ""
     reml_evaluations: int = 0
@@ -231,9 +234,10 @@ def _fit(
         theta, s2e, x0, steps = _moment_theta(d, y, beta, 1 if vc_method == "reml" else 2, rtol)
     deviance = None
     converged, convergence, evaluations = True, "method of moments (closed form)", 0
+    cov_log_theta = np.full((2, 2), np.nan)
     if vc_method == "reml":
         rf = fit_reml(d, theta, warm=warm)
-        theta, deviance = rf.theta, rf.deviance
+        theta, deviance, cov_log_theta = rf.theta, rf.deviance, rf.cov_log_theta
         converged, convergence, evaluations = rf.converged, rf.message, rf.evaluations
 
     rs = reduced_system(d, float(theta[0]), float(theta[1]))
@@ -276,6 +280,7 @@ def _fit(
         pcg_iterations=steps,
         reml_deviance=deviance,
         group_se=_group_se(d, s2e * cv.fixed_cov()),
+        component_ci=_component_ci(theta, s2e, cov_log_theta, d.n - d.p, level),
         converged=converged,
         convergence=convergence,
         reml_evaluations=evaluations,
@@ -314,6 +319,30 @@ def _moment_theta(
         theta, s2e = _theta_from_components(s2)
         x0 = (sol.x_a, sol.x_b)
     return theta, s2e, x0, steps
+
+
+def _component_ci(
+    theta: np.ndarray, s2e: float, cov_log_theta: np.ndarray, dof: int, level: float
+) -> np.ndarray:
+    """Intervals for (sd_item, sd_rater, sd_residual) at ``level``.
+
+    Item and rater SDs: Wald on ``log theta`` (curvature of the REML criterion), times
+    ``sigma``, whose own relative error (about ``1/sqrt(2 dof)``) is negligible next to theirs.
+    Residual SD: the chi-square interval ``sigma sqrt(dof / chi2_q)``.  NaN where unavailable
+    (method of moments, or a component on the boundary).
+    """
+    out = np.full((3, 2), np.nan)
+    sigma = float(np.sqrt(s2e))
+    z = float(ndtri(0.5 + level / 2.0))
+    for k in (0, 1):
+        var = cov_log_theta[k, k]
+        if np.isfinite(var) and theta[k] > 0.0:
+            half = z * float(np.sqrt(var))
+            out[k] = sigma * theta[k] * np.exp([-half, half])
+    alpha = 1.0 - level
+    hi, lo = chi2.ppf([alpha / 2.0, 1.0 - alpha / 2.0], dof)
+    out[2] = sigma * np.sqrt(dof / np.array([lo, hi]))
+    return out
 
 
 def _group_se(d: Design, cov_beta: np.ndarray) -> np.ndarray:
