@@ -159,13 +159,13 @@ def compute(
     label: str = "",
     group_labels: list[str] | None = None,
     min_cell: int = 1,
-    min_raters: int = 1,
+    include: np.ndarray | None = None,
 ) -> Diagnostics:
     """Summarise ``res`` (fitted to these arrays) for display.
 
     ``min_cell``: histogram cells and binned means with fewer ratings are left out.
-    ``min_raters``: only items with at least this many raters enter the shrinkage plot (the
-    product passes its display threshold, so no unpublished drug appears on a public page).
+    ``include``: boolean mask of the items allowed in the shrinkage plot (the product passes
+    its display rule, so no unpublished drug's naive mean appears on a public page).
     """
     item = np.asarray(item, dtype=np.int64)
     rater = np.asarray(rater, dtype=np.int64)
@@ -179,7 +179,7 @@ def compute(
     normal, q_resid = _qq(resid / sigma)
     _, q_effect = _qq(res.item_effect[rated])
     naive = np.bincount(item, weights=score, minlength=res.n_items) / np.maximum(res.n_ratings, 1)
-    sel = rated & (res.n_raters >= min_raters)
+    sel = rated if include is None else rated & np.asarray(include, dtype=bool)
     return Diagnostics(
         label=label,
         method=res.method,

@@ -138,6 +138,7 @@ def fit_crossed(
     rtol: float = 1e-10,
     threads: int | None = 1,
     start: tuple[float, float, float] | None = None,
+    intervals: bool = True,
 ) -> FitResult:
     """Fit the crossed random-effects model ``score ~ group + (1|item) + (1|rater)``.
 
@@ -192,6 +193,7 @@ def fit_crossed(
             dense_cov_max,
             rtol,
             start,
+            intervals,
         )
 
 
@@ -208,6 +210,7 @@ def _fit(
     dense_cov_max: int,
     rtol: float,
     start: tuple[float, float, float] | None,
+    intervals: bool,
 ) -> FitResult:
     t0 = time.perf_counter()
     if not 0.0 < level < 1.0:
@@ -236,7 +239,7 @@ def _fit(
     converged, convergence, evaluations = True, "method of moments (closed form)", 0
     cov_log_theta = np.full((2, 2), np.nan)
     if vc_method == "reml":
-        rf = fit_reml(d, theta, warm=warm)
+        rf = fit_reml(d, theta, warm=warm, intervals=intervals)
         theta, deviance, cov_log_theta = rf.theta, rf.deviance, rf.cov_log_theta
         converged, convergence, evaluations = rf.converged, rf.message, rf.evaluations
 
