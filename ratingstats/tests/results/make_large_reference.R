@@ -24,14 +24,17 @@ d$group <- factor(d$rater_group)
 form <- score ~ group + (1 | item) + (1 | rater)
 
 # What an auditor would run: lme4's defaults.
-t_default <- system.time(fit0 <- lmer(form, data = d, REML = TRUE))[["elapsed"]]
+# CPU seconds (user + system), not elapsed: the reference machine was shared, and the Python
+# side of the speed comparison measures CPU time too.
+cpu <- function(st) st[["user.self"]] + st[["sys.self"]]
+t_default <- cpu(system.time(fit0 <- lmer(form, data = d, REML = TRUE)))
 
 ctrl <- lmerControl(
   optimizer = "nloptwrap",
   optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14, xtol_rel = 1e-12, maxeval = 1e5),
   check.conv.singular = "ignore"
 )
-t_tight <- system.time(fit <- lmer(form, data = d, REML = TRUE, control = ctrl))[["elapsed"]]
+t_tight <- cpu(system.time(fit <- lmer(form, data = d, REML = TRUE, control = ctrl)))
 
 vc <- as.data.frame(VarCorr(fit))
 sd_item <- vc$sdcor[vc$grp == "item"]
@@ -68,13 +71,13 @@ summ <- list(
   sd_rater = sd_rater,
   sd_residual = sigma,
   reml_criterion = unname(REMLcrit(fit)),
-  seconds_lmer_default = t_default,
-  seconds_lmer_tight = t_tight,
+  cpu_seconds_lmer_default = t_default,
+  cpu_seconds_lmer_tight = t_tight,
   default_sd = list(item = vc0$sdcor[vc0$grp == "item"], rater = vc0$sdcor[vc0$grp == "rater"],
                     residual = sigma(fit0)),
   lme4_version = as.character(packageVersion("lme4")),
   r_version = R.version.string
 )
 write_json(summ, file.path(here, "large_lme4.json"), auto_unbox = TRUE, digits = NA, pretty = TRUE)
-cat(sprintf("large n=%d items=%d sd_item=%.6f sd_rater=%.6f sigma=%.6f lmer %.1f s (default)\n",
+cat(sprintf("large n=%d items=%d sd_item=%.6f sd_rater=%.6f sigma=%.6f lmer %.1f CPU s (default)\n",
             nrow(d), nlevels(d$item), sd_item, sd_rater, sigma, t_default))
