@@ -11,10 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
-from ratingstats.diagnostics import Diagnostics, fragment_html
 
 from drugratings.analytics.access import current_fit_diagnostics
 from drugratings.ratings.dimensions import DIMENSION_NAMES
+from ratingstats.diagnostics import Diagnostics, fragment_html
 
 METHODOLOGY = Path(settings.BASE_DIR) / "METHODOLOGY.md"
 
