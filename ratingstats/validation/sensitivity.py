@@ -33,6 +33,7 @@ from ratingstats import fit_crossed
 __all__ = [
     "ClassSeverity",
     "OrdinalCheck",
+    "class_severity_check",
     "class_severity_sample",
     "ordinal_check",
     "ordinal_sample",
@@ -137,7 +138,7 @@ def ordinal_check(results: Path = RESULTS) -> OrdinalCheck:
 @dataclass(frozen=True)
 class ClassSeverity:
     shift: float
-    bias_by_class: tuple[float, ...]  # mean (estimate - truth) per class, centred
+    bias_by_class: tuple[float, ...]  # mean (estimate - truth) per class, centred; 0: harsh
     tau_truth: float
     tau_truth_within_class: float  # mean over classes
     tau_truth_no_shift: float
@@ -146,7 +147,9 @@ class ClassSeverity:
 def class_severity_sample(
     shift: float, seed: int = 7, n_classes: int = 6, per_class: int = 40, n_raters: int = 3000
 ):
-    """Specialty s mostly rates class s (80%) and is ``shift`` points harsher on it only."""
+    """Specialty s mostly rates class s (80%).  Specialty 0 is ``shift`` points harsher on its
+    own class only, specialty 1 ``shift`` points more lenient on its own class only; the others
+    rate every class alike (the model's assumption)."""
     rng = np.random.default_rng(seed)
     n_items = n_classes * per_class
     cls = np.arange(n_items) // per_class
@@ -163,12 +166,14 @@ def class_severity_sample(
     )
     _, first = np.unique(item * n_raters + rater, return_index=True)
     item, rater = item[first], rater[first]
-    harsh = np.where(cls[item] == spec[rater], -shift, 0.0)
+    own_shift = np.zeros(n_classes)
+    own_shift[:2] = (-shift, shift)
+    harsh = np.where(cls[item] == spec[rater], own_shift[cls[item]], 0.0)
     y = 3.5 + a[item] + b[rater] + harsh + rng.normal(0.0, 0.8, item.size)
     return item, rater, spec[rater], np.clip(np.rint(y), 1, 5), a, cls
 
 
-def class_severity_check(shift: float = 0.4) -> ClassSeverity:
+def class_severity_check(shift: float = 0.5) -> ClassSeverity:
     def fit(sh: float):
         item, rater, group, y, a, cls = class_severity_sample(sh)
         res = fit_crossed(item, rater, y, group, method="reml", intervals=False)
