@@ -147,8 +147,14 @@ def _warm_start(previous: dict | None) -> tuple[float, float, float] | None:
 
 
 def _fit_items(
-    data: RatingArrays, dim: int, by_indication: bool, previous: dict | None, diagnose: bool
+    data: RatingArrays,
+    dim: int,
+    by_indication: bool,
+    previous: dict | None,
+    diagnose: bool,
+    method: str = PRODUCT_METHOD,
 ) -> _ItemFit | None:
+    """Fit one dimension at one level; ``method`` is overridden only by the benchmark."""
     y = data.scores[:, dim]
     keep = ~np.isnan(y)
     if keep.sum() < 3:
