@@ -32,7 +32,7 @@ def command(name: str, quick: bool) -> list[str]:
     return [
         sys.executable,
         str(BENCH / "bench_stats.py"),
-        *(["--skip-10m", "--skip-r"] if quick else []),
+        *(["--skip-10m", "--skip-r", "--skip-2500k"] if quick else []),
     ]
 
 
