@@ -239,7 +239,7 @@ def _groups(res: FitResult, group, labels: list[str] | None) -> tuple[GroupEffec
 def _svg(fig, title: str) -> str:
     """Inline SVG: no XML prologue, scalable (viewBox kept, fixed size dropped), titled."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None}, dpi=160)
     text = buf.getvalue()
     text = text[text.index("<svg") :]
     text = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", text, count=1)
@@ -290,7 +290,16 @@ def _plot_shrinkage(d: Diagnostics) -> str:
     fig, ax = _figure()
     n = np.asarray(d.shrink_n, dtype=float)
     size = 4.0 + 60.0 * np.sqrt(n / max(n.max(), 1.0)) if n.size else n
-    ax.scatter(d.shrink_naive, d.shrink_estimate, s=size, alpha=0.45, color="#1f5fa8", lw=0)
+    # Rasterised: thousands of drugs would otherwise be thousands of SVG paths (650 kB).
+    ax.scatter(
+        d.shrink_naive,
+        d.shrink_estimate,
+        s=size,
+        alpha=0.45,
+        color="#1f5fa8",
+        lw=0,
+        rasterized=True,
+    )
     ax.plot([1, 5], [1, 5], color="black", lw=0.8, label="no shrinkage")
     ax.axhline(d.mu, color="#b3261e", lw=0.8, ls="--", label="overall mean")
     ax.set_xlabel("naive mean of ratings", fontsize=9)
@@ -347,6 +356,9 @@ def fragment_html(d: Diagnostics, svgs: dict[str, str] | None = None) -> str:
         for c in d.components
     )
     status = "converged" if d.converged else "DID NOT CONVERGE"
+    message = d.convergence
+    if d.converged and "trust-region radius" in message:
+        message = "trust region shrank to its final radius"
     evals = f", {d.reml_evaluations} criterion evaluations" if d.method == "reml" else ""
     warm = ", warm start from the previous fit" if d.warm_start else ""
     groups = "".join(
@@ -354,11 +366,14 @@ def fragment_html(d: Diagnostics, svgs: dict[str, str] | None = None) -> str:
         f"<td class='nowrap'>{g.low:+.3f} – {g.high:+.3f}</td><td>{g.n_ratings:,}</td></tr>"
         for g in d.groups
     )
+    # The plot shows the same; the table (often 20+ rows) is there for exact numbers.
     group_table = (
+        f"<details class='diag-details'><summary>Specialty effects as a table "
+        f"({len(d.groups)} specialties)</summary>"
         f"<table class='diag-table'><caption>Specialty effects ({level} intervals)</caption>"
         f"<thead><tr><th scope='col'>specialty</th><th scope='col'>effect</th>"
         f"<th scope='col'>interval</th><th scope='col'>ratings</th></tr></thead>"
-        f"<tbody>{groups}</tbody></table>"
+        f"<tbody>{groups}</tbody></table></details>"
         if d.groups
         else ""
     )
@@ -376,7 +391,7 @@ def fragment_html(d: Diagnostics, svgs: dict[str, str] | None = None) -> str:
     return (
         f"<section class='diagnostics'><h3>{e(d.label)}</h3>"
         f"<p class='diag-meta'>Method <strong>{e(d.method.upper())}</strong> "
-        f"(covariance {e(d.cov_method)}); {status} ({e(d.convergence)}{evals}{warm}); "
+        f"(covariance {e(d.cov_method)}); {status} ({e(message)}{evals}{warm}); "
         f"{d.n_ratings:,} ratings of {d.n_items:,} drugs by {d.n_raters:,} raters; "
         f"overall mean {d.mu:.3f}; fitted in {d.seconds:.1f} s.</p>"
         f"<table class='diag-table'><caption>Variance components (SD, {level} intervals)"

@@ -182,7 +182,7 @@ def _fit_items(
             y,
             group,
             result,
-            label=DIMENSION_NAMES[dim],
+            label=DIMENSION_NAMES[dim].capitalize(),
             group_labels=_specialty_names(specialties),
             min_cell=MIN_RATERS_SHOWN,
             include=shown,
