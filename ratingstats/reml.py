@@ -70,7 +70,7 @@ def fit_reml(
 
     ``intervals=False`` skips the 6 extra evaluations of :func:`log_theta_cov` (NaN instead).
     ``warm=True`` says that ``start`` is the optimum of a previous fit to nearly the same data
-    (the product's refit after a few new ratings): the first trust region is then 10x smaller,
+    (the product's refit after a few new ratings): the first trust region is then 2x smaller,
     which saves most of the evaluations COBYQA spends locating the optimum from afar.
 
     ``start`` (typically the method-of-moments estimate) only affects speed: the criterion for
@@ -96,7 +96,7 @@ def fit_reml(
         method="COBYQA",
         bounds=[(0.0, None), (0.0, None)],
         options={
-            "initial_tr_radius": (0.01 if warm else 0.1) * max(1.0, float(x0.max())),
+            "initial_tr_radius": (0.01 if warm else 0.02) * max(1.0, float(x0.max())),
             "final_tr_radius": 1e-6,
             "maxfev": 500,
         },
