@@ -169,7 +169,7 @@ def _fit_items(
         rater,
         y,
         group,
-        method=PRODUCT_METHOD,
+        method=method,
         start=_warm_start(previous),
         intervals=diagnose,
     )

@@ -154,3 +154,11 @@ def test_the_current_fit_carries_public_diagnostics_per_dimension(leniency_world
     # No histogram cell or shrinkage point below the display rule reaches the public page.
     assert all(c == 0 or c >= 10 for row in diag.counts for c in row)
     assert len(diag.shrink_n) == 3 and min(diag.shrink_n) >= 10
+
+
+def test_the_method_can_be_overridden_for_the_benchmark(leniency_world):
+    from drugratings.analytics.fitting import _fit_items, load_rating_arrays
+
+    data = load_rating_arrays()
+    assert _fit_items(data, 0, False, None, False).result.method == "reml"
+    assert _fit_items(data, 0, False, None, False, "moments").result.method == "moments"
