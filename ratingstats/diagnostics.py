@@ -370,10 +370,11 @@ def fragment_html(d: Diagnostics, svgs: dict[str, str] | None = None) -> str:
     group_table = (
         f"<details class='diag-details'><summary>Specialty effects as a table "
         f"({len(d.groups)} specialties)</summary>"
+        f"<div class='diag-scroll'>"
         f"<table class='diag-table'><caption>Specialty effects ({level} intervals)</caption>"
         f"<thead><tr><th scope='col'>specialty</th><th scope='col'>effect</th>"
         f"<th scope='col'>interval</th><th scope='col'>ratings</th></tr></thead>"
-        f"<tbody>{groups}</tbody></table></details>"
+        f"<tbody>{groups}</tbody></table></div></details>"
         if d.groups
         else ""
     )
@@ -409,6 +410,7 @@ body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:1rem auto;paddin
 .diag-table{border-collapse:collapse;margin:.5rem 0 1rem}
 .diag-table th,.diag-table td{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left}
 .diag-table caption{text-align:left;font-weight:600}.nowrap{white-space:nowrap}
+.diag-scroll{overflow-x:auto}
 """
 
 
