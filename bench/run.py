@@ -32,7 +32,7 @@ def command(name: str, quick: bool) -> list[str]:
     return [
         sys.executable,
         str(BENCH / "bench_stats.py"),
-        *(["--skip-10m", "--skip-r"] if quick else []),
+        *(["--skip-10m", "--skip-r", "--skip-2500k"] if quick else []),
     ]
 
 
@@ -89,8 +89,7 @@ def run(name: str, quick: bool) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    p.add_argument("--only", choices=("platform", "portal", "stats"),
-                   help="run one benchmark only")
+    p.add_argument("--only", choices=("platform", "portal", "stats"), help="run one benchmark only")
     args = p.parse_args()
     names = [args.only] if args.only else ["platform", "portal", "stats"]
 

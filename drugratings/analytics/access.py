@@ -274,3 +274,28 @@ def public_figures() -> dict[str, int]:
         }
         cache.set("public:figures", figures, 10)
     return figures
+
+
+@dataclass(frozen=True)
+class FitDiagnostics:
+    """The current fit's public diagnostics (methodology page); empty before the first fit."""
+
+    fit_id: int | None
+    methodology_version: str
+    finished_at: Any
+    by_dimension: dict[str, dict]
+
+
+def current_fit_diagnostics() -> FitDiagnostics:
+    """Anyone may read these: they hold no per-rating data, and histogram cells and shrinkage
+    points below the display rule were dropped when the fit stored them."""
+    row = (
+        FitRun.objects.filter(is_current=True)
+        .values("pk", "methodology_version", "finished_at", "diagnostics")
+        .first()
+    )
+    if row is None:
+        return FitDiagnostics(None, "", None, {})
+    return FitDiagnostics(
+        row["pk"], row["methodology_version"], row["finished_at"], row["diagnostics"] or {}
+    )

@@ -23,6 +23,9 @@ class FitRun(models.Model):
     is_current = models.BooleanField(default=False)
     # Rater and specialty effects of the all-time fit (npz), for rater-adjusted monthly trends.
     effects = models.BinaryField(null=True, blank=True)
+    # ratingstats.diagnostics.Diagnostics.to_dict() of each dimension's all-time drug fit, keyed
+    # by dimension: the public methodology page's diagnostics (no per-rating data).
+    diagnostics = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
