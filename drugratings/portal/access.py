@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Role, Specialty, User
+from drugratings.accounts.access import AccessDenied, Capability, FigureView, figure_view, require
+from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
@@ -366,19 +366,70 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
     return {drug_id: cells for (drug_id, _), cells in _score_cells(versions).items()}
 
 
-def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
-    """Physicians and staff see live figures; pharma sees only the latest release (the
-    specialty and period filters do not apply to release values)."""
+REPORTS_SCOPE = "reports:read"
+
+
+def require_scope(token: ApiToken | None, scope: str) -> None:
+    """API keys carry only the scopes they were issued with; sign-in tokens and browser
+    sessions act as the analyst themself."""
+    if token is not None and token.kind == TokenKind.API_KEY and scope not in token.scopes:
+        raise AccessDenied(f"This API key lacks the {scope} scope.")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a figure-bearing read is about: exactly one of a drug, an indication or a class."""
+
+    drug_id: int | None = None
+    indication_id: int | None = None
+    class_id: int | None = None
+
+
+def figure_view_for(user: User, token: ApiToken | None, subject: Subject) -> FigureView:
+    """The one check every endpoint that shows figures passes: the role decides live, release
+    or none (`accounts.access.figure_view`); pharma then needs an API key with the reports
+    scope (session tokens and browser sessions carry every scope) and a subscription that covers
+    the subject, exactly as the portal's reports do. Raises AccessDenied (403) otherwise."""
+    view = figure_view(user)
+    if view != FigureView.RELEASE:
+        return view
+    require_scope(token, REPORTS_SCOPE)
+    org = organization_of(user)
+    if subject.drug_id is not None:
+        check_drug(org, subject.drug_id)
+    if subject.indication_id is not None:
+        check_indication(org, subject.indication_id)
+    if subject.class_id is not None:
+        check_drug_class(org, subject.class_id)
+    return view
+
+
+def page_figure_view(user: User, subject: Subject) -> FigureView:
+    """For web pages: a catalogue page stays readable without figures when pharma's
+    subscription does not cover it (the API answers 403 instead)."""
+    try:
+        return figure_view_for(user, None, subject)
+    except AccessDenied:
+        return FigureView.NONE
+
+
+def drug_cells_for_viewer(view: FigureView, drug_id: int, **filters) -> list:
+    """Live cells for LIVE, the latest release's cells for RELEASE (the specialty and period
+    filters do not apply to release values), nothing for NONE."""
     from drugratings.analytics.access import drug_score_cells
 
-    if user.is_authenticated and user.role == Role.PHARMA:
+    if view == FigureView.RELEASE:
         return release_drug_cells(drug_id)
-    return drug_score_cells(drug_id, **filters)
+    if view == FigureView.LIVE:
+        return drug_score_cells(drug_id, **filters)
+    return []
 
 
-def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
+def indication_cells_for_viewer(view: FigureView, indication_id: int) -> dict[int, list]:
     from drugratings.analytics.access import indication_score_cells
 
-    if user.is_authenticated and user.role == Role.PHARMA:
+    if view == FigureView.RELEASE:
         return release_indication_cells(indication_id)
-    return indication_score_cells(indication_id)
+    if view == FigureView.LIVE:
+        return indication_score_cells(indication_id)
+    return {}

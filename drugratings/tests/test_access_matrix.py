@@ -62,6 +62,8 @@ VERIFIED_WRITE_WEB = roles(DENIED, anonymous=LOGIN, verified={302})
 VERIFIED_ONLY_WEB = roles(DENIED, anonymous=LOGIN, verified={200})
 PHARMA_ONLY_WEB = roles(DENIED, anonymous=LOGIN, pharma={200})
 PHARMA_ONLY_API = roles(DENIED, anonymous={401}, pharma={200})
+# Live figures (trends, comments: they move with a rating) for verified physicians and staff.
+LIVE_ONLY_API = roles(DENIED, anonymous={401}, verified={200}, moderator={200})
 
 
 def rating_body(w: World) -> dict:
@@ -219,7 +221,7 @@ API_CASES = [
     Case(
         "GET /api/v1/drugs/{drug_id}/trend",
         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/trend",
-        roles({200}, anonymous={401}, pharma=DENIED),
+        LIVE_ONLY_API,
     ),
     Case("GET /api/v1/indications", lambda w: "/api/v1/indications", SIGNED_IN_ONLY),
     Case(
@@ -257,7 +259,7 @@ API_CASES = [
     Case(
         "GET /api/v1/drugs/{drug_id}/comments",
         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/comments",
-        roles({200}, anonymous={401}, pharma=DENIED),
+        LIVE_ONLY_API,
     ),
     Case(
         "POST /api/v1/comments/{comment_id}/helpful",
