@@ -312,9 +312,7 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
                 **drug_summary(d),
                 "listed": True,
                 "scores": [
-                    c.as_api()
-                    for c in drug_cells_for_viewer(view, d.pk)
-                    if c.indication_id is None
+                    c.as_api() for c in drug_cells_for_viewer(view, d.pk) if c.indication_id is None
                 ],
             }
             for d in drugs
