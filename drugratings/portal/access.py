@@ -155,7 +155,8 @@ def _cells(
     )
     if level == Level.DRUG_INDICATION:
         versions = versions.filter(indication_id=indication_id)
-    published = {(v.drug_id, v.breakdown_value): v.values for v in versions}
+    k = release.privacy.get("min_raters", 11)
+    published = {(v.drug_id, v.breakdown_value): shown_values(v.values, k) for v in versions}
     grid = _breakdown_grid(breakdown, {value for _, value in published}, release)
     names = (
         {s.pk: s.name for s in Specialty.objects.all()} if breakdown == Breakdown.SPECIALTY else {}
@@ -182,6 +183,12 @@ def _cells(
                     )
                 )
     return cells
+
+
+def shown_values(values: dict, k: int) -> dict:
+    """The dimensions of a published cell that may show: never a count under k (releases built
+    before the count floor may hold such values; they read as suppressed)."""
+    return {dim: v for dim, v in values.items() if v and (v.get("n_raters") or 0) >= k}
 
 
 def with_rank_intervals(cells: list[Cell], seed: int) -> list[Cell]:
@@ -313,19 +320,23 @@ def drug_engagement(release: Release, drug_id: int) -> list[dict]:
             version.breakdown_value,
             {"month": version.breakdown_value, "comments": None, "page_views": None},
         )
-        entry["ratings"] = max(v["n_raters"] for v in version.values.values())
+        shown = shown_values(version.values, release.privacy.get("min_raters", 11))
+        entry["ratings"] = max((v["n_raters"] for v in shown.values()), default=None)
     return [months[m] for m in sorted(months)]
 
 
-def _score_cells(versions) -> dict[tuple[int, int | None], list]:
+def _score_cells(versions, k: int) -> dict[tuple[int, int | None], list]:
     """Published release values as the ScoreCell shape the catalogue pages and API use."""
     from drugratings.analytics.access import ScoreCell
 
     out: dict[tuple[int, int | None], list] = {}
     for version in versions:
         cells = []
+        values = shown_values(version.values, k)
         for dim in DIMENSION_NAMES:
-            v = version.values.get(dim)
+            v = values.get(dim)
+            if v is None:
+                continue
             cells.append(
                 ScoreCell(
                     indication_id=version.indication_id,
@@ -351,7 +362,7 @@ def release_drug_cells(drug_id: int) -> list:
     if release is None:
         return []
     versions = versions_at(release).filter(drug_id=drug_id, breakdown=Breakdown.NONE)
-    by_key = _score_cells(versions)
+    by_key = _score_cells(versions, release.privacy.get("min_raters", 11))
     ordered = sorted(by_key.items(), key=lambda item: (item[0][1] is not None, item[0][1] or 0))
     return [cell for _, cells in ordered for cell in cells]
 
@@ -363,7 +374,8 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
     versions = versions_at(release).filter(
         level=Level.DRUG_INDICATION, breakdown=Breakdown.NONE, indication_id=indication_id
     )
-    return {drug_id: cells for (drug_id, _), cells in _score_cells(versions).items()}
+    k = release.privacy.get("min_raters", 11)
+    return {drug_id: cells for (drug_id, _), cells in _score_cells(versions, k).items()}
 
 
 REPORTS_SCOPE = "reports:read"
