@@ -372,17 +372,19 @@ def _update_cells(
     }
     states = {text: record.state for text, record in records.items()}
     grid = steps.grid_of(totals, list(records))
-    hidden = suppressed_cells(
-        dict(zip(grid.keys, grid.raters.tolist(), strict=True)), policy.min_raters
-    )
     running = steps.open_months(grid.keys, now.strftime("%Y-%m"))
+    hidden = suppressed_cells(
+        dict(zip(grid.keys, grid.raters.tolist(), strict=True)),
+        policy.min_raters,
+        frozenset(running),
+    )
     pending = steps.pending_changes(totals, grid, states, stats.departures)
     planned = steps.plan_steps(grid, states, running, pending, policy, now.timestamp())
     stats.step_physicians += [s.physicians for s in planned]
     _charge_restarts(totals, planned, len(grid.keys), policy, stats, now)
     saved = _attach_noise(planned, records, states, policy)
     departed = _departed_states(records, stats, {s.key.encode() for s in planned})
-    values = _publishable(steps.noisy_totals(states, running), hidden | running, policy)
+    values = _publishable(steps.noisy_totals(states, running), hidden, policy)
     moved = {s.key for s in planned} | steps.drug_keys_moved(planned)
     current = _current_versions(previous, drugs)
     create, close = _version_changes(values, moved, current, release)

@@ -18,8 +18,9 @@ def published_values(noisy: np.ndarray, n_nodes: int, policy: PrivacyPolicy) -> 
 
     Post-processing keeps the published counts consistent with the k rule: a dimension whose
     noisy count is under k is left out (shown as suppressed), never published as "n = 7". So is
-    a dimension whose interval spans the whole 1-5 scale: it carries no information, and a score
-    clipped to 1.00 or 5.00 with a 1-5 interval would read as a real figure.
+    a dimension whose interval spans the whole 1-5 scale (it carries no information) and one
+    whose noisy mean falls on or beyond an end of the scale: clipped to 1.00 or 5.00, it would
+    read as a real figure when it is mostly noise.
 
     score = 3 + S/N from the noisy sum S and count N. The interval adds three variances by the
     delta method: sampling (within-cell SD^2 / N), the sum's noise (nodes * sigma_s^2 / N^2) and
@@ -39,7 +40,8 @@ def published_values(noisy: np.ndarray, n_nodes: int, policy: PrivacyPolicy) -> 
         half = Z95 * math.sqrt(variance)
         shown_count = math.floor(count + 0.5)
         low, high = round(max(1.0, score - half), 3), round(min(5.0, score + half), 3)
-        if shown_count < policy.min_raters or (low <= 1.0 and high >= 5.0):
+        at_an_end = not 1.0 < CENTRE + ratio < 5.0
+        if shown_count < policy.min_raters or at_an_end or (low <= 1.0 and high >= 5.0):
             continue
         out[name] = {
             "score": round(score, 3),

@@ -95,7 +95,10 @@ def test_no_suppressed_cell_can_be_computed_from_published_ones(world):
         hidden = [c for c in children if c not in published]
         if parent in published:
             # parent - sum(published children) leaves one unknown only if exactly one is hidden.
-            assert len(hidden) != 1, (parent, hidden)
+            # The exception (issue 13): the running month, withheld until the month closes, as
+            # the only month of its parent: it has the parent's very physicians (>= k).
+            running_only_child = hidden == children and hidden[0].breakdown == "month"
+            assert len(hidden) != 1 or running_only_child, (parent, hidden)
             checked += 1
         else:
             assert not [c for c in children if c in published], parent
