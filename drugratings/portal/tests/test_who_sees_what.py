@@ -144,3 +144,14 @@ def test_a_suspended_or_unconfirmed_physician_sees_no_live_figures(world):
     assert _scores(_get(_path(world, "drug"), secret).json()) == []
     assert _get(_path(world, "trend"), secret).status_code == 403
     assert Rating.objects.exists()
+
+
+def test_the_threat_model_is_on_the_portal_and_in_the_methodology(world, web_as, client):
+    build_release()
+    page = web_as(world.analyst).get("/portal/").content.decode()
+    assert 'id="about-the-data"' in page
+    assert "colluding batch of 10 verified physicians" in page
+    assert "ρ = 24.3" in page
+    methodology = client.get("/methodology/").content.decode()
+    assert 'id="threat-model"' in methodology
+    assert "Not protected: a colluding batch of 10 verified physicians" in methodology
