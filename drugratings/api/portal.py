@@ -51,7 +51,8 @@ class CellOut(Schema):
 class EngagementOut(Schema):
     month: str
     ratings: int | None = Field(
-        None, description="Physicians who rated (noisy); null if suppressed"
+        None,
+        description="Ratings that month (noisy, from the closed month cells); null if suppressed",
     )
     comments: int | None = Field(None, description="Comments (noisy); null if suppressed")
     page_views: int | None = Field(None, description="Drug-page views (noisy)")
