@@ -155,3 +155,13 @@ def test_the_threat_model_is_on_the_portal_and_in_the_methodology(world, web_as,
     methodology = client.get("/methodology/").content.decode()
     assert 'id="threat-model"' in methodology
     assert "Not protected: a colluding batch of 10 verified physicians" in methodology
+
+
+def test_an_unsubscribed_analyst_reads_catalogue_pages_without_figures(world, web_as):
+    build_release()
+    c = world.catalog
+    outsider, subscriber = web_as(world.outsider), web_as(world.analyst)
+    for path in (f"/drugs/{c.atorvastatin.slug}/", "/indications/hyperlipidemia/"):
+        page = outsider.get(path)
+        assert page.status_code == 200 and not page.context["show_scores"]
+        assert subscriber.get(path).context["show_scores"]
