@@ -306,6 +306,7 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     stats = BuildStats()
     live, included = _live(), _included()
     drugs, _ = _include_events(live, included, _public_means(previous), policy, now, stats)
+    drugs |= _drugs_with_newly_closed_months(previous, now)
     release = Release.objects.create(published_at=now, methodology_version=METHODOLOGY_VERSION)
     hidden = _update_cells(drugs, release, previous, policy, stats, now)
     update_engagement(release, previous, policy, now, stats.charges)
@@ -341,6 +342,21 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
         release.build_seconds,
     )
     return release
+
+
+def _drugs_with_newly_closed_months(previous: Release | None, now: datetime) -> set[int]:
+    """Drugs with ratings in months that were open at the previous release and have closed
+    since: their month cells are published now, even if nothing else about them changed."""
+    if previous is None:
+        return set()
+    was_open, running = previous.published_at.strftime("%Y-%m"), now.strftime("%Y-%m")
+    if was_open >= running:
+        return set()
+    return set(
+        IncludedRating.objects.filter(month__gte=was_open, month__lt=running)
+        .values_list("drug_id", flat=True)
+        .distinct()
+    )
 
 
 def _steps_summary(physicians: list[int]) -> dict:

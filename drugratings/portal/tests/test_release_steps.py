@@ -177,3 +177,15 @@ def test_a_new_rating_costs_at_most_a_quarter_of_the_old_rho(world):
     release = build_release()
     charged = LedgerEntry.objects.get(release=release, physician_id=newcomer.physician.pk).rho
     assert charged == pytest.approx(policy.rho_per_new_rating)
+
+
+def test_a_month_is_published_at_the_first_release_after_it_closes(world):
+    first = build_release()
+    assert not versions_at(first).filter(breakdown=Breakdown.MONTH).exists()
+    next_month = (timezone.now().replace(day=1) + timedelta(days=32)).replace(day=3)
+    quiet = build_release(now=next_month)  # no rating changed: the closed month still publishes
+    assert quiet.n_events == 0
+    months = versions_at(quiet).filter(breakdown=Breakdown.MONTH)
+    assert months.filter(drug=world.catalog.atorvastatin).exists()
+    k = current_policy().min_raters
+    assert all(v["n_raters"] >= k for cell in months for v in cell.values.values())
