@@ -40,7 +40,7 @@ def published_values(noisy: np.ndarray, n_nodes: int, policy: PrivacyPolicy) -> 
         half = Z95 * math.sqrt(variance)
         shown_count = math.floor(count + 0.5)
         low, high = round(max(1.0, score - half), 3), round(min(5.0, score + half), 3)
-        at_an_end = not 1.0 < CENTRE + ratio < 5.0
+        at_an_end = not 1.0 < round(CENTRE + ratio, 3) < 5.0  # as published, to 3 places
         if shown_count < policy.min_raters or at_an_end or (low <= 1.0 and high >= 5.0):
             continue
         out[name] = {

@@ -113,6 +113,9 @@ def test_a_noisy_count_under_k_or_a_1_to_5_interval_is_not_published():
     assert published["safety"]["n_raters"] >= k
     assert "tolerability" not in published
     assert "adherence" not in published
+    # A noisy mean that rounds to 5.000 reads as a real 5.00: not published either.
+    near_end = np.array([300, 300, 300, 300, 300, 599.9999, 0, 0, 0, 0], dtype=float)
+    assert "efficacy" not in published_values(near_end, policy.levels, policy)
     assert published["accessibility"]["score"] == 3.0
 
 
