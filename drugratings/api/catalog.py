@@ -16,6 +16,7 @@ from drugratings.catalog.models import Drug
 from drugratings.portal.access import (
     Subject,
     drug_cells_for_viewer,
+    drugs_shown_for_indication,
     figure_view_for,
     indication_cells_for_viewer,
 )
@@ -258,7 +259,7 @@ def get_indication(request: HttpRequest, indication_id: int) -> dict:
     indication = catalog.get_indication(indication_id)
     view = _view(request, Subject(indication_id=indication.pk))
     cells = indication_cells_for_viewer(view, indication.pk)
-    drugs = catalog.drugs_for_indication(indication)
+    drugs = drugs_shown_for_indication(view, catalog.drugs_for_indication(indication), cells)
     return {
         "id": indication.pk,
         "name": indication.name,

@@ -437,6 +437,16 @@ def drug_cells_for_viewer(view: FigureView, drug_id: int, **filters) -> list:
     return []
 
 
+def drugs_shown_for_indication(
+    view: FigureView, drugs: list[tuple[Drug, bool]], cells: dict[int, list]
+) -> list[tuple[Drug, bool]]:
+    """A drug appears on an indication only by being rated off-label for it: that moves with
+    a rating, so only live viewers see such drugs (pharma: those its release publishes)."""
+    if view == FigureView.LIVE:
+        return drugs
+    return [(drug, listed) for drug, listed in drugs if listed or drug.pk in cells]
+
+
 def indication_cells_for_viewer(view: FigureView, indication_id: int) -> dict[int, list]:
     from drugratings.analytics.access import indication_score_cells
 

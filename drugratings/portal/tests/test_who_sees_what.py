@@ -118,6 +118,8 @@ def test_non_physicians_cannot_tell_a_1_from_a_5(world, kind):
         before = snapshot()
         target = add_physicians(1, start=500 + n)[0]
         rate(target, c.atorvastatin, c.hyperlipidemia, secret_value)
+        # An off-label rating would add its drug to the indication's list: not for these readers.
+        rate(target, c.sertraline, c.hyperlipidemia, secret_value)
         build_release()
         after = snapshot()
         for old, new in zip(before, after, strict=True):

@@ -19,6 +19,7 @@ from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import (
     Subject,
     drug_cells_for_viewer,
+    drugs_shown_for_indication,
     indication_cells_for_viewer,
     page_figure_view,
 )
@@ -252,10 +253,10 @@ def indication_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
     indication = catalog.get_indication_by_slug(slug)
-    drugs = catalog.drugs_for_indication(indication)
     view = page_figure_view(request.user, Subject(indication_id=indication.pk))
     show_scores = view != FigureView.NONE
     cells = indication_cells_for_viewer(view, indication.pk)
+    drugs = drugs_shown_for_indication(view, catalog.drugs_for_indication(indication), cells)
     sort = request.GET.get("sort", "efficacy")
     if sort not in {d.value for d in DIMENSIONS}:
         sort = "efficacy"
