@@ -113,7 +113,7 @@ class Server:
         from _http import wait_ready
 
         self.gunicorn = start(
-            # The command of `manage.py serve` (web/management/commands/serve.py): uvicorn.
+            # The command of `manage.py serve` (demo/management/commands/serve.py): uvicorn.
             [
                 sys.executable,
                 "-m",

@@ -208,11 +208,14 @@ REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 30)
 RELEASE_INTERVAL_SECONDS = envint("RELEASE_INTERVAL_SECONDS", 120 if DEMO_MODE else 15 * 60)
 PORTAL_MIN_CELL_RATERS = envint("PORTAL_MIN_CELL_RATERS", 11)
 # Differential privacy of pharma releases (METHODOLOGY.md, "Privacy route for pharma reports").
-PORTAL_COUNT_NOISE = float(envstr("PORTAL_COUNT_NOISE", "3.0"))
-PORTAL_SUM_NOISE = float(envstr("PORTAL_SUM_NOISE", "6.0"))
-PORTAL_TREE_MAX_STEPS = envint("PORTAL_TREE_MAX_STEPS", 1024)
+# Before issue 13: count 3.0, sum 6.0, 1024 steps (rho 122 per new rating; bench/run.py prints
+# both). The smaller scales keep a 300-physician cell's noise below what it was.
+PORTAL_COUNT_NOISE = float(envstr("PORTAL_COUNT_NOISE", "2.4"))
+PORTAL_SUM_NOISE = float(envstr("PORTAL_SUM_NOISE", "4.8"))
+PORTAL_TREE_MAX_STEPS = envint("PORTAL_TREE_MAX_STEPS", 256)
 PORTAL_RHO_BUDGET = float(envstr("PORTAL_RHO_BUDGET", "50000"))
-PORTAL_MIN_BATCH = envint("PORTAL_MIN_BATCH", 5)
+# A step of a cell needs this many physicians' changes, and never fewer than k.
+PORTAL_MIN_BATCH = envint("PORTAL_MIN_BATCH", 11)
 PORTAL_WEBHOOK_TIMEOUT_SECONDS = envint("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 5)
 # Plain-http webhook endpoints are for local development and tests only.
 PORTAL_WEBHOOK_ALLOW_HTTP = envbool("PORTAL_WEBHOOK_ALLOW_HTTP", not PRODUCTION)

@@ -7,14 +7,20 @@ from datetime import date, datetime
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from drugratings.accounts.access import AccessDenied, Capability, can, require
+from drugratings.accounts.access import AccessDenied, Capability, FigureView, require
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import CatalogErrorReport, Drug
-from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
+from drugratings.portal.access import (
+    Subject,
+    drug_cells_for_viewer,
+    drugs_shown_for_indication,
+    figure_view_for,
+    indication_cells_for_viewer,
+)
 from drugratings.ratings import access as ratings_access
 
 router = Router(tags=["catalogue"])
@@ -103,6 +109,12 @@ class DrugFilters(Schema):
     page_size: int = Field(20, ge=1, le=100)
 
 
+def _view(request: HttpRequest, subject: Subject) -> FigureView:
+    """Live, release or no figures for this caller (403 for pharma outside scope or
+    subscription): the same check for every endpoint that shows a figure."""
+    return figure_view_for(request.user, getattr(request, "api_token", None), subject)
+
+
 def drug_summary(drug: Drug) -> dict:
     return {
         "id": drug.pk,
@@ -146,8 +158,9 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
     "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
 )
 def get_drug(request: HttpRequest, drug_id: int) -> dict:
-    require(request.user, Capability.READ_SCORES)
+    require(request.user, Capability.READ_CATALOG)
     drug = catalog.get_drug(drug_id)
+    view = _view(request, Subject(drug_id=drug.pk))
     return {
         **drug_summary(drug),
         "manufacturer": drug.manufacturer,
@@ -155,7 +168,7 @@ def get_drug(request: HttpRequest, drug_id: int) -> dict:
         "routes": drug.routes,
         "approval_status": drug.approval_status,
         "first_marketed": drug.first_marketed,
-        "scores": [cell.as_api() for cell in drug_cells_for_viewer(request.user, drug.pk)],
+        "scores": [cell.as_api() for cell in drug_cells_for_viewer(view, drug.pk)],
     }
 
 
@@ -177,7 +190,7 @@ class TrendPointOut(Schema):
 def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
-    if not can(request.user, Capability.READ_LIVE_FIGURES):
+    if _view(request, Subject(drug_id=drug.pk)) != FigureView.LIVE:
         raise AccessDenied("Pharma accounts see trends in the portal's month breakdowns.")
     return [p.__dict__ for p in monthly_trend(drug.pk)]
 
@@ -248,10 +261,11 @@ def list_indications(
     summary="An indication and its drugs, side by side",
 )
 def get_indication(request: HttpRequest, indication_id: int) -> dict:
-    require(request.user, Capability.READ_SCORES)
+    require(request.user, Capability.READ_CATALOG)
     indication = catalog.get_indication(indication_id)
-    cells = indication_cells_for_viewer(request.user, indication.pk)
-    drugs = ratings_access.drugs_for_indication(indication)
+    view = _view(request, Subject(indication_id=indication.pk))
+    cells = indication_cells_for_viewer(view, indication.pk)
+    drugs = drugs_shown_for_indication(view, ratings_access.drugs_for_indication(indication), cells)
     return {
         "id": indication.pk,
         "name": indication.name,
@@ -292,8 +306,9 @@ def list_drug_classes(
     summary="A drug class and its drugs, with scores across indications",
 )
 def get_drug_class(request: HttpRequest, class_id: int) -> dict:
-    require(request.user, Capability.READ_SCORES)
+    require(request.user, Capability.READ_CATALOG)
     drug_class = catalog.get_drug_class(class_id)
+    view = _view(request, Subject(class_id=drug_class.pk))
     drugs = catalog.drugs_in_class(drug_class)
     return {
         "id": drug_class.pk,
@@ -304,9 +319,7 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
                 **drug_summary(d),
                 "listed": True,
                 "scores": [
-                    c.as_api()
-                    for c in drug_cells_for_viewer(request.user, d.pk)
-                    if c.indication_id is None
+                    c.as_api() for c in drug_cells_for_viewer(view, d.pk) if c.indication_id is None
                 ],
             }
             for d in drugs

@@ -7,8 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, Router, Schema
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import TokenKind
+from drugratings.accounts.access import Capability, require
 from drugratings.api.auth import SIGNED_IN
 from drugratings.errors import InvalidInput
 from drugratings.portal import access
@@ -49,7 +48,8 @@ class CellOut(Schema):
 class EngagementOut(Schema):
     month: str
     ratings: int | None = Field(
-        None, description="Physicians who rated (noisy); null if suppressed"
+        None,
+        description="Ratings that month (noisy, from the closed month cells); null if suppressed",
     )
     comments: int | None = Field(None, description="Comments (noisy); null if suppressed")
     page_views: int | None = Field(None, description="Drug-page views (noisy)")
@@ -77,9 +77,7 @@ class AreaOut(Schema):
 def _portal(request: HttpRequest, scope: str):
     """The caller's organisation, after the role check and, for API keys, the scope check."""
     require(request.user, Capability.USE_PORTAL)
-    token = getattr(request, "api_token", None)
-    if token is not None and token.kind == TokenKind.API_KEY and scope not in token.scopes:
-        raise AccessDenied(f"This API key lacks the {scope} scope.")
+    access.require_scope(getattr(request, "api_token", None), scope)
     return access.organization_of(request.user)
 
 

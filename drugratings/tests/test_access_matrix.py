@@ -62,6 +62,8 @@ VERIFIED_WRITE_WEB = roles(DENIED, anonymous=LOGIN, verified={302})
 VERIFIED_ONLY_WEB = roles(DENIED, anonymous=LOGIN, verified={200})
 PHARMA_ONLY_WEB = roles(DENIED, anonymous=LOGIN, pharma={200})
 PHARMA_ONLY_API = roles(DENIED, anonymous={401}, pharma={200})
+# Live figures (trends, comments: they move with a rating) for verified physicians and staff.
+LIVE_ONLY_API = roles(DENIED, anonymous={401}, verified={200}, moderator={200})
 
 
 def rating_body(w: World) -> dict:
@@ -243,7 +245,7 @@ API_CASES = [
     Case(
         "GET /api/v1/drugs/{drug_id}/trend",
         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/trend",
-        roles({200}, anonymous={401}, pharma=DENIED),
+        LIVE_ONLY_API,
     ),
     Case("GET /api/v1/indications", lambda w: "/api/v1/indications", SIGNED_IN_ONLY),
     Case(
@@ -281,7 +283,7 @@ API_CASES = [
     Case(
         "GET /api/v1/drugs/{drug_id}/comments",
         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/comments",
-        roles({200}, anonymous={401}, pharma=DENIED),
+        LIVE_ONLY_API,
     ),
     Case(
         "POST /api/v1/comments/{comment_id}/helpful",
@@ -472,3 +474,47 @@ def test_each_role_gets_only_what_it_may(case: Case, role: str):
             # Whole tokens only: "verified@doc.test" is inside "unverified@doc.test".
             pattern = rf"(?<![\w.@+-]){re.escape(secret)}(?![\w@-])"
             assert not re.search(pattern, body), f"{role} saw {secret!r} at {case.url(world)}"
+
+
+# Who sees live figures (counts, distributions, fresh scores, trends, sensitivity): verified
+# physicians and staff. Pharma sees release values only; everyone else sees the catalogue alone.
+LIVE_VIEWERS = {"verified", "moderator"}
+FIGURE_ROUTES = {
+    "drug": lambda w: f"/drugs/{w.catalog.atorvastatin.slug}/",
+    "indication": lambda w: "/indications/hyperlipidemia/",
+    "drug_class": lambda w: "/classes/statin/",
+    "GET /api/v1/drugs/{drug_id}": lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}",
+    "GET /api/v1/indications/{indication_id}": (
+        lambda w: f"/api/v1/indications/{w.catalog.hyperlipidemia.pk}"
+    ),
+    "GET /api/v1/drug-classes/{class_id}": lambda w: f"/api/v1/drug-classes/{w.catalog.statins.pk}",
+}
+
+
+def _figure_methods(route: str, response) -> list[str]:
+    """The `method` of every score cell the response carries (page context or API body)."""
+    if route.startswith("GET "):
+        body = response.json()
+        drugs = body.get("drugs", [body])
+        return [s["method"] for d in drugs for s in d["scores"]]
+    context = response.context
+    if "sections" in context:
+        return [c.method for s in context["sections"] for c in s.cells]
+    return [c.method for row in context["rows"] for c in row["cells"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+@pytest.mark.parametrize("route", FIGURE_ROUTES)
+def test_only_verified_physicians_and_staff_see_live_figures(route: str, role: str):
+    world = build_world()
+    case = Case(route, FIGURE_ROUTES[route], EVERYONE)
+    response = request(world, role, case)
+    assert response.status_code == 200
+    methods = _figure_methods(route, response)
+    if role in LIVE_VIEWERS:
+        assert methods and set(methods) <= {"adjusted", "mean"}, methods
+    elif role == "pharma":
+        assert set(methods) <= {"release"}, methods
+    else:
+        assert methods == [], methods

@@ -95,7 +95,10 @@ def test_no_suppressed_cell_can_be_computed_from_published_ones(world):
         hidden = [c for c in children if c not in published]
         if parent in published:
             # parent - sum(published children) leaves one unknown only if exactly one is hidden.
-            assert len(hidden) != 1, (parent, hidden)
+            # The exception (issue 13): the running month, withheld until the month closes, as
+            # the only month of its parent: it has the parent's very physicians (>= k).
+            running_only_child = hidden == children and hidden[0].breakdown == "month"
+            assert len(hidden) != 1 or running_only_child, (parent, hidden)
             checked += 1
         else:
             assert not [c for c in children if c in published], parent
@@ -148,11 +151,14 @@ def test_a_differencing_attack_on_a_lone_rating_is_at_chance(world):
 
 
 @pytest.mark.slow
-def test_without_batching_the_attack_stays_within_the_documented_budget(world, settings):
+def test_without_batching_the_attack_stays_within_the_documented_budget(world, monkeypatch):
     """With batching off, each new rating moves its cells at once; the attacker's accuracy must
     not exceed what the per-release privacy loss allows: for the Gaussian mechanism with
-    rho-zCDP, the best test between two neighbours has accuracy Phi(sqrt(rho / 2))."""
-    settings.PORTAL_MIN_BATCH = 1
+    rho-zCDP, the best test between two neighbours has accuracy Phi(sqrt(rho / 2)). (The
+    product never runs so: a step needs k physicians, which settings cannot lower.)"""
+    from drugratings.portal.privacy.policy import PrivacyPolicy
+
+    monkeypatch.setattr(PrivacyPolicy, "step_min_physicians", property(lambda self: 1))
     policy = current_policy()
     # The attacker looks at one cell's efficacy; one tree node per step, noise sum_noise on the
     # sum, and the rating moves that sum by 4 (1 -> 5 is -2 -> +2 after centring).

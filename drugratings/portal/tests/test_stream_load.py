@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from drugratings.web.management.commands.serve import server_command
+from drugratings.demo.management.commands.serve import server_command
 
 STREAMS = 500
 SAMPLES = 60  # timed requests per phase

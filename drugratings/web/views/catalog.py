@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from drugratings.accounts.access import Capability, can
+from drugratings.accounts.access import Capability, FigureView, can
 from drugratings.accounts.models import Specialty
 from drugratings.analytics.access import ScoreCell, public_figures
 from drugratings.analytics.actions import count_drug_view
@@ -19,7 +19,13 @@ from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
-from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
+from drugratings.portal.access import (
+    Subject,
+    drug_cells_for_viewer,
+    drugs_shown_for_indication,
+    indication_cells_for_viewer,
+    page_figure_view,
+)
 from drugratings.ratings.access import (
     CommentSort,
     drugs_for_indication,
@@ -122,7 +128,8 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
 
     count_drug_view(drug.pk)
-    show_scores = can(request.user, Capability.READ_SCORES)
+    view = page_figure_view(request.user, Subject(drug_id=drug.pk))
+    show_scores = view != FigureView.NONE
     specialty_id = _int_or_none(request.GET.get("specialty"))
     window = request.GET.get("window", Window.ALL_TIME)
     if window not in Window.values:
@@ -130,14 +137,12 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     sections: list[ScoreSection] = []
     pharma = not can(request.user, Capability.READ_LIVE_FIGURES)
     if show_scores:
-        cells = drug_cells_for_viewer(
-            request.user, drug.pk, specialty_id=specialty_id, window=window
-        )
+        cells = drug_cells_for_viewer(view, drug.pk, specialty_id=specialty_id, window=window)
         sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
     all_sections = len(sections)
     if request.GET.get("all") != "1":
         sections = sections[:SECTIONS_SHOWN]
-    trend = _trend_lines(drug.pk) if show_scores and not pharma else []
+    trend = _trend_lines(drug.pk) if view == FigureView.LIVE else []
     comments, comment_total = [], 0
     comment_sort = request.GET.get("sort", CommentSort.HELPFUL)
     if comment_sort not in CommentSort.ALL:
@@ -234,9 +239,10 @@ def indication_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
     indication = catalog.get_indication_by_slug(slug)
-    drugs = drugs_for_indication(indication)
-    show_scores = can(request.user, Capability.READ_SCORES)
-    cells = indication_cells_for_viewer(request.user, indication.pk) if show_scores else {}
+    view = page_figure_view(request.user, Subject(indication_id=indication.pk))
+    show_scores = view != FigureView.NONE
+    cells = indication_cells_for_viewer(view, indication.pk)
+    drugs = drugs_shown_for_indication(view, drugs_for_indication(indication), cells)
     sort = request.GET.get("sort", "efficacy")
     if sort not in {d.value for d in DIMENSIONS}:
         sort = "efficacy"
@@ -280,14 +286,11 @@ def class_list(request: HttpRequest) -> HttpResponse:
 def class_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug_class = catalog.get_drug_class_by_slug(slug)
     drugs = catalog.drugs_in_class(drug_class)
-    show_scores = can(request.user, Capability.READ_SCORES)
+    view = page_figure_view(request.user, Subject(class_id=drug_class.pk))
+    show_scores = view != FigureView.NONE
     rows = []
     for drug in drugs:
-        cells = (
-            [c for c in drug_cells_for_viewer(request.user, drug.pk) if c.indication_id is None]
-            if show_scores
-            else []
-        )
+        cells = [c for c in drug_cells_for_viewer(view, drug.pk) if c.indication_id is None]
         rows.append({"drug": drug, "listed": True, "cells": cells})
     rows.sort(
         key=lambda r: (-max((c.n_raters for c in r["cells"]), default=0), r["drug"].generic_name)
