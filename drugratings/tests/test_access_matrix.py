@@ -93,7 +93,7 @@ WEB_CASES = [
         lambda w: "/drugs/atorvastatin-calcium/withdraw/",
         VERIFIED_WRITE_WEB,
         "post",
-        lambda w: {"indication": w.catalog.hyperlipidemia.pk},
+        lambda w: {"indication": w.catalog.hyperlipidemia.pk, "confirm": "yes"},
     ),
     Case(
         "helpful", lambda w: f"/comments/{w.other_comment.pk}/helpful/", VERIFIED_WRITE_WEB, "post"

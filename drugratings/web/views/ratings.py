@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +21,11 @@ from drugratings.moderation.models import FlagReason
 from drugratings.ratings import access as ratings_access
 from drugratings.ratings import actions
 from drugratings.ratings.dimensions import DIMENSIONS
+from drugratings.ratings.models import Rating
 from drugratings.ratings.queries import scored_ratings
+
+# Confirmations of the physician's own rating are shown beside it, under this anchor.
+MINE = "mine"
 
 NO_OPINION = ""
 SCORE_CHOICES = [
@@ -33,17 +39,23 @@ SCORE_CHOICES = [
 
 
 class RatingForm(forms.Form):
-    indication = forms.CharField(required=False)
+    indication = forms.CharField(required=False, max_length=20)
     other_indication = forms.CharField(
         required=False,
         max_length=250,
         label="Other indication (off-label)",
         help_text="Name or ICD-10 code, e.g. migraine or G43",
     )
+    # The indication of the rating being edited: an edit never moves scores to another indication.
+    editing = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
     comment = forms.CharField(
         required=False,
         max_length=actions.COMMENT_MAX,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": actions.COMMENT_MAX}),
+        widget=forms.Textarea(
+            attrs={"rows": 4, "maxlength": actions.COMMENT_MAX, "data-counter": "comment-count"}
+        ),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -101,65 +113,143 @@ def _listed_indications(drug) -> list[Indication]:
     return listed
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def rate(request: HttpRequest, slug: str) -> HttpResponse:
-    drug = catalog.get_drug_by_slug(slug)
+MAX_ID = 2**31 - 1
+
+
+def _indication_param(raw: str | None) -> int | None:
+    """A positive database id from the query string, or None for anything else."""
+    if raw and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
+def _cannot_rate(request: HttpRequest) -> HttpResponse | None:
     try:
         require(request.user, Capability.RATE)
     except AccessDenied as exc:
         return render(
             request,
-            "web/message.html",
+            "web/cannot_rate.html",
             {"title": "You cannot rate yet", "text": str(exc)},
             status=403,
         )
-    listed = _listed_indications(drug)
-    initial_indication = request.GET.get("indication") or (str(listed[0].pk) if listed else "other")
-    existing = None
-    if initial_indication.isdigit():
-        existing = ratings_access.my_rating(request.user, drug.pk, int(initial_indication))
-    initial = {"indication": initial_indication}
-    if existing:
-        initial.update({d.value: str(getattr(existing, d.value) or "") for d in DIMENSIONS})
-        comment = getattr(existing, "comment", None)
-        if comment and comment.status != "removed":
-            initial["comment"] = comment.body
-        if not any(i.pk == existing.indication_id for i in listed):
-            initial.update(indication="other", other_indication=existing.indication.name)
-    form = RatingForm(request.POST or None, initial=initial)
-    candidates: list[Indication] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            indication, candidates = resolve_indication(
-                form.cleaned_data["indication"], form.cleaned_data["other_indication"]
-            )
-            if indication is not None:
-                outcome = actions.upsert_rating(
-                    request.user,
-                    drug.pk,
-                    actions.RatingInput(
-                        indication_id=indication.pk,
-                        scores=form.scores(),
-                        comment=form.cleaned_data["comment"],
-                    ),
-                )
-        except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            if indication is not None:
-                note = "Rating saved." if outcome.created else "Rating updated."
-                if outcome.comment is not None and outcome.comment.status == "held":
-                    note += (
-                        " Your comment is held for a moderator because it may contain: "
-                        + ", ".join(outcome.comment.hold_reasons)
-                        + "."
-                    )
-                messages.success(request, note)
-                return redirect(
-                    f"{reverse('web:drug', args=[drug.slug])}?all=1#indication-{indication.pk}"
-                )
+    return None
+
+
+@dataclass(frozen=True)
+class RateStart:
+    """Where the form starts: the indication selected and the rating it edits (None: a new one)."""
+
+    selected: str
+    existing: Rating | None
+
+
+def _start(user, drug, listed: list[Indication], requested: int | None) -> RateStart:
+    """Only a request for a (drug, indication) the physician rated opens that rating for
+    editing; anything else is a new, empty rating for the first listed indication not yet rated."""
+    if requested is not None:
+        existing = ratings_access.my_rating(user, drug.pk, requested)
+        return RateStart(str(requested), existing)
+    rated = set(
+        ratings_access.my_ratings(user).filter(drug=drug).values_list("indication_id", flat=True)
+    )
+    unrated = next((i for i in listed if i.pk not in rated), None)
+    return RateStart(str(unrated.pk) if unrated else "other", None)
+
+
+def _initial(start: RateStart, listed: list[Indication]) -> dict[str, str | int]:
+    initial: dict[str, str | int] = {"indication": start.selected}
+    existing = start.existing
+    if existing is None:
+        return initial
+    initial["editing"] = existing.indication_id
+    initial.update({d.value: str(getattr(existing, d.value) or "") for d in DIMENSIONS})
+    comment = getattr(existing, "comment", None)
+    if comment and comment.status != "removed":
+        initial["comment"] = comment.body
+    if not any(i.pk == existing.indication_id for i in listed):
+        initial.update(indication="other", other_indication=existing.indication.name)
+    return initial
+
+
+def _editing(request: HttpRequest, drug, form: RatingForm) -> Rating | None:
+    """The rating a submitted form edits (from its hidden field), if the physician has it."""
+    raw = form["editing"].value()
+    return (
+        ratings_access.my_rating(request.user, drug.pk, int(raw))
+        if str(raw or "").isdigit() and int(raw) <= MAX_ID
+        else None
+    )
+
+
+def _saved_note(outcome: actions.RatingOutcome) -> str:
+    note = "Rating saved." if outcome.created else "Rating updated."
+    if outcome.comment is not None and outcome.comment.status == "held":
+        note += (
+            " Your comment is held for a moderator because it may contain: "
+            + ", ".join(outcome.comment.hold_reasons)
+            + "."
+        )
+    return note
+
+
+def _save(request: HttpRequest, drug, form: RatingForm) -> tuple[HttpResponse | None, list]:
+    """Store a valid form; (redirect, []) on success, (None, candidates) to show the form again."""
+    editing = form.cleaned_data.get("editing")
+    try:
+        indication, candidates = resolve_indication(
+            form.cleaned_data["indication"], form.cleaned_data["other_indication"]
+        )
+        if indication is None:
             form.add_error("other_indication", "Several indications match: pick one below.")
+            return None, candidates
+        if editing is not None and indication.pk != editing:
+            raise InvalidInput(
+                "indication",
+                "This form edits your rating for one indication. To rate another indication, "
+                "start a new rating.",
+            )
+        outcome = actions.upsert_rating(
+            request.user,
+            drug.pk,
+            actions.RatingInput(
+                indication_id=indication.pk,
+                scores=form.scores(),
+                comment=form.cleaned_data["comment"],
+            ),
+        )
+    except InvalidInput as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return None, []
+    messages.success(request, _saved_note(outcome), extra_tags=MINE)
+    return redirect(_drug_anchor(drug, indication.pk)), []
+
+
+def _drug_anchor(drug, indication_id: int | None) -> str:
+    """The drug page opened on the physician's rating, with the confirmation beside it."""
+    query = f"?indication={indication_id}" if indication_id else ""
+    return f"{reverse('web:drug', args=[drug.slug])}{query}#{MINE}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, slug: str) -> HttpResponse:
+    drug = catalog.get_drug_by_slug(slug)
+    denied = _cannot_rate(request)
+    if denied is not None:
+        return denied
+    listed = _listed_indications(drug)
+    start = _start(request.user, drug, listed, _indication_param(request.GET.get("indication")))
+    form = RatingForm(request.POST or None, initial=_initial(start, listed))
+    candidates: list[Indication] = []
+    existing = start.existing
+    if request.method == "POST":
+        existing = _editing(request, drug, form)
+        if form.is_valid():
+            response, candidates = _save(request, drug, form)
+            if response is not None:
+                return response
+    selected = str(form["indication"].value() or start.selected)
     return render(
         request,
         "web/rate.html",
@@ -169,8 +259,9 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
             "listed": listed,
             "existing": existing,
             "candidates": candidates,
-            "selected": (selected := form["indication"].value() or initial_indication),
+            "selected": selected,
             "selected_in_rest": any(str(i.pk) == selected for i in listed[6:]),
+            "comment_max": actions.COMMENT_MAX,
         },
         status=400 if form.errors else 200,
     )
@@ -183,18 +274,33 @@ def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
+    """Withdrawing asks first: a GET (or a POST without `confirm`) shows what will be removed."""
     drug = catalog.get_drug_by_slug(slug)
     try:
-        actions.withdraw_rating(request.user, drug.pk, int(request.POST.get("indication", "0")))
+        require(request.user, Capability.RATE)
     except AccessDenied as exc:
         return _denied(request, exc)
-    except (InvalidInput, ValueError) as exc:
-        messages.error(request, str(getattr(exc, "message", exc)))
-    else:
-        messages.success(request, "Your rating was withdrawn.")
-    return redirect("web:drug", slug=drug.slug)
+    source = request.POST if request.method == "POST" else request.GET
+    indication_id = _indication_param(source.get("indication"))
+    rating = (
+        ratings_access.my_rating(request.user, drug.pk, indication_id) if indication_id else None
+    )
+    if rating is None:
+        messages.error(
+            request, "You have no rating of this drug for that indication.", extra_tags=MINE
+        )
+        return redirect(_drug_anchor(drug, None))
+    if request.method == "GET" or source.get("confirm") != "yes":
+        return render(request, "web/withdraw.html", {"drug": drug, "rating": rating})
+    actions.withdraw_rating(request.user, drug.pk, rating.indication_id)
+    messages.success(
+        request,
+        f"Your rating for {rating.indication.name} was withdrawn.",
+        extra_tags=MINE,
+    )
+    return redirect(_drug_anchor(drug, None))
 
 
 def _back(request: HttpRequest, fallback: str) -> str:
@@ -231,7 +337,11 @@ def flag(request: HttpRequest, comment_id: int) -> HttpResponse:
     except InvalidInput as exc:
         messages.error(request, str(getattr(exc, "message", exc)))
     else:
-        messages.success(request, "Thank you: the moderators will look at this comment.")
+        messages.success(
+            request,
+            "Thank you: the moderators will look at this comment.",
+            extra_tags=f"comment-{comment_id}",
+        )
     return redirect(_back(request, "/"))
 
 
