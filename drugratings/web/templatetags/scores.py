@@ -68,3 +68,9 @@ def forest_height(count: int) -> int:
 @register.filter
 def truncate_name(name: str, length: int = 22) -> str:
     return name if len(name) <= length else name[: length - 1] + "…"
+
+
+@register.filter
+def comment_notes(notes: dict | None, comment_id: int) -> list | None:
+    """Confirmations that belong on one comment (a report of it, say), shown right there."""
+    return notes.get(f"comment-{comment_id}") if notes else None

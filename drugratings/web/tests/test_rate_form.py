@@ -16,8 +16,8 @@ WITHDRAW = "/drugs/atorvastatin-calcium/withdraw/"
 
 @pytest.fixture
 def rated(small_catalog, personas):
-    """The verified physician rated atorvastatin for hyperlipidemia (listed) and migraine (off-label);
-    atorvastatin is also labelled for depression here, so there is another listed indication."""
+    """The verified physician rated atorvastatin for hyperlipidemia (listed) and migraine
+    (off-label); atorvastatin is also labelled for depression, another listed indication."""
     DrugIndication.objects.create(
         drug=small_catalog.atorvastatin, indication=small_catalog.depression
     )

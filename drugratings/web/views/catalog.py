@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.contrib.messages import get_messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_GET
 from drugratings.accounts.access import Capability, can
 from drugratings.accounts.models import Role, Specialty
 from drugratings.analytics.access import ScoreCell, public_figures
+from drugratings.analytics.actions import count_drug_view
 from drugratings.analytics.models import Window
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
@@ -20,6 +23,8 @@ from drugratings.portal.access import drug_cells_for_viewer, indication_cells_fo
 from drugratings.ratings.access import CommentSort, my_ratings, published_comments
 from drugratings.ratings.dimensions import DIMENSIONS
 
+# The label itself is not fetched at run time: DailyMed's search by generic name finds it.
+DAILYMED_SEARCH = "https://dailymed.nlm.nih.gov/dailymed/search.cfm?"
 SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
 
 
@@ -129,74 +134,138 @@ def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> lis
     return sections
 
 
+@dataclass(frozen=True)
+class DrugPageFilters:
+    """What the reader asked the drug page for, from its query string (bad values ignored)."""
+
+    indication_id: int | None
+    specialty_id: int | None
+    window: str
+    all_sections: bool
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> DrugPageFilters:
+        window = request.GET.get("window", Window.ALL_TIME)
+        return cls(
+            indication_id=_int_or_none(request.GET.get("indication")),
+            specialty_id=_int_or_none(request.GET.get("specialty")),
+            window=window if window in Window.values else Window.ALL_TIME,
+            all_sections=request.GET.get("all") == "1",
+        )
+
+
+def _primary(sections: list[ScoreSection], indication_id: int | None) -> ScoreSection | None:
+    """The section the first screen shows: the indication the reader came for, else all."""
+    chosen = [s for s in sections if s.indication and s.indication.pk == indication_id]
+    return (chosen or sections or [None])[0]
+
+
+def _score_context(request: HttpRequest, drug, filters: DrugPageFilters) -> dict:
+    show_scores = can(request.user, Capability.READ_SCORES)
+    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
+    sections: list[ScoreSection] = []
+    if show_scores:
+        cells = drug_cells_for_viewer(
+            request.user, drug.pk, specialty_id=filters.specialty_id, window=filters.window
+        )
+        sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
+    primary = _primary(sections, filters.indication_id)
+    others = [s for s in sections if s is not primary]
+    shown = others if filters.all_sections else others[: SECTIONS_SHOWN - 1]
+    return {
+        "show_scores": show_scores,
+        "pharma": pharma,
+        "primary": primary,
+        "sections": shown,
+        "all_sections": sections,
+        "hidden_sections": len(others) - len(shown),
+        "trend": _trend_lines(drug.pk) if show_scores and not pharma else [],
+        "specialties": Specialty.objects.all(),
+        "specialty_id": filters.specialty_id,
+        "window": filters.window,
+        "windows": Window.choices,
+        "indication_id": primary.indication.pk if primary and primary.indication else None,
+    }
+
+
+def _comment_context(request: HttpRequest, drug) -> dict:
+    sort = request.GET.get("sort", CommentSort.HELPFUL)
+    sort = sort if sort in CommentSort.ALL else CommentSort.HELPFUL
+    indication_id = _int_or_none(request.GET.get("comments_for"))
+    limit = min(max(_int_or_none(request.GET.get("comments")) or 10, 10), 200)
+    show = can(request.user, Capability.READ_COMMENTS)
+    comments, total = (
+        published_comments(
+            request.user, drug.pk, indication_id=indication_id, sort=sort, limit=limit
+        )
+        if show
+        else ([], 0)
+    )
+    return {
+        "show_comments": show,
+        "comments": comments,
+        "comment_total": total,
+        "comment_sort": sort,
+        "comment_indication": indication_id,
+        "comment_limit": limit,
+        "more_comments_query": _more_comments_query(request, limit + 20),
+        "flag_reasons": FlagReason.choices,
+        "can_vote": can(request.user, Capability.VOTE),
+    }
+
+
+def _more_comments_query(request: HttpRequest, limit: int) -> str:
+    """The current query string with a larger comment limit: every filter is kept."""
+    query = request.GET.copy()
+    query["comments"] = str(limit)
+    return query.urlencode()
+
+
+def _mine_context(request: HttpRequest, drug) -> dict:
+    can_rate = can(request.user, Capability.RATE)
+    mine = list(my_ratings(request.user).filter(drug=drug)) if can_rate else []
+    return {
+        "can_rate": can_rate,
+        "mine": {r.indication_id: r for r in mine},
+        "my_list": mine,
+    }
+
+
+def _notes(request: HttpRequest) -> dict[str, list[dict[str, str]]]:
+    """Flash messages by where they belong: beside the physician's rating ("mine"), on a
+    comment ("comment-<id>"), or at the top of the page ("top")."""
+    notes: dict[str, list[dict[str, str]]] = {}
+    for message in get_messages(request):
+        anchor = message.extra_tags or "top"
+        notes.setdefault(anchor, []).append({"level": message.level_tag, "text": str(message)})
+    return notes
+
+
+def _label_context(drug) -> dict:
+    labelled = drug.drug_indications.select_related("indication").order_by("indication__name")
+    return {
+        "labelled": list(labelled),
+        "dailymed_url": DAILYMED_SEARCH
+        + urlencode({"labeltype": "all", "query": drug.generic_name}),
+        "official": getattr(drug, "official_info", None),
+    }
+
+
 @require_GET
 def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
-    from drugratings.analytics.actions import count_drug_view
-
     count_drug_view(drug.pk)
-    show_scores = can(request.user, Capability.READ_SCORES)
-    specialty_id = _int_or_none(request.GET.get("specialty"))
-    window = request.GET.get("window", Window.ALL_TIME)
-    if window not in Window.values:
-        window = Window.ALL_TIME
-    sections: list[ScoreSection] = []
-    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
-    if show_scores:
-        cells = drug_cells_for_viewer(
-            request.user, drug.pk, specialty_id=specialty_id, window=window
-        )
-        sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
-    all_sections = len(sections)
-    if request.GET.get("all") != "1":
-        sections = sections[:SECTIONS_SHOWN]
-    trend = _trend_lines(drug.pk) if show_scores and not pharma else []
-    comments, comment_total = [], 0
-    comment_sort = request.GET.get("sort", CommentSort.HELPFUL)
-    if comment_sort not in CommentSort.ALL:
-        comment_sort = CommentSort.HELPFUL
-    comment_indication = _int_or_none(request.GET.get("comments_for"))
-    comment_limit = min(max(_int_or_none(request.GET.get("comments")) or 10, 10), 200)
-    show_comments = can(request.user, Capability.READ_COMMENTS)
-    if show_comments:
-        comments, comment_total = published_comments(
-            request.user,
-            drug.pk,
-            indication_id=comment_indication,
-            sort=comment_sort,
-            limit=comment_limit,
-        )
-    mine = {}
-    if can(request.user, Capability.RATE):
-        mine = {r.indication_id: r for r in my_ratings(request.user).filter(drug=drug)}
-    return render(
-        request,
-        "web/drug.html",
-        {
-            "drug": drug,
-            "pharma": pharma,
-            "hidden_sections": all_sections - len(sections),
-            "trend": trend,
-            "show_comments": show_comments,
-            "comments": comments,
-            "comment_total": comment_total,
-            "comment_sort": comment_sort,
-            "comment_indication": comment_indication,
-            "comment_limit": comment_limit,
-            "can_rate": can(request.user, Capability.RATE),
-            "can_vote": can(request.user, Capability.VOTE),
-            "mine": mine,
-            "flag_reasons": FlagReason.choices,
-            "sections": sections,
-            "show_scores": show_scores,
-            "specialties": Specialty.objects.all(),
-            "specialty_id": specialty_id,
-            "window": window,
-            "windows": Window.choices,
-            "dimensions": DIMENSIONS,
-            "official": getattr(drug, "official_info", None),
-        },
-    )
+    filters = DrugPageFilters.from_request(request)
+    context = {
+        "drug": drug,
+        "dimensions": DIMENSIONS,
+        **_score_context(request, drug, filters),
+        **_comment_context(request, drug),
+        **_mine_context(request, drug),
+        **_label_context(drug),
+    }
+    context["notes"] = _notes(request)
+    return render(request, "web/drug.html", context)
 
 
 def _trend_lines(drug_id: int) -> list[dict]:
