@@ -376,9 +376,10 @@ def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
     return drug_score_cells(drug_id, **filters)
 
 
-def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
+def indication_cells_for_viewer(user: User, indication_id: int, **filters) -> dict[int, list]:
+    """As `drug_cells_for_viewer`: the specialty filter applies to live figures only."""
     from drugratings.analytics.access import indication_score_cells
 
     if user.is_authenticated and user.role == Role.PHARMA:
         return release_indication_cells(indication_id)
-    return indication_score_cells(indication_id)
+    return indication_score_cells(indication_id, **filters)

@@ -80,6 +80,11 @@ WEB_CASES = [
     Case("indication", lambda w: "/indications/hyperlipidemia/", EVERYONE),
     Case("classes", lambda w: "/classes/", EVERYONE),
     Case("drug_class", lambda w: "/classes/statin/", EVERYONE),
+    Case(
+        "compare",
+        lambda w: "/compare/?drugs=atorvastatin-calcium&drugs=rosuvastatin-calcium",
+        EVERYONE,
+    ),
     Case("rate", lambda w: "/drugs/atorvastatin-calcium/rate/", VERIFIED_ONLY_WEB),
     Case(
         "rate",

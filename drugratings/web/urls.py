@@ -3,6 +3,7 @@ from django.urls import path
 from drugratings.web.views import (
     accounts,
     catalog,
+    compare,
     moderation,
     pages,
     portal,
@@ -39,6 +40,7 @@ urlpatterns = [
     path("indications/<slug:slug>/", catalog.indication_page, name="indication"),
     path("classes/", catalog.class_list, name="classes"),
     path("classes/<slug:slug>/", catalog.class_page, name="drug_class"),
+    path("compare/", compare.compare, name="compare"),
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),

@@ -41,7 +41,11 @@ def rated_world(small_catalog, personas):
         for i in range(10)
     ]
     for i, doctor in enumerate(doctors):
-        for drug, base in ((small_catalog.atorvastatin, 4), (small_catalog.rosuvastatin, 3)):
+        for drug, base in (
+            (small_catalog.atorvastatin, 4),
+            (small_catalog.rosuvastatin, 3),
+            (small_catalog.sertraline, 2),
+        ):
             Rating.objects.create(
                 physician=doctor.physician,
                 drug=drug,
@@ -51,6 +55,7 @@ def rated_world(small_catalog, personas):
                 tolerability=3 + (i % 3 == 1),
                 accessibility=4,
                 adherence=2 + (i % 4 == 0) + (drug == small_catalog.atorvastatin),
+                off_label=drug == small_catalog.sertraline,
             )
     refit_scores()
     return small_catalog
@@ -83,6 +88,27 @@ def test_the_five_scores_are_on_the_first_screen(live_server, device, rated_worl
         inside_viewport(page, ".first .fs-n")
     )
     assert no_horizontal_overflow(page)
+
+
+def test_comparisons_need_no_horizontal_scroll(live_server, device, rated_world):
+    name, page = device
+    base = live_server.url
+    sign_in(page, base, "other@doc.test")
+    page.goto(f"{base}/indications/hyperlipidemia/?sort=tolerability")
+    names = page.locator(".cmp-name").all_inner_texts()
+    assert names[0] == "Atorvastatin calcium"  # the best tolerated first
+    shot(page, f"21-indication-by-tolerability-{name}")
+    assert no_horizontal_overflow(page)
+    # Pick three drugs on the cards and open the head-to-head.
+    for box in page.locator(".cmp-pick input").all()[:3]:
+        box.check()
+    page.click(".h2h-bar button")
+    page.wait_for_url("**/compare/**")
+    assert page.locator(".h2h-dim").count() == 5
+    assert page.locator(".h2h-cell").count() == 15
+    shot(page, f"22-head-to-head-{name}")
+    assert no_horizontal_overflow(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[name]["width"]
 
 
 def _shots():

@@ -314,21 +314,45 @@ def indication_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/indication_list.html", {"q": q, "page": page, "total": total})
 
 
-@require_GET
-def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
-    indication = catalog.get_indication_by_slug(slug)
-    drugs = catalog.drugs_for_indication(indication)
-    show_scores = can(request.user, Capability.READ_SCORES)
-    cells = indication_cells_for_viewer(request.user, indication.pk) if show_scores else {}
-    sort = request.GET.get("sort", "efficacy")
-    if sort not in {d.value for d in DIMENSIONS}:
-        sort = "efficacy"
-    rows = [
-        {"drug": drug, "listed": listed, "cells": cells.get(drug.pk, [])} for drug, listed in drugs
-    ]
+CARDS_PER_PAGE = 30
+
+
+@dataclass(frozen=True)
+class CompareFilters:
+    """Sort dimension and specialty of a comparison, both kept in the URL."""
+
+    sort: str
+    specialty_id: int | None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> CompareFilters:
+        sort = request.GET.get("sort", DIMENSIONS[0].value)
+        return cls(
+            sort=sort if sort in {d.value for d in DIMENSIONS} else DIMENSIONS[0].value,
+            specialty_id=_valid_specialty(request.GET.get("specialty")),
+        )
+
+    def query(self) -> str:
+        parts = {"sort": self.sort}
+        if self.specialty_id:
+            parts["specialty"] = str(self.specialty_id)
+        return urlencode(parts)
+
+
+def _valid_specialty(raw: str | None) -> int | None:
+    specialty_id = _int_or_none(raw)
+    if specialty_id is None or not 0 < specialty_id < 2**31:
+        return None
+    return specialty_id if Specialty.objects.filter(pk=specialty_id).exists() else None
+
+
+def _sorted_rows(rows: list[dict], sort: str) -> list[dict]:
+    """Shown scores of the picked dimension first, best first; then by physicians, then name."""
+    for row in rows:
+        row["key"] = next((c for c in row["cells"] if c.dimension == sort), None)
 
     def sort_key(row: dict) -> tuple:
-        cell = next((c for c in row["cells"] if c.dimension == sort), None)
+        cell = row["key"]
         shown = cell is not None and cell.shown
         return (
             not shown,
@@ -337,16 +361,44 @@ def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
             row["drug"].generic_name,
         )
 
-    rows.sort(key=sort_key)
+    return sorted(rows, key=sort_key)
+
+
+def _comparison_context(request: HttpRequest, rows: list[dict], filters: CompareFilters) -> dict:
+    rows = _sorted_rows(rows, filters.sort)
+    page = Paginator(rows, CARDS_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "rows": page.object_list,
+        "page": page,
+        "dimensions": DIMENSIONS,
+        "sort": filters.sort,
+        "specialty_id": filters.specialty_id,
+        "specialties": Specialty.objects.all(),
+        "filter_query": filters.query(),
+    }
+
+
+@require_GET
+def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
+    indication = catalog.get_indication_by_slug(slug)
+    drugs = catalog.drugs_for_indication(indication)
+    show_scores = can(request.user, Capability.READ_SCORES)
+    filters = CompareFilters.from_request(request)
+    cells = (
+        indication_cells_for_viewer(request.user, indication.pk, specialty_id=filters.specialty_id)
+        if show_scores
+        else {}
+    )
+    rows = [
+        {"drug": drug, "listed": listed, "cells": cells.get(drug.pk, [])} for drug, listed in drugs
+    ]
     return render(
         request,
         "web/indication.html",
         {
             "indication": indication,
-            "rows": rows,
             "show_scores": show_scores,
-            "dimensions": DIMENSIONS,
-            "sort": sort,
+            **_comparison_context(request, rows, filters),
         },
     )
 
@@ -362,26 +414,25 @@ def class_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def class_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug_class = catalog.get_drug_class_by_slug(slug)
-    drugs = catalog.drugs_in_class(drug_class)
     show_scores = can(request.user, Capability.READ_SCORES)
-    rows = []
-    for drug in drugs:
-        cells = (
-            [c for c in drug_cells_for_viewer(request.user, drug.pk) if c.indication_id is None]
-            if show_scores
-            else []
-        )
-        rows.append({"drug": drug, "listed": True, "cells": cells})
-    rows.sort(
-        key=lambda r: (-max((c.n_raters for c in r["cells"]), default=0), r["drug"].generic_name)
-    )
+    filters = CompareFilters.from_request(request)
+    rows = [
+        {"drug": drug, "listed": True, "cells": _across_cells(request, drug, filters, show_scores)}
+        for drug in catalog.drugs_in_class(drug_class)
+    ]
     return render(
         request,
         "web/drug_class.html",
         {
             "drug_class": drug_class,
-            "rows": rows,
             "show_scores": show_scores,
-            "dimensions": DIMENSIONS,
+            **_comparison_context(request, rows, filters),
         },
     )
+
+
+def _across_cells(request: HttpRequest, drug, filters: CompareFilters, show: bool) -> list:
+    if not show:
+        return []
+    cells = drug_cells_for_viewer(request.user, drug.pk, specialty_id=filters.specialty_id)
+    return [c for c in cells if c.indication_id is None]
