@@ -213,6 +213,36 @@ def _visible_comment(comment_id: int) -> Comment:
 
 
 @transaction.atomic
+def reply_to_comment(user: User, comment_id: int, text: str) -> Comment:
+    """Answer a colleague's comment, one level deep, under the same screening and moderation as
+    comments: a reply that may hold an identifier waits for a moderator."""
+    require(user, Capability.COMMENT)
+    physician = physician_of(user)
+    parent = _visible_comment(comment_id)
+    if parent.parent_id is not None:
+        raise InvalidInput("comment_id", "Replies are one level deep: answer the first comment.")
+    body = (text or "").strip()
+    if not body:
+        raise InvalidInput("body", "Write your reply.")
+    if len(body) > COMMENT_MAX:
+        raise InvalidInput("body", f"Keep replies under {COMMENT_MAX} characters.")
+    check_rate_limit(physician, Action.COMMENT)
+    screening = screen_comment(body)
+    now = timezone.now()
+    return Comment.objects.create(
+        physician=physician,
+        drug_id=parent.drug_id,
+        indication_id=parent.indication_id,
+        parent=parent,
+        body=body,
+        status=CommentStatus.HELD if screening.held else CommentStatus.PUBLISHED,
+        hold_reasons=list(screening.reasons),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+@transaction.atomic
 def vote_helpful(user: User, comment_id: int) -> int:
     """Mark a comment helpful (once per physician); returns the new count."""
     require(user, Capability.VOTE)

@@ -60,6 +60,7 @@ DENIED = {403}
 SIGNED_IN_ONLY = roles({200}, anonymous={401})
 VERIFIED_WRITE_WEB = roles(DENIED, anonymous=LOGIN, verified={302})
 VERIFIED_ONLY_WEB = roles(DENIED, anonymous=LOGIN, verified={200})
+PHYSICIAN_WEB = roles({200}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED)
 PHARMA_ONLY_WEB = roles(DENIED, anonymous=LOGIN, pharma={200})
 PHARMA_ONLY_API = roles(DENIED, anonymous={401}, pharma={200})
 
@@ -111,6 +112,21 @@ WEB_CASES = [
         lambda w: {"reason": "off_topic"},
     ),
     Case("my_ratings", lambda w: "/me/ratings/", VERIFIED_ONLY_WEB),
+    Case("saved", lambda w: "/me/saved/", PHYSICIAN_WEB),
+    Case(
+        "toggle_saved",
+        lambda w: "/drugs/atorvastatin-calcium/save/",
+        roles({302}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED),
+        "post",
+    ),
+    Case("notifications", lambda w: "/me/notifications/", PHYSICIAN_WEB),
+    Case(
+        "reply",
+        lambda w: f"/comments/{w.other_comment.pk}/reply/",
+        VERIFIED_WRITE_WEB,
+        "post",
+        lambda w: {"body": "Agreed, same in my practice.", "next": "/"},
+    ),
     Case("moderation", lambda w: "/moderation/", roles(DENIED, anonymous=LOGIN, moderator={200})),
     Case(
         "moderate_comment",

@@ -44,4 +44,16 @@ def _release() -> str | None:
     )
 
 
-JOBS: list[Job] = [Job("initial-fit", _initial_fit), Job("refit", _refit), Job("release", _release)]
+def _digests() -> str | None:
+    from drugratings.web.digests import send_due_digests
+
+    sent = send_due_digests()
+    return f"{sent} notification digest(s) emailed" if sent else None
+
+
+JOBS: list[Job] = [
+    Job("initial-fit", _initial_fit),
+    Job("refit", _refit),
+    Job("release", _release),
+    Job("digests", _digests),
+]

@@ -20,8 +20,16 @@ from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
-from drugratings.ratings.access import CommentSort, my_ratings, published_comments
+from drugratings.ratings.access import (
+    CommentSort,
+    my_ratings,
+    published_comments,
+    published_replies,
+)
+from drugratings.ratings.actions import COMMENT_MAX
 from drugratings.ratings.dimensions import DIMENSIONS
+from drugratings.web.models import SavedDrug
+from drugratings.web.views.me import remember_view
 
 # The label itself is not fetched at run time: DailyMed's search by generic name finds it.
 DAILYMED_SEARCH = "https://dailymed.nlm.nih.gov/dailymed/search.cfm?"
@@ -201,7 +209,11 @@ def _comment_context(request: HttpRequest, drug) -> dict:
         if show
         else ([], 0)
     )
+    replies = published_replies(request.user, [c.id for c in comments]) if comments else {}
     return {
+        "replies": replies,
+        "can_reply": can(request.user, Capability.COMMENT),
+        "comment_max": COMMENT_MAX,
         "show_comments": show,
         "comments": comments,
         "comment_total": total,
@@ -224,7 +236,11 @@ def _more_comments_query(request: HttpRequest, limit: int) -> str:
 def _mine_context(request: HttpRequest, drug) -> dict:
     can_rate = can(request.user, Capability.RATE)
     mine = list(my_ratings(request.user).filter(drug=drug)) if can_rate else []
+    is_physician = request.user.is_authenticated and request.user.role == Role.PHYSICIAN
     return {
+        "is_physician": is_physician,
+        "is_saved": is_physician
+        and SavedDrug.objects.filter(user=request.user, drug=drug).exists(),
         "can_rate": can_rate,
         "mine": {r.indication_id: r for r in mine},
         "my_list": mine,
@@ -255,6 +271,7 @@ def _label_context(drug) -> dict:
 def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
     count_drug_view(drug.pk)
+    remember_view(request, drug)
     filters = DrugPageFilters.from_request(request)
     context = {
         "drug": drug,
