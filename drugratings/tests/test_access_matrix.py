@@ -72,6 +72,9 @@ def rating_body(w: World) -> dict:
 WEB_CASES = [
     Case("healthz", lambda w: "/healthz", EVERYONE),
     Case("home", lambda w: "/", EVERYONE),
+    Case("manifest", lambda w: "/manifest.webmanifest", EVERYONE),
+    Case("service_worker", lambda w: "/sw.js", EVERYONE),
+    Case("offline", lambda w: "/offline/", EVERYONE),
     Case("methodology", lambda w: "/methodology/", EVERYONE),
     Case("search", lambda w: "/search/?q=lipitor", EVERYONE),
     Case("suggest", lambda w: "/search/suggest?q=lip", EVERYONE),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from drugratings.web.views import (
     accounts,
+    app,
     catalog,
     compare,
     me,
@@ -17,6 +18,9 @@ app_name = "web"
 
 urlpatterns = [
     path("", catalog.home, name="home"),
+    path("manifest.webmanifest", app.manifest, name="manifest"),
+    path("sw.js", app.service_worker, name="service_worker"),
+    path("offline/", app.offline, name="offline"),
     path("methodology/", pages.methodology, name="methodology"),
     path("search/", catalog.search_page, name="search"),
     path("search/suggest", catalog.suggest, name="suggest"),

@@ -111,6 +111,57 @@ def test_comparisons_need_no_horizontal_scroll(live_server, device, rated_world)
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[name]["width"]
 
 
+def test_saved_drugs_open_offline_marked_as_saved_copies(live_server, browser, rated_world):
+    context = browser.new_context(viewport=VIEWPORTS["portrait"], is_mobile=True, has_touch=True)
+    page = context.new_page()
+    base = live_server.url
+    sign_in(page, base, "other@doc.test")
+    page.goto(f"{base}/drugs/atorvastatin-calcium/?indication={rated_world.hyperlipidemia.pk}")
+    page.click("button[form=save-form]")
+    page.wait_for_url("**#scores")
+    assert "Saved ✓" in page.inner_text(".first-actions")
+    page.goto(f"{base}/me/saved/")
+    page.wait_for_selector("html[data-offline-ready]", state="attached", timeout=15000)
+    context.set_offline(True)
+    page.goto(f"{base}/drugs/atorvastatin-calcium/")
+    banner = page.locator(".offline-banner")
+    assert "Saved copy from" in banner.inner_text()
+    assert page.locator(".first .fs-score").count() == 5
+    assert page.evaluate("document.body.classList.contains('offline-copy')")
+    assert page.is_visible(".offline-state")  # the page says it is offline
+    shot(page, "23-offline-saved-drug")
+    page.goto(f"{base}/me/saved/")
+    assert "Atorvastatin calcium" in page.inner_text(".saved-list")
+    page.goto(f"{base}/drugs/rosuvastatin-calcium/")  # not saved: the offline page
+    assert "You are offline" in page.inner_text("h1")
+    shot(page, "24-offline-not-saved")
+    context.close()
+
+
+def test_a_physician_sees_a_notification_when_a_colleague_comments(
+    live_server, browser, rated_world
+):
+    from drugratings.accounts.models import User
+    from drugratings.ratings import actions as rating_actions
+
+    context = browser.new_context(viewport=VIEWPORTS["portrait"], is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, live_server.url, "verified@doc.test")  # rated atorvastatin in rated_world
+    assert page.locator(".nav-notices .badge").count() == 0
+    rating_actions.upsert_rating(
+        User.objects.get(email="other@doc.test"),
+        rated_world.atorvastatin.pk,
+        rating_actions.RatingInput(rated_world.hyperlipidemia.pk, {"efficacy": 4}, "Works well."),
+    )
+    page.goto(live_server.url + "/")
+    assert page.inner_text(".nav-notices .badge") == "1"
+    page.click(".nav-notices")
+    assert "New comment on Atorvastatin calcium" in page.inner_text(".notices")
+    shot(page, "25-notifications")
+    assert no_horizontal_overflow(page)
+    context.close()
+
+
 def _shots():
     from drugratings.testing.browser import SHOTS
 
