@@ -188,3 +188,26 @@ def test_the_pending_physician_is_told_what_happens_next(small_catalog, personas
     assert b"What happens next" in page.content and b"/accounts/licence/" in page.content
     page = web_as(personas.unverified).get(RATE)
     assert b"Submit your licence" in page.content
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [("Raynaud's disease", "Raynaud disease"), ("Raynaud disease", "Raynaud's disease")],
+)
+def test_the_off_label_picker_finds_eponyms_either_way(
+    small_catalog, personas, web_as, stored, typed
+):
+    from drugratings.catalog.models import Indication
+
+    raynaud = Indication.objects.create(
+        name=stored, slug="raynaud", icd10_codes=["I73.00"], search_text=f"{stored.lower()} i73.00"
+    )
+    client = web_as(personas.verified)
+    items = client.get("/search/indications", {"q": typed}).json()["items"]
+    assert [i["name"] for i in items] == [stored]
+    answer = client.post(
+        "/drugs/propranolol-hydrochloride/rate/",
+        {"indication": "other", "other_indication": typed, "efficacy": "4"},
+    )
+    assert answer.status_code == 302
+    assert Rating.objects.get(physician=personas.verified.physician).indication == raynaud

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django import forms
@@ -78,6 +79,28 @@ class RatingForm(forms.Form):
         return [self[d.value] for d in DIMENSIONS]
 
 
+def spellings(text: str) -> list[str]:
+    """Ways physicians write an eponym: "Raynaud's disease", "Raynaud disease", "Raynauds"."""
+    base = " ".join(text.replace("\u2019", "'").split())
+    plain = re.sub(r"'s\b", "", base).replace("'", "")
+    words = plain.split()
+    possessive = [
+        " ".join([*words[:i], words[i] + "'s", *words[i + 1 :]]) for i in range(len(words) - 1)
+    ]
+    return list(dict.fromkeys([base, plain, *possessive]))
+
+
+def find_indications(text: str, limit: int) -> list[Indication]:
+    """Indications matching any spelling of the text, the literal one first."""
+    found: dict[int, Indication] = {}
+    for spelling in spellings(text):
+        items, _ = catalog.list_indications(spelling, limit=limit)
+        found.update((i.pk, i) for i in items if i.pk not in found)
+        if len(found) >= limit:
+            break
+    return list(found.values())[:limit]
+
+
 def resolve_indication(choice: str, other: str) -> tuple[Indication | None, list[Indication]]:
     """The indication picked in the form: a listed one by id, or another by name or ICD code.
     Returns (indication, candidates) where candidates is non-empty when the text is ambiguous."""
@@ -89,10 +112,13 @@ def resolve_indication(choice: str, other: str) -> tuple[Indication | None, list
     text = other.strip()
     if not text:
         raise InvalidInput("indication", "Choose the indication you are rating the drug for.")
-    exact = Indication.objects.filter(name__iexact=text).first()
+    exact = next(
+        (i for v in spellings(text) if (i := Indication.objects.filter(name__iexact=v).first())),
+        None,
+    )
     if exact:
         return exact, []
-    candidates, _ = catalog.list_indications(text, limit=10)
+    candidates = find_indications(text, limit=10)
     if len(candidates) == 1:
         return candidates[0], []
     if not candidates:
@@ -363,7 +389,7 @@ def indication_suggest(request: HttpRequest) -> JsonResponse:
     q = request.GET.get("q", "").strip()[:100]
     if len(q) < 2:
         return JsonResponse({"items": []})
-    items, _ = catalog.list_indications(q, limit=10)
+    items = find_indications(q, limit=10)
     return JsonResponse(
         {"items": [{"id": i.pk, "name": i.name, "icd10": i.icd10_codes[:3]} for i in items]}
     )
