@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from drugratings.accounts.access import AccessDenied, Capability, require
@@ -35,7 +36,7 @@ SCORE_CHOICES = [
     ("3", "3"),
     ("4", "4"),
     ("5", "5"),
-    (NO_OPINION, "No opinion"),
+    (NO_OPINION, _("No opinion")),
 ]
 
 
@@ -44,8 +45,8 @@ class RatingForm(forms.Form):
     other_indication = forms.CharField(
         required=False,
         max_length=250,
-        label="Other indication (off-label)",
-        help_text="Name or ICD-10 code, e.g. migraine or G43",
+        label=_("Other indication (off-label)"),
+        help_text=_("Name or ICD-10 code, e.g. migraine or G43"),
     )
     # The indication of the rating being edited: an edit never moves scores to another indication.
     editing = forms.IntegerField(
@@ -65,9 +66,9 @@ class RatingForm(forms.Form):
             self.fields[dimension.value] = forms.ChoiceField(
                 choices=SCORE_CHOICES,
                 required=False,
-                label=dimension.label,
+                label=_(dimension.label),
                 widget=forms.RadioSelect,
-                help_text=dimension.question,
+                help_text=_(dimension.question),
             )
 
     def scores(self) -> dict[str, int | None]:
@@ -209,10 +210,12 @@ def _editing(request: HttpRequest, drug, form: RatingForm) -> Rating | None:
 
 
 def _saved_note(outcome: actions.RatingOutcome) -> str:
-    note = "Rating saved." if outcome.created else "Rating updated."
+    note = str(_("Rating saved.") if outcome.created else _("Rating updated."))
     if outcome.comment is not None and outcome.comment.status == "held":
         note += (
-            " Your comment is held for a moderator because it may contain: "
+            " "
+            + str(_("Your comment is held for a moderator because it may contain:"))
+            + " "
             + ", ".join(outcome.comment.hold_reasons)
             + "."
         )
