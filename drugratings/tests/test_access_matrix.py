@@ -75,6 +75,13 @@ WEB_CASES = [
     Case("manifest", lambda w: "/manifest.webmanifest", EVERYONE),
     Case("service_worker", lambda w: "/sw.js", EVERYONE),
     Case("offline", lambda w: "/offline/", EVERYONE),
+    Case(
+        "set_language",
+        lambda w: "/i18n/setlang/",
+        roles({302}),
+        "post",
+        lambda w: {"language": "de", "next": "/"},
+    ),
     Case("methodology", lambda w: "/methodology/", EVERYONE),
     Case("search", lambda w: "/search/?q=lipitor", EVERYONE),
     Case("suggest", lambda w: "/search/suggest?q=lip", EVERYONE),
