@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "drugratings.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "drugratings.web.context.site",
+                "drugratings.web.context.notifications",
             ],
         },
     }
@@ -132,7 +134,11 @@ CACHES = {
     }
 }
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The interface in four languages, chosen from the browser (Accept-Language) or the switch in
+# the footer; drug and indication names stay as the catalogue has them.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "drugratings" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -240,18 +240,20 @@ def _count_sum() -> dict[str, Any]:
 
 
 def indication_score_cells(
-    indication_id: int, window: str = Window.ALL_TIME
+    indication_id: int, window: str = Window.ALL_TIME, *, specialty_id: int | None = None
 ) -> dict[int, list[ScoreCell]]:
-    """Score cells of every rated drug for one indication, by drug id, for side-by-side views."""
+    """Score cells of every rated drug for one indication, by drug id, for side-by-side views.
+    With a specialty, plain means of that specialty's ratings (as `drug_score_cells`)."""
+    ratings = scored_ratings().filter(indication_id=indication_id)
+    if specialty_id is not None:
+        ratings = ratings.filter(physician__specialty_id=specialty_id)
     rows = (
-        scored_ratings()
-        .filter(indication_id=indication_id)
-        .values("drug_id")
+        ratings.values("drug_id")
         .annotate(**distribution_aggregates(), **_mean_aggregates())
         .order_by("drug_id")
     )
     rows = list(rows)
-    fitted = _fitted([r["drug_id"] for r in rows], window)
+    fitted = {} if specialty_id is not None else _fitted([r["drug_id"] for r in rows], window)
     return {
         row["drug_id"]: _cells_from_row(indication_id, row, fitted.get(row["drug_id"], {}))
         for row in rows

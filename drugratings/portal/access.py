@@ -449,11 +449,12 @@ def drugs_shown_for_indication(
     return [(drug, listed) for drug, listed in drugs if listed or drug.pk in cells]
 
 
-def indication_cells_for_viewer(view: FigureView, indication_id: int) -> dict[int, list]:
+def indication_cells_for_viewer(view: FigureView, indication_id: int, **filters) -> dict[int, list]:
+    """As `drug_cells_for_viewer`: the specialty filter applies to live figures only."""
     if view == FigureView.RELEASE:
         return release_indication_cells(indication_id)
     if view == FigureView.LIVE:
-        return indication_score_cells(indication_id)
+        return indication_score_cells(indication_id, **filters)
     return {}
 
 

@@ -53,7 +53,9 @@ def published_comments(
     require(user, Capability.READ_COMMENTS)
     if sort not in CommentSort.ALL:
         raise InvalidInput("sort", "Use helpful or newest.")
-    qs: QuerySet[Comment] = Comment.objects.filter(drug_id=drug_id, status=CommentStatus.PUBLISHED)
+    qs: QuerySet[Comment] = Comment.objects.filter(
+        drug_id=drug_id, status=CommentStatus.PUBLISHED, parent__isnull=True
+    )
     if indication_id is not None:
         qs = qs.filter(indication_id=indication_id)
     order = ("-helpful_count", "-created_at") if sort == CommentSort.HELPFUL else ("-created_at",)
@@ -63,7 +65,11 @@ def published_comments(
             offset : offset + limit
         ]
     )
-    me = physician_of(user)
+    views = _views(rows, physician_of(user))
+    return views, total
+
+
+def _views(rows: list[Comment], me) -> list[CommentView]:
     voted = (
         set(
             HelpfulVote.objects.filter(physician=me, comment__in=rows).values_list(
@@ -73,7 +79,7 @@ def published_comments(
         if me
         else set()
     )
-    views = [
+    return [
         CommentView(
             id=c.pk,
             body=c.body,
@@ -90,7 +96,23 @@ def published_comments(
         )
         for c in rows
     ]
-    return views, total
+
+
+REPLIES_SHOWN = 50
+
+
+def published_replies(user: User, parent_ids: list[int]) -> dict[int, list[CommentView]]:
+    """Published replies (one level) to the given comments, oldest first, by parent id."""
+    require(user, Capability.READ_COMMENTS)
+    rows = list(
+        Comment.objects.filter(parent_id__in=parent_ids, status=CommentStatus.PUBLISHED)
+        .select_related("physician__specialty", "indication", "rating")
+        .order_by("created_at", "pk")[: REPLIES_SHOWN * max(1, len(parent_ids))]
+    )
+    replies: dict[int, list[CommentView]] = {}
+    for row, view in zip(rows, _views(rows, physician_of(user)), strict=True):
+        replies.setdefault(row.parent_id, []).append(view)
+    return replies
 
 
 def my_ratings(user: User) -> QuerySet[Rating]:

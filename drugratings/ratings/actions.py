@@ -276,6 +276,40 @@ def visible_comment(comment_id: int) -> Comment:
 
 
 @transaction.atomic
+def reply_to_comment(user: User, comment_id: int, text: str) -> Comment:
+    """Answer a colleague's comment, one level deep, under the same screening and moderation as
+    comments: a reply that may hold an identifier waits for a moderator."""
+    require(user, Capability.COMMENT)
+    physician = physician_of(user)
+    parent = visible_comment(comment_id)
+    if parent.parent_id is not None:
+        raise InvalidInput("comment_id", "Replies are one level deep: answer the first comment.")
+    body = (text or "").strip()
+    if not body:
+        raise InvalidInput("body", "Write your reply.")
+    if len(body) > COMMENT_MAX:
+        raise InvalidInput("body", f"Keep replies under {COMMENT_MAX} characters.")
+    check_rate_limit(physician, Action.COMMENT)
+    now = timezone.now()
+    # Saved held; the comment-written event lets moderation screen it and publish it in this
+    # transaction, exactly as for a rating's comment.
+    reply = Comment.objects.create(
+        physician=physician,
+        drug_id=parent.drug_id,
+        indication_id=parent.indication_id,
+        parent=parent,
+        body=body,
+        status=CommentStatus.HELD,
+        hold_reasons=[],
+        created_at=now,
+        updated_at=now,
+    )
+    comment_written.announce(CommentWritten(reply.pk))
+    reply.refresh_from_db()
+    return reply
+
+
+@transaction.atomic
 def vote_helpful(user: User, comment_id: int) -> int:
     """Mark a comment helpful (once per physician); returns the new count."""
     require(user, Capability.VOTE)

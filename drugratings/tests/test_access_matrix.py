@@ -60,6 +60,7 @@ DENIED = {403}
 SIGNED_IN_ONLY = roles({200}, anonymous={401})
 VERIFIED_WRITE_WEB = roles(DENIED, anonymous=LOGIN, verified={302})
 VERIFIED_ONLY_WEB = roles(DENIED, anonymous=LOGIN, verified={200})
+PHYSICIAN_WEB = roles({200}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED)
 PHARMA_ONLY_WEB = roles(DENIED, anonymous=LOGIN, pharma={200})
 PHARMA_ONLY_API = roles(DENIED, anonymous={401}, pharma={200})
 # Live figures (trends, comments: they move with a rating) for verified physicians and staff.
@@ -73,6 +74,16 @@ def rating_body(w: World) -> dict:
 WEB_CASES = [
     Case("healthz", lambda w: "/healthz", EVERYONE),
     Case("home", lambda w: "/", EVERYONE),
+    Case("manifest", lambda w: "/manifest.webmanifest", EVERYONE),
+    Case("service_worker", lambda w: "/sw.js", EVERYONE),
+    Case("offline", lambda w: "/offline/", EVERYONE),
+    Case(
+        "set_language",
+        lambda w: "/i18n/setlang/",
+        roles({302}),
+        "post",
+        lambda w: {"language": "de", "next": "/"},
+    ),
     Case("methodology", lambda w: "/methodology/", EVERYONE),
     Case("search", lambda w: "/search/?q=lipitor", EVERYONE),
     Case("suggest", lambda w: "/search/suggest?q=lip", EVERYONE),
@@ -82,6 +93,11 @@ WEB_CASES = [
     Case("indication", lambda w: "/indications/hyperlipidemia/", EVERYONE),
     Case("classes", lambda w: "/classes/", EVERYONE),
     Case("drug_class", lambda w: "/classes/statin/", EVERYONE),
+    Case(
+        "compare",
+        lambda w: "/compare/?drugs=atorvastatin-calcium&drugs=rosuvastatin-calcium",
+        EVERYONE,
+    ),
     Case("rate", lambda w: "/drugs/atorvastatin-calcium/rate/", VERIFIED_ONLY_WEB),
     Case(
         "rate",
@@ -95,7 +111,7 @@ WEB_CASES = [
         lambda w: "/drugs/atorvastatin-calcium/withdraw/",
         VERIFIED_WRITE_WEB,
         "post",
-        lambda w: {"indication": w.catalog.hyperlipidemia.pk},
+        lambda w: {"indication": w.catalog.hyperlipidemia.pk, "confirm": "yes"},
     ),
     Case(
         "helpful", lambda w: f"/comments/{w.other_comment.pk}/helpful/", VERIFIED_WRITE_WEB, "post"
@@ -108,6 +124,21 @@ WEB_CASES = [
         lambda w: {"reason": "off_topic"},
     ),
     Case("my_ratings", lambda w: "/me/ratings/", VERIFIED_ONLY_WEB),
+    Case("saved", lambda w: "/me/saved/", PHYSICIAN_WEB),
+    Case(
+        "toggle_saved",
+        lambda w: "/drugs/atorvastatin-calcium/save/",
+        roles({302}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED),
+        "post",
+    ),
+    Case("notifications", lambda w: "/me/notifications/", PHYSICIAN_WEB),
+    Case(
+        "reply",
+        lambda w: f"/comments/{w.other_comment.pk}/reply/",
+        VERIFIED_WRITE_WEB,
+        "post",
+        lambda w: {"body": "Agreed, same in my practice.", "next": "/"},
+    ),
     Case("moderation", lambda w: "/moderation/", roles(DENIED, anonymous=LOGIN, moderator={200})),
     Case(
         "moderate_comment",

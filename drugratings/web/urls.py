@@ -2,8 +2,11 @@ from django.urls import path
 
 from drugratings.web.views import (
     accounts,
+    app,
     catalog,
     catalog_reports,
+    compare,
+    me,
     moderation,
     pages,
     portal,
@@ -16,6 +19,9 @@ app_name = "web"
 
 urlpatterns = [
     path("", catalog.home, name="home"),
+    path("manifest.webmanifest", app.manifest, name="manifest"),
+    path("sw.js", app.service_worker, name="service_worker"),
+    path("offline/", app.offline, name="offline"),
     path("methodology/", pages.methodology, name="methodology"),
     path("search/", catalog.search_page, name="search"),
     path("search/suggest", catalog.suggest, name="suggest"),
@@ -43,6 +49,11 @@ urlpatterns = [
     path("indications/<slug:slug>/", catalog.indication_page, name="indication"),
     path("classes/", catalog.class_list, name="classes"),
     path("classes/<slug:slug>/", catalog.class_page, name="drug_class"),
+    path("compare/", compare.compare, name="compare"),
+    path("drugs/<slug:slug>/save/", me.toggle_saved, name="toggle_saved"),
+    path("me/saved/", me.saved, name="saved"),
+    path("me/notifications/", me.notifications, name="notifications"),
+    path("comments/<int:comment_id>/reply/", me.reply, name="reply"),
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),

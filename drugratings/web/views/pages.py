@@ -24,7 +24,11 @@ def _methodology_html(mtime: float) -> str:
     text = METHODOLOGY.read_text(encoding="utf-8")
     # The file is ours and under review in the repository; raw HTML in it is not expected,
     # but escape it anyway so the page can only ever render Markdown.
-    return markdown.markdown(text.replace("<", "&lt;"), extensions=["tables", "fenced_code", "toc"])
+    html = markdown.markdown(text.replace("<", "&lt;"), extensions=["tables", "fenced_code", "toc"])
+    # Wide tables scroll inside a focusable region, so keyboard users can scroll them too.
+    return html.replace(
+        "<table>", '<div class="table-scroll" tabindex="0" role="region" aria-label="Table"><table>'
+    ).replace("</table>", "</table></div>")
 
 
 @lru_cache(maxsize=16)
