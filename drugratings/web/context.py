@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from drugratings.accounts.access import physician_of
+from drugratings.web.notifications import unread_count
+
 
 def site(request: HttpRequest) -> dict[str, object]:
     return {"SITE_NAME": settings.SITE_NAME, "DEMO_MODE": settings.DEMO_MODE}
@@ -8,9 +11,7 @@ def site(request: HttpRequest) -> dict[str, object]:
 
 def notifications(request: HttpRequest) -> dict[str, object]:
     """The unread count beside "Notifications" in the menu (physicians only, computed lazily)."""
-    from drugratings.web.notifications import unread_count
-
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.role != "physician":
+    if user is None or physician_of(user) is None:
         return {}
     return {"unread_notifications": lambda: unread_count(user)}
