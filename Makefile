@@ -46,6 +46,7 @@ eval-safety: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf var reports .pytest_cache

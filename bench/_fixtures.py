@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "drugratings.settings")
 
 import django  # noqa: E402
+import numpy as np  # noqa: E402
 
 django.setup()
 
@@ -85,6 +86,51 @@ def read_ratings() -> dict:
     return {"seconds": time.perf_counter() - started, "n": int(data.drug.size)}
 
 
+def refit_methods() -> dict:
+    """Issue 14: the 20 fits of a refit (5 dims x 2 windows x drug/pair) by REML from cold, by
+    REML warm-started from that fit's components (what a refit after new ratings does), and by
+    the method of moments.  Fits only: ranks and score writes are the same for all three and
+    are in the `worker --once` row.  Wall and CPU seconds (the CPU time is what the fits cost
+    when the machine is shared)."""
+    from django.utils import timezone
+
+    from drugratings.analytics import fitting
+    from drugratings.analytics.models import Window
+    from drugratings.analytics.windows import trailing_12m_start
+    from drugratings.ratings.dimensions import DIMENSION_NAMES
+
+    data = fitting.load_rating_arrays()
+    recent = data.updated >= np.datetime64(int(trailing_12m_start(timezone.now()).timestamp()), "s")
+    windows = {Window.ALL_TIME: data, Window.TRAILING_12M: data.subset(recent)}
+
+    def run(method: str, previous: dict) -> tuple[dict, dict]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        summary, items = {}, {}
+        for window, subset in windows.items():
+            for dim, name in enumerate(DIMENSION_NAMES):
+                for by_indication in (False, True):
+                    key = f"{window}/{name}/{'drug_indication' if by_indication else 'drug'}"
+                    fitted = fitting._fit_items(
+                        subset, dim, by_indication, previous.get(key), False, method
+                    )
+                    if fitted is not None:
+                        summary[key] = fitting._fit_summary(fitted.result)
+                        items[key] = fitted.result.n_items
+        timing = {
+            "wall_s": time.perf_counter() - wall,
+            "cpu_s": time.process_time() - cpu,
+            "methods": sorted({v["method"] for v in summary.values()}),
+            "reml_evaluations": sum(v["reml_evaluations"] for v in summary.values()),
+            "max_items": max(items.values(), default=0),
+        }
+        return summary, timing
+
+    cold_summary, cold = run(fitting.PRODUCT_METHOD, {})
+    _, warm = run(fitting.PRODUCT_METHOD, cold_summary)
+    _, moments = run("moments", {})
+    return {"n": int(data.drug.size), "reml_cold": cold, "reml_warm": warm, "moments": moments}
+
+
 def counts(since: str | None) -> dict:
     fits = FitRun.objects
     out = {
@@ -106,6 +152,7 @@ def main() -> int:
     prep.add_argument("--pairs", type=int, default=4000)
     prep.add_argument("--seed", type=int, default=7)
     sub.add_parser("read-ratings")
+    sub.add_parser("refit-methods")
     cnt = sub.add_parser("counts")
     cnt.add_argument("--since")
     args = p.parse_args()
@@ -113,6 +160,8 @@ def main() -> int:
         out = prepare(args.tokens, args.pairs, args.seed)
     elif args.cmd == "read-ratings":
         out = read_ratings()
+    elif args.cmd == "refit-methods":
+        out = refit_methods()
     else:
         out = counts(args.since)
     sys.stdout.write(json.dumps(out) + "\n")

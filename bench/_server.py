@@ -86,8 +86,9 @@ def tail(path: Path, lines: int = 20) -> str:
 
 
 class Server:
-    """gunicorn with the product's settings (as `manage.py serve` runs it: 2 workers x 4 threads,
-    no access log) and, optionally, the background worker beside it (`manage.py worker`)."""
+    """uvicorn with the product's settings (as `manage.py serve` runs it: 2 workers; `threads` is
+    kept for callers and unused, since synchronous views get a thread per request under ASGI)
+    and, optionally, the background worker beside it (`manage.py worker`)."""
 
     def __init__(
         self,
@@ -112,21 +113,23 @@ class Server:
         from _http import wait_ready
 
         self.gunicorn = start(
+            # The command of `manage.py serve` (demo/management/commands/serve.py): uvicorn.
             [
                 sys.executable,
                 "-m",
-                "gunicorn",
-                "drugratings.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
+                "uvicorn",
+                "drugratings.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
                 "--workers",
                 str(self.workers),
-                "--threads",
-                str(self.threads),
+                "--no-proxy-headers",
+                "--timeout-graceful-shutdown",
+                "5",
                 "--log-level",
                 "warning",
-                "--graceful-timeout",
-                "10",
             ],
             env=self.env,
             cwd=self.root,

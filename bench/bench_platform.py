@@ -238,6 +238,31 @@ class Bench:
             read["seconds"],
             note="20 fits (5 dims x 2 windows x drug/pair) + ranks + score writes",
         )
+        self.refit_methods(section, env, tag)
+
+    def refit_methods(self, section: str, env: dict[str, str], tag: str) -> None:
+        """Issue 14: the refit's fits by REML (cold and warm-started) beside the moments."""
+        say(f"[{section}] refit fits: REML (cold, warm) vs method of moments ...")
+        m = self.fixtures(env, "refit-methods")
+        self.details[f"{tag}_refit_methods"] = m
+        moments = m["moments"]
+        for key, label in (
+            ("reml_cold", "refit fits, REML (published method), cold start"),
+            ("reml_warm", "refit fits, REML warm-started from the previous fit"),
+            ("moments", "refit fits, method of moments (previous product method)"),
+        ):
+            r = m[key]
+            say(f"  {label}: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU")
+            self.add(
+                section,
+                label,
+                r["wall_s"],
+                "s",
+                "moments, same fits",
+                moments["wall_s"],
+                note=f"{r['cpu_s']:.1f} CPU s; {m['n']:,} ratings; {'/'.join(r['methods'])}; "
+                f"{r['reml_evaluations']} REML evaluations; largest fit {r['max_items']:,} items",
+            )
 
     def latency(self, section: str, port: int, fx: dict, tag: str) -> None:
         s = self.sizes

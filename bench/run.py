@@ -29,10 +29,12 @@ def command(name: str, quick: bool) -> list[str]:
         return [sys.executable, str(BENCH / "bench_platform.py"), *(["--quick"] if quick else [])]
     if name == "portal":
         return [sys.executable, str(BENCH / "bench_portal.py"), *(["--quick"] if quick else [])]
+    if name == "privacy":
+        return [sys.executable, str(BENCH / "bench_privacy.py"), *(["--quick"] if quick else [])]
     return [
         sys.executable,
         str(BENCH / "bench_stats.py"),
-        *(["--skip-10m", "--skip-r"] if quick else []),
+        *(["--skip-10m", "--skip-r", "--skip-2500k"] if quick else []),
     ]
 
 
@@ -46,7 +48,7 @@ def verdicts(name: str, since: float) -> tuple[int, int, list[str]]:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return 0, 0, []
-    if name in ("platform", "portal"):
+    if name in ("platform", "portal", "privacy"):
         rows = data.get("rows", [])
         passed = [r for r in rows if r.get("verdict") == "PASS"]
         failed = [f"{r['section']}: {r['measurement']}" for r in rows if r.get("verdict") == "FAIL"]
@@ -89,10 +91,11 @@ def run(name: str, quick: bool) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    p.add_argument("--only", choices=("platform", "portal", "stats"),
-                   help="run one benchmark only")
+    p.add_argument(
+        "--only", choices=("privacy", "platform", "portal", "stats"), help="run one benchmark only"
+    )
     args = p.parse_args()
-    names = [args.only] if args.only else ["platform", "portal", "stats"]
+    names = [args.only] if args.only else ["privacy", "platform", "portal", "stats"]
 
     def _term(signum, _frame):
         raise SystemExit(128 + signum)

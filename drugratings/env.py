@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+
+IPNetwork = IPv4Network | IPv6Network
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -50,6 +53,17 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def envnetworks(name: str, default: list[str]) -> tuple[IPNetwork, ...]:
+    """A comma-separated list of addresses or CIDR networks (`10.0.0.0/8, ::1`)."""
+    networks = []
+    for part in envlist(name, default):
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {part!r} is not an address or network") from exc
+    return tuple(networks)
 
 
 def parse_database_url(url: str, base_dir: Path) -> dict:

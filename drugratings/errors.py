@@ -13,5 +13,13 @@ class InvalidInput(ValueError):
         self.status = status
 
 
+class Throttled(InvalidInput):
+    """Too many attempts: a 429 that says when to come back (HTTP Retry-After)."""
+
+    def __init__(self, field: str, message: str, retry_after: int) -> None:
+        super().__init__(field, message, status=429)
+        self.retry_after = retry_after
+
+
 class Conflict(ValueError):
     """A request that clashes with the current state (HTTP 409)."""

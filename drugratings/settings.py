@@ -11,7 +11,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from drugratings.env import envbool, envint, envlist, envstr, parse_database_url
+from drugratings.env import (
+    envbool,
+    envint,
+    envlist,
+    envnetworks,
+    envstr,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DRUGRATINGS_VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # django-ninja's own static files: the API docs load Swagger UI from us, never from a CDN.
+    "ninja",
+    "drugratings.core",
     "drugratings.accounts",
     "drugratings.verification",
     "drugratings.catalog",
@@ -62,6 +72,7 @@ MIDDLEWARE = [
     "drugratings.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -85,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "drugratings.web.context.site",
+                "drugratings.web.context.notifications",
             ],
         },
     }
@@ -122,7 +134,11 @@ CACHES = {
     }
 }
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The interface in four languages, chosen from the browser (Accept-Language) or the switch in
+# the footer; drug and indication names stay as the catalogue has them.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "drugratings" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -198,17 +214,42 @@ REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 30)
 RELEASE_INTERVAL_SECONDS = envint("RELEASE_INTERVAL_SECONDS", 120 if DEMO_MODE else 15 * 60)
 PORTAL_MIN_CELL_RATERS = envint("PORTAL_MIN_CELL_RATERS", 11)
 # Differential privacy of pharma releases (METHODOLOGY.md, "Privacy route for pharma reports").
-PORTAL_COUNT_NOISE = float(envstr("PORTAL_COUNT_NOISE", "3.0"))
-PORTAL_SUM_NOISE = float(envstr("PORTAL_SUM_NOISE", "6.0"))
-PORTAL_TREE_MAX_STEPS = envint("PORTAL_TREE_MAX_STEPS", 1024)
+# Before issue 13: count 3.0, sum 6.0, 1024 steps (rho 122 per new rating; bench/run.py prints
+# both). The smaller scales keep a 300-physician cell's noise below what it was.
+PORTAL_COUNT_NOISE = float(envstr("PORTAL_COUNT_NOISE", "2.4"))
+PORTAL_SUM_NOISE = float(envstr("PORTAL_SUM_NOISE", "4.8"))
+PORTAL_TREE_MAX_STEPS = envint("PORTAL_TREE_MAX_STEPS", 256)
 PORTAL_RHO_BUDGET = float(envstr("PORTAL_RHO_BUDGET", "50000"))
-PORTAL_MIN_BATCH = envint("PORTAL_MIN_BATCH", 5)
+# A step of a cell needs this many physicians' changes, and never fewer than k.
+PORTAL_MIN_BATCH = envint("PORTAL_MIN_BATCH", 11)
+# Region x specialty combined breakdowns need a fourth noise tree per rating: per-rating rho
+# rises from 26.0 to 33.9 (over the issue-13 target of 30.5). On by default for the brand
+# teams who asked for it; switch off to stay within 30.5.
+PORTAL_REGION_SPECIALTY = envbool("PORTAL_REGION_SPECIALTY", True)
 PORTAL_WEBHOOK_TIMEOUT_SECONDS = envint("PORTAL_WEBHOOK_TIMEOUT_SECONDS", 5)
 # Plain-http webhook endpoints are for local development and tests only.
 PORTAL_WEBHOOK_ALLOW_HTTP = envbool("PORTAL_WEBHOOK_ALLOW_HTTP", not PRODUCTION)
-LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 5)
-LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 20)
+# Webhooks never reach loopback, private, link-local, multicast or reserved addresses, except
+# networks listed here (an on-premises receiver; the tests' local server). Empty by default.
+PORTAL_WEBHOOK_ALLOWED_NETWORKS = envnetworks("PORTAL_WEBHOOK_ALLOWED_NETWORKS", [])
+# Server-sent release streams end after this (clients reconnect with Last-Event-ID); each
+# server process polls the newest release id once per interval for all its open streams.
+PORTAL_STREAM_SECONDS = envint("PORTAL_STREAM_SECONDS", 300)
+PORTAL_STREAM_POLL_SECONDS = float(envstr("PORTAL_STREAM_POLL_SECONDS", "2.0"))
+# Sign-in throttling (accounts/actions.py). Guessing is slowed per (account, client address):
+# after the free attempts each failure doubles the wait before that client may try again. Past
+# the per-account ceiling (failures from anywhere) the holder is emailed and every check on the
+# account is slowed, but a client that has not failed is never refused. The per-address limit
+# stops one address guessing across many accounts.
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
+LOGIN_THROTTLE_FREE_ATTEMPTS = envint("LOGIN_THROTTLE_FREE_ATTEMPTS", 3)
+LOGIN_THROTTLE_BASE_DELAY_SECONDS = envint("LOGIN_THROTTLE_BASE_DELAY_SECONDS", 2)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = envint("LOGIN_THROTTLE_MAX_DELAY_SECONDS", 15 * 60)
+LOGIN_THROTTLE_PER_ACCOUNT = envint("LOGIN_THROTTLE_PER_ACCOUNT", 10)
+LOGIN_THROTTLE_SLOWDOWN_SECONDS = float(envstr("LOGIN_THROTTLE_SLOWDOWN_SECONDS", "1.0"))
+LOGIN_THROTTLE_PER_ADDRESS = envint("LOGIN_THROTTLE_PER_ADDRESS", 30)
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: none is.
+TRUSTED_PROXIES = envnetworks("TRUSTED_PROXIES", [])
 API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 30)
 SIGNUPS_PER_ADDRESS_PER_HOUR = envint("SIGNUPS_PER_ADDRESS_PER_HOUR", 10)
 WRITE_LIMITS_PER_HOUR = {

@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("healthz", healthz),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("drugratings.web.urls")),
 ]

@@ -1,7 +1,7 @@
 """Command line for outside auditors: ``drugratings-stats fit INPUT.csv -o OUTPUT.csv``.
 
-Input: a CSV with a header naming at least ``item,rater,score`` and optionally
-``rater_group``; labels are arbitrary strings.  Output: one row per item,
+Input: a CSV (or gzip-compressed ``.csv.gz``) with a header naming at least ``item,rater,score``
+and optionally ``rater_group``; labels are arbitrary strings.  Output: one row per item,
 ``item,estimate,ci_low,ci_high,n_ratings,n_raters`` (sorted by item label), and optionally a
 JSON summary.  Malformed input is reported on stderr with its line number and exit status 2;
 outputs are written to a temporary file and renamed, so a failed run leaves no output behind.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import json
 import math
 import os
@@ -58,7 +59,8 @@ def read_ratings(path: str | os.PathLike[str]) -> RatingsTable:
     Rows go straight into typed ``array`` buffers (4 or 8 bytes per value), so a 10-million-row
     file needs about 200 MB, not the gigabytes that lists of Python objects would take.
     """
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
@@ -144,7 +146,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"error: {args.input}: no such file", file=sys.stderr)
         return 2
-    except (InputError, UnicodeDecodeError) as exc:
+    except (InputError, UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
         print(f"error: {args.input}: {exc}", file=sys.stderr)
         return 2
     try:
@@ -156,6 +158,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             level=args.level,
             method=args.method,
             cov=args.cov,
+            # The component intervals cost 6 more REML evaluations; only the report shows them.
+            intervals=bool(args.report),
         )
     except ValueError as exc:
         print(f"error: {args.input}: {exc}", file=sys.stderr)
@@ -194,10 +198,35 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         summary["group_effects"] = {
             g: float(res.group_effects[k]) for k, g in enumerate(tab.group_labels)
         }
+    summary["converged"] = res.converged
+    summary["convergence"] = res.convergence
+    report = _report(args, tab, res) if args.report else None
     _atomic_write(Path(args.output), write_items)
     if args.summary:
         _atomic_write(Path(args.summary), lambda fh: json.dump(summary, fh, indent=2))
+    if report is not None:
+        _atomic_write(Path(args.report), lambda fh: fh.write(report))
     return 0
+
+
+def _report(args: argparse.Namespace, tab: RatingsTable, res) -> str:
+    """The HTML diagnostics report, built before any output is written (all or nothing)."""
+    from . import diagnostics
+
+    diag = diagnostics.compute(
+        tab.item,
+        tab.rater,
+        tab.score,
+        tab.group,
+        res,
+        label=Path(args.input).name,
+        group_labels=tab.group_labels,
+    )
+    note = (
+        f"drugratings-stats fit {args.input} --method {args.method}: "
+        "score ~ rater_group + (1|item) + (1|rater)."
+    )
+    return diagnostics.report_html([diag], f"Fit diagnostics: {Path(args.input).name}", note)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,7 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("-o", "--output", required=True, help="per-item CSV to write")
     f.add_argument("--summary", help="JSON file for n, mu, sd_item, sd_rater, sd_residual, ...")
     f.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
-    f.add_argument("--method", choices=("auto", "reml", "moments"), default="auto")
+    f.add_argument(
+        "--report", help="HTML file for the fit diagnostics (variance components, plots)"
+    )
+    f.add_argument(
+        "--method",
+        choices=("auto", "reml", "moments"),
+        default="auto",
+        help="variance components: 'auto' (default) is REML up to 6,000 items + specialties "
+        "(any number of ratings), the method of moments above",
+    )
     f.add_argument("--cov", choices=("auto", "exact", "approx"), default="auto")
     f.set_defaults(func=_cmd_fit)
     return p

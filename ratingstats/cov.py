@@ -70,6 +70,12 @@ class ExactCov:
         L = self.Linv[:, :na]
         return t * t * np.einsum("ij,ij->j", L, L) + 2.0 * t * (self.v @ L) + self.v @ self.v
 
+    def fixed_cov(self) -> np.ndarray:
+        """The fixed-effect block of ``A^{-1}`` (times ``sigma^2``: the covariance of beta)."""
+        na = self.Linv.shape[0] - self.p_fixed
+        B = self.Linv[na:, na:]  # Linv is lower triangular: rows < na of these columns are 0
+        return B.T @ B
+
     def conditional_var(self) -> np.ndarray:
         na = self.Linv.shape[0] - self.p_fixed
         L = self.Linv[:na, :na]
@@ -132,6 +138,11 @@ class ApproxCov:
         aa = -off / np.outer(Di, Di)
         aa[np.diag_indices_from(aa)] = 1.0 / Di + self.t2[items]
         return cov + self.theta_a**2 * aa
+
+    def fixed_cov(self) -> np.ndarray:
+        """The fixed-effect block of ``A^{-1}``: exactly the inverse Schur complement ``Q``
+        when ``A_aa`` is replaced by its diagonal (the approximation of this class)."""
+        return self.Qinv
 
     def conditional_var(self) -> np.ndarray:
         return self.theta_a**2 * (1.0 / self.D + self.t2)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 from scipy.special import ndtri
+from scipy.stats import chi2
 
 from ._blas import blas_threads
 from ._design import Design, build_design, validate_inputs
@@ -32,8 +33,12 @@ __all__ = [
 MIN_RATERS_SHOWN: int = 10
 
 #: Largest ``n_items + p`` fitted by exact REML under ``method="auto"``.  Each REML evaluation
-#: is a dense Cholesky factorisation of that size; above it the method of moments is used.
-REML_MAX: int = 1500
+#: is a dense Cholesky factorisation of that size (about 0.1 s at 1,600 items and 1-2 s at
+#: 6,000 on one core; 30-40 evaluations per fit, fewer from a warm start); the number of
+#: ratings only enters through O(nnz) set-up, so any input up to millions of ratings is fitted
+#: by REML as long as it has at most this many items.  Above it the method of moments is used
+#: (METHODOLOGY.md 2.3).  Memory: two dense matrices of this size, 2 x 8 x 6000^2 = 576 MB.
+REML_MAX: int = 6000
 
 #: Largest ``n_items + p`` for which the exact dense prediction-error covariance is computed
 #: under ``cov="auto"`` (memory 8 (n_items + p)^2 bytes); above it, :class:`ApproxCov`.
@@ -76,6 +81,13 @@ class FitResult:
     cov_method: str
     pcg_iterations: int
     reml_deviance: float | None
+    group_se: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: (3, 2) intervals at ``level`` for sd_item, sd_rater, sd_residual (NaN: not available).
+    component_ci: np.ndarray = field(default_factory=lambda: np.full((3, 2), np.nan))
+    converged: bool = True
+    convergence: str = ""
+    reml_evaluations: int = 0
+    warm_start: bool = False
     _cov: ExactCov | ApproxCov | None = field(default=None, repr=False)
     _sigma2: float = field(default=0.0, repr=False)
 
@@ -125,6 +137,8 @@ def fit_crossed(
     dense_cov_max: int = DENSE_COV_MAX,
     rtol: float = 1e-10,
     threads: int | None = 1,
+    start: tuple[float, float, float] | None = None,
+    intervals: bool = True,
 ) -> FitResult:
     """Fit the crossed random-effects model ``score ~ group + (1|item) + (1|rater)``.
 
@@ -152,6 +166,9 @@ def fit_crossed(
     threads : int or None
         OpenBLAS threads for the dense factorisations (default 1, robust when the machine is
         busy; see :mod:`ratingstats._blas`).  ``None`` keeps the library's setting.
+    start : (sd_item, sd_rater, sd_residual), optional
+        Warm start for REML: the components of a previous fit of nearly the same data (the
+        product's refit).  It changes only the speed, not the optimum.  Ignored by moments.
 
     Returns
     -------
@@ -164,7 +181,19 @@ def fit_crossed(
     """
     with blas_threads(threads):
         return _fit(
-            item, rater, score, group, n_items, level, method, cov, reml_max, dense_cov_max, rtol
+            item,
+            rater,
+            score,
+            group,
+            n_items,
+            level,
+            method,
+            cov,
+            reml_max,
+            dense_cov_max,
+            rtol,
+            start,
+            intervals,
         )
 
 
@@ -180,6 +209,8 @@ def _fit(
     reml_max: int,
     dense_cov_max: int,
     rtol: float,
+    start: tuple[float, float, float] | None,
+    intervals: bool,
 ) -> FitResult:
     t0 = time.perf_counter()
     if not 0.0 < level < 1.0:
@@ -197,23 +228,20 @@ def _fit(
     if np.ptp(y) == 0.0:
         return _constant_fit(d, beta, level, n_ratings, n_raters_item, t0)
 
-    # Method-of-moments components: the answer for large problems, the start for REML.
-    s2 = moment_components(d, y - d.x_times(beta))
-    theta, s2e = _theta_from_components(s2)
-    rounds = 1 if vc_method == "reml" else 2
-    x0 = None
-    steps = 0
-    for _ in range(rounds):
-        rs = reduced_system(d, *theta)
-        sol = pcg(d, rs, x0=x0, rtol=max(rtol, 1e-8))
-        steps += sol.iterations
-        s2 = moment_components(d, y - d.x_times(sol.x_b))
-        theta, s2e = _theta_from_components(s2)
-        x0 = (sol.x_a, sol.x_b)
+    warm = vc_method == "reml" and _usable_start(start)
+    if warm:
+        # The previous fit's optimum: no moment rounds needed to find a starting point.
+        theta, s2e, x0, steps = np.array([start[0], start[1]]) / start[2], 0.0, None, 0
+    else:
+        # Method-of-moments components: the answer for large problems, the start for REML.
+        theta, s2e, x0, steps = _moment_theta(d, y, beta, 1 if vc_method == "reml" else 2, rtol)
     deviance = None
+    converged, convergence, evaluations = True, "method of moments (closed form)", 0
+    cov_log_theta = np.full((2, 2), np.nan)
     if vc_method == "reml":
-        rf = fit_reml(d, theta)
-        theta, s2e, deviance = rf.theta, rf.sigma2, rf.deviance
+        rf = fit_reml(d, theta, warm=warm, intervals=intervals)
+        theta, deviance, cov_log_theta = rf.theta, rf.deviance, rf.cov_log_theta
+        converged, convergence, evaluations = rf.converged, rf.message, rf.evaluations
 
     rs = reduced_system(d, float(theta[0]), float(theta[1]))
     sol = pcg(d, rs, x0=x0, rtol=rtol)
@@ -254,9 +282,83 @@ def _fit(
         cov_method=cov_method,
         pcg_iterations=steps,
         reml_deviance=deviance,
+        group_se=_group_se(d, s2e * cv.fixed_cov()),
+        component_ci=_component_ci(theta, s2e, cov_log_theta, d.n - d.p, level),
+        converged=converged,
+        convergence=convergence,
+        reml_evaluations=evaluations,
+        warm_start=warm,
         _cov=cv,
         _sigma2=s2e,
     )
+
+
+def _usable_start(start: tuple[float, float, float] | None) -> bool:
+    """A warm start needs three finite components and a positive residual SD."""
+    if start is None:
+        return False
+    values = np.asarray(start, dtype=float)
+    return (
+        values.shape == (3,)
+        and bool(np.all(np.isfinite(values)))
+        and values[2] > 0.0
+        and bool(np.all(values >= 0.0))
+    )
+
+
+def _moment_theta(
+    d: Design, y: np.ndarray, beta: np.ndarray, rounds: int, rtol: float
+) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray], int]:
+    """Moment components iterated ``rounds`` times with GLS ``beta`` (METHODOLOGY.md 2.3)."""
+    s2 = moment_components(d, y - d.x_times(beta))
+    theta, s2e = _theta_from_components(s2)
+    x0 = None
+    steps = 0
+    for _ in range(rounds):
+        rs = reduced_system(d, *theta)
+        sol = pcg(d, rs, x0=x0, rtol=max(rtol, 1e-8))
+        steps += sol.iterations
+        s2 = moment_components(d, y - d.x_times(sol.x_b))
+        theta, s2e = _theta_from_components(s2)
+        x0 = (sol.x_a, sol.x_b)
+    return theta, s2e, x0, steps
+
+
+def _component_ci(
+    theta: np.ndarray, s2e: float, cov_log_theta: np.ndarray, dof: int, level: float
+) -> np.ndarray:
+    """Intervals for (sd_item, sd_rater, sd_residual) at ``level``.
+
+    Item and rater SDs: Wald on ``log theta`` (curvature of the REML criterion), times
+    ``sigma``, whose own relative error (about ``1/sqrt(2 dof)``) is negligible next to theirs.
+    Residual SD: the chi-square interval ``sigma sqrt(dof / chi2_q)``.  NaN where unavailable
+    (method of moments, or a component on the boundary).
+    """
+    out = np.full((3, 2), np.nan)
+    sigma = float(np.sqrt(s2e))
+    z = float(ndtri(0.5 + level / 2.0))
+    for k in (0, 1):
+        var = cov_log_theta[k, k]
+        if np.isfinite(var) and theta[k] > 0.0:
+            half = z * float(np.sqrt(var))
+            out[k] = sigma * theta[k] * np.exp([-half, half])
+    alpha = 1.0 - level
+    hi, lo = chi2.ppf([alpha / 2.0, 1.0 - alpha / 2.0], dof)
+    out[2] = sigma * np.sqrt(dof / np.array([lo, hi]))
+    return out
+
+
+def _group_se(d: Design, cov_beta: np.ndarray) -> np.ndarray:
+    """SE of each specialty's effect relative to ``mu``: contrast ``(c_g - xbar)' beta``."""
+    out = np.full(d.n_group_codes, np.nan)
+    p = d.p
+    contrasts = np.zeros((p, p))
+    contrasts[:, 0] = 1.0
+    contrasts[np.arange(1, p), np.arange(1, p)] = 1.0
+    contrasts -= d.xbar[None, :]
+    var = np.einsum("ij,jk,ik->i", contrasts, cov_beta, contrasts)
+    out[d.present_groups] = np.sqrt(np.maximum(var, 0.0))
+    return out
 
 
 def _group_effects(d: Design, beta: np.ndarray, mu: float) -> np.ndarray:

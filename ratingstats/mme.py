@@ -86,41 +86,56 @@ def apply_aa(d: Design, rs: ReducedSystem, v: np.ndarray) -> np.ndarray:
 class DenseAssembler:
     """Assemble the dense ``A`` repeatedly for different ``theta`` (REML iterations).
 
-    ``(N W N')_ij = sum_r n_ir n_jr w_r`` is linear in the rater weights ``w``.  We precompute,
-    once, the sparse incidence ``P`` from raters to the item pairs they connect, so that each
-    evaluation is one sparse mat-vec ``P w`` and a scatter, instead of a sparse-sparse product
-    whose nearly dense output is slow to build.  ``P`` has ``sum_r k_r^2`` entries for raters
-    with ``k_r`` distinct items, which is what the sparse product would touch anyway.
+    ``(N W N')_ij = sum_r n_ir n_jr w_r`` is linear in the rater weights, and a rater's weight
+    ``w_r = theta_b^2 / (theta_b^2 n_r + 1)`` depends on the rater only through ``n_r``, the
+    number of ratings.  We precompute, once, the sparse matrix ``P`` from item pairs to the
+    distinct values of ``n_r`` (``P[(i, j), v] = sum over raters with n_r = v of n_ir n_jr``),
+    so that each evaluation is one sparse mat-vec with a vector of a few hundred weights and a
+    reshape, instead of a sparse-sparse product whose nearly dense output is slow to build.
+    Raters are processed in chunks of at most ``chunk`` item pairs, so the set-up needs memory
+    for the result plus one chunk, not for all ``sum_r k_r^2`` rater-pairs at once (98 million
+    at 2.5 million ratings); merging raters of equal activity also makes ``P`` several times
+    smaller than a rater-by-rater incidence.
     """
 
-    def __init__(self, d: Design) -> None:
+    def __init__(self, d: Design, chunk: int = 4_000_000) -> None:
         self.d = d
         na = d.n_items
         NT = d.NT
+        self.levels, level_of = np.unique(d.Db, return_inverse=True)
         k = np.diff(NT.indptr).astype(np.int64)
         kk = k * k
-        total = int(kk.sum())
-        r_of = np.repeat(np.arange(k.size), kk)
-        start = np.concatenate([[0], np.cumsum(kk)[:-1]])
-        t = np.arange(total, dtype=np.int64) - start[r_of]
+        cum = np.cumsum(kk)
+        P = sp.csr_matrix((na * na, self.levels.size))
+        lo = 0
+        while lo < k.size:
+            done = cum[lo - 1] if lo else 0
+            hi = max(int(np.searchsorted(cum, done + chunk, side="right")), lo + 1)
+            P = P + self._chunk(NT, k, kk, lo, hi, level_of, na)
+            lo = hi
+        self.P = P.tocsr()
+
+    def _chunk(self, NT, k, kk, lo, hi, level_of, na) -> sp.csr_matrix:
+        raters = np.arange(lo, hi)
+        r_of = np.repeat(raters, kk[lo:hi])
+        start = np.concatenate([[0], np.cumsum(kk[lo:hi])[:-1]])
+        t = np.arange(r_of.size, dtype=np.int64) - np.repeat(start, kk[lo:hi])
         base = NT.indptr[:-1].astype(np.int64)[r_of]
         kr = k[r_of]
         pi = base + t // kr
         pj = base + t % kr
         lin = NT.indices[pi].astype(np.int64) * na + NT.indices[pj]
         val = NT.data[pi] * NT.data[pj]
-        uniq, inv = np.unique(lin, return_inverse=True)
-        self.lin = uniq
-        self.P = sp.csr_matrix((val, (inv, r_of)), shape=(uniq.size, k.size))
+        return sp.csr_matrix((val, (lin, level_of[r_of])), shape=(na * na, self.levels.size))
 
     def matrix(self, rs: ReducedSystem) -> np.ndarray:
         d = self.d
         na, p = d.n_items, d.p
         ta2 = rs.theta_a * rs.theta_a
+        tb2 = rs.theta_b * rs.theta_b
+        w_levels = tb2 / (tb2 * self.levels + 1.0)
         A = np.zeros((na + p, na + p), order="F")
-        block = np.zeros(na * na)
-        block[self.lin] = -ta2 * (self.P @ rs.w)
-        A[:na, :na] = block.reshape(na, na)
+        A[:na, :na] = (-ta2 * (self.P @ w_levels)).reshape(na, na)
         idx = np.arange(na)
         A[idx, idx] += 1.0 + ta2 * d.Da
         A[:na, na:] = rs.A_ab

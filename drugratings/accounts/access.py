@@ -27,7 +27,24 @@ class Capability(StrEnum):
     VERIFY = "verify"
     READ_IDENTITY = "read_identity"
     USE_PORTAL = "use_portal"
+    # Live (unreleased) scores and trends: everyone signed in except pharma, who sees releases.
+    READ_LIVE_FIGURES = "read_live_figures"
     ADMINISTER = "administer"
+
+
+class FigureView(StrEnum):
+    """Which score figures a caller sees (METHODOLOGY.md, "Who sees what").
+
+    LIVE: counts, distributions, fresh scores, trends and the conflict sensitivity, which move
+    with every rating: verified physicians (the product's users) and staff. RELEASE: the latest
+    published release only, never live rows: pharma, within its key's scope and subscription
+    (`portal.access.figure_view_for`). NONE: the catalogue and nothing that moves with a rating:
+    everyone else (unverified, pending, rejected or suspended accounts, anonymous visitors).
+    """
+
+    LIVE = "live"
+    RELEASE = "release"
+    NONE = "none"
 
 
 class AccessDenied(PermissionError):
@@ -61,16 +78,33 @@ def is_verified_physician(user: User | AnonymousUser | None) -> bool:
     )
 
 
+def figure_view(user: User | AnonymousUser | None) -> FigureView:
+    """The role part of who sees which figures; pharma's scope and subscription are checked on
+    top of it by `portal.access.figure_view_for`."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return FigureView.NONE
+    if user.role in _STAFF_ROLES or is_verified_physician(user):
+        return FigureView.LIVE
+    if user.role == Role.PHARMA:
+        return FigureView.RELEASE
+    return FigureView.NONE
+
+
 def can(user: User | AnonymousUser | None, capability: Capability) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     role = user.role
     if capability in _PHYSICIAN_CONTENT:
         return is_verified_physician(user)
-    if capability in (Capability.READ_CATALOG, Capability.READ_SCORES):
+    if capability == Capability.READ_CATALOG:
         return True
+    if capability == Capability.READ_SCORES:
+        return figure_view(user) != FigureView.NONE
     if capability == Capability.READ_COMMENTS:
-        return role != Role.PHARMA
+        # A comment is published with its rating and often says which way it went.
+        return figure_view(user) == FigureView.LIVE
+    if capability == Capability.READ_LIVE_FIGURES:
+        return figure_view(user) == FigureView.LIVE
     if capability == Capability.SUBMIT_LICENCE:
         physician = physician_of(user)
         return bool(
@@ -108,5 +142,10 @@ def require(user: User | AnonymousUser | None, capability: Capability) -> None:
         raise AccessDenied(
             f"Your account is {physician.get_verification_status_display().lower()}: "
             "only verified physicians may rate, comment, vote or flag."
+        )
+    if capability == Capability.READ_SCORES:
+        raise AccessDenied(
+            "Scores, counts and trends are shown to verified physicians: verify your licence "
+            "to see them."
         )
     raise AccessDenied("Your role does not allow this.")

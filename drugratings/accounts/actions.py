@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import io
+import logging
+import math
 import secrets
-from datetime import timedelta
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyotp
 import segno
@@ -12,47 +17,138 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from drugratings.accounts.models import ApiToken, EmailConfirmation, LoginAttempt, TokenKind, User
-from drugratings.errors import InvalidInput
+from drugratings.accounts.models import (
+    ApiToken,
+    EmailConfirmation,
+    LoginAttempt,
+    Specialty,
+    TokenKind,
+    User,
+)
+from drugratings.accounts.specialties import SPECIALTIES
+from drugratings.errors import InvalidInput, Throttled
+
+log = logging.getLogger(__name__)
 
 TOTP_ISSUER = "Drug Ratings"
 CONFIRMATION_DAYS = 7
 
 
-def _recent_failures(email: str, address: str | None) -> tuple[int, int]:
-    since = timezone.now() - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
-    failures = LoginAttempt.objects.filter(at__gte=since, succeeded=False)
-    by_account = failures.filter(email=email).count()
-    by_address = failures.filter(address=address).count() if address else 0
-    return by_account, by_address
+@dataclass(frozen=True)
+class LoginThrottle:
+    """What to do with a sign-in attempt before its password is checked."""
+
+    wait_seconds: int = 0  # > 0: refuse; this client may try again after that long
+    message: str = ""
+    slow_seconds: float = 0.0  # check the password, but only after this pause
 
 
-def check_login_throttle(email: str, address: str | None) -> None:
-    by_account, by_address = _recent_failures(email, address)
+def _in_words(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def login_throttle(email: str, address: str | None, now: datetime | None = None) -> LoginThrottle:
+    """Throttle guessing without letting a stranger lock an account.
+
+    - One address failing across many accounts waits until its failures age out of the window.
+    - One client (account, address) gets a few free failures, then waits twice as long after
+      each further one; a success from it starts it afresh.
+    - Past the per-account ceiling (failures from anywhere) every attempt on the account is
+      slowed and a client that has failed has no free attempts left, but a client that has not
+      failed still gets its password checked: the right one always works from there.
+    """
+    now = now or timezone.now()
+    window = timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+    recent = LoginAttempt.objects.filter(at__gte=now - window)
+    if address:
+        by_address = list(
+            recent.filter(address=address, succeeded=False)
+            .order_by("-at")
+            .values_list("at", flat=True)[: settings.LOGIN_THROTTLE_PER_ADDRESS]
+        )
+        if len(by_address) >= settings.LOGIN_THROTTLE_PER_ADDRESS:
+            wait = math.ceil((by_address[-1] + window - now).total_seconds())
+            if wait > 0:
+                return LoginThrottle(
+                    wait,
+                    f"Too many failed sign-ins from your address. Try again in {_in_words(wait)}.",
+                )
+    account_failures = recent.filter(email=email, succeeded=False).count()
+    over_ceiling = account_failures >= settings.LOGIN_THROTTLE_PER_ACCOUNT
+    pair = recent.filter(email=email, address=address)
+    last_success = pair.filter(succeeded=True).order_by("-at").values_list("at", flat=True)
+    failures = pair.filter(succeeded=False)
+    if last_success:
+        failures = failures.filter(at__gt=last_success[0])
+    failed_times = list(failures.order_by("-at").values_list("at", flat=True)[:64])
+    free = 0 if over_ceiling else settings.LOGIN_THROTTLE_FREE_ATTEMPTS
+    if failed_times and len(failed_times) >= free:
+        delay = min(
+            settings.LOGIN_THROTTLE_BASE_DELAY_SECONDS * 2 ** min(len(failed_times) - free, 30),
+            settings.LOGIN_THROTTLE_MAX_DELAY_SECONDS,
+        )
+        wait = math.ceil((failed_times[0] + timedelta(seconds=delay) - now).total_seconds())
+        if wait > 0:
+            return LoginThrottle(
+                wait,
+                "Too many failed sign-ins for this account from here. "
+                f"Try again in {_in_words(wait)}.",
+            )
+    if over_ceiling:
+        return LoginThrottle(slow_seconds=settings.LOGIN_THROTTLE_SLOWDOWN_SECONDS)
+    return LoginThrottle()
+
+
+def _alert_holder_once_per_burst(email: str, now: datetime) -> None:
+    """Email the account holder when failures pass the ceiling, once per window."""
+    since = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+    failures = LoginAttempt.objects.filter(email=email, succeeded=False, at__gte=since)
+    count = failures.count()
+    if count < settings.LOGIN_THROTTLE_PER_ACCOUNT:
+        return
+    # A conditional update: of concurrent failed attempts, exactly one sends the email.
+    claimed = (
+        User.objects.filter(email=email, is_active=True)
+        .filter(Q(login_alert_sent_at__isnull=True) | Q(login_alert_sent_at__lt=since))
+        .update(login_alert_sent_at=now)
+    )
+    if not claimed:
+        return
+    addresses = failures.exclude(address=None).values("address").distinct().count()
     minutes = settings.LOGIN_THROTTLE_WINDOW_SECONDS // 60
-    if by_account >= settings.LOGIN_THROTTLE_PER_ACCOUNT:
-        raise InvalidInput(
-            "email",
-            f"Too many failed sign-ins for this account. Try again in {minutes} minutes.",
-            status=429,
+    try:
+        send_mail(
+            "Failed sign-ins to your Drug Ratings account",
+            f"There were {count} failed attempts to sign in to your Drug Ratings account "
+            f"({email}) in the last {minutes} minutes, from {addresses} network "
+            "address(es).\n\nIf that was you, nothing needs doing. If not, someone may be "
+            "guessing your password: your account is not locked, and you can still sign in "
+            "as usual, but choose a long password you use nowhere else.\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [email],
         )
-    if by_address >= settings.LOGIN_THROTTLE_PER_ADDRESS:
-        raise InvalidInput(
-            "email",
-            f"Too many failed sign-ins from your address. Try again in {minutes} minutes.",
-            status=429,
-        )
+    except Exception:  # the sign-in answer must not depend on the mail server
+        log.warning("could not send the failed sign-in alert to user %s", email, exc_info=True)
 
 
 def authenticate_password(email: str, password: str, address: str | None) -> User:
-    """Check a password, throttled per account and per address; raise InvalidInput on failure."""
+    """Check a password, throttled (see `login_throttle`); raise InvalidInput on failure."""
     email = email.strip().lower()
-    check_login_throttle(email, address)
+    throttle = login_throttle(email, address)
+    if throttle.wait_seconds:
+        raise Throttled("email", throttle.message, retry_after=throttle.wait_seconds)
+    if throttle.slow_seconds:
+        time.sleep(throttle.slow_seconds)  # costly for a guesser, a second for the holder
     user = authenticate(email=email, password=password)
-    LoginAttempt.objects.create(email=email, address=address, succeeded=user is not None)
+    now = timezone.now()
+    LoginAttempt.objects.create(email=email, address=address, succeeded=user is not None, at=now)
     if user is None:
+        _alert_holder_once_per_burst(email, now)
         raise InvalidInput("password", "Email or password is wrong.", status=401)
     return user
 
@@ -90,7 +186,8 @@ def verify_totp(user: User, code: str, *, enrol: bool = False) -> None:
     for drift in (-1, 0, 1):
         at = now + timedelta(seconds=30 * drift)
         counter = totp.timecode(at)
-        if counter > user.totp_last_counter and totp.at(at) == code:
+        # Constant time: a timing difference must not reveal how many leading digits match.
+        if counter > user.totp_last_counter and hmac.compare_digest(totp.at(at), code):
             user.totp_last_counter = counter
             fields = ["totp_last_counter"]
             if enrol and user.totp_confirmed_at is None:
@@ -180,8 +277,5 @@ def issue_token(
 
 def sync_specialties() -> None:
     """Make the Specialty table match `accounts.specialties.SPECIALTIES` (idempotent)."""
-    from drugratings.accounts.models import Specialty
-    from drugratings.accounts.specialties import SPECIALTIES
-
     for spec in SPECIALTIES:
         Specialty.objects.update_or_create(slug=spec.slug, defaults={"name": spec.name})

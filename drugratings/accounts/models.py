@@ -64,6 +64,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Who created the account together with whom: signals for trust and safety.
     signup_ip = models.GenericIPAddressField(null=True, blank=True)
     signup_device = models.CharField(max_length=64, blank=True)
+    # When the holder was last emailed about a burst of failed sign-ins (once per burst).
+    login_alert_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -111,7 +113,9 @@ class PhysicianProfile(models.Model):
     handle = models.CharField(max_length=40, unique=True)
     specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="physicians")
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
-    region = models.CharField(max_length=40, blank=True, help_text="US state or world region")
+    region = models.CharField(
+        max_length=40, blank=True, help_text="ISO code: US-CA for a US state, else the country (GB)"
+    )
     verification_status = models.CharField(
         max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
     )

@@ -15,9 +15,13 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Avg, Count, F, Sum
 
+from drugratings.accounts.models import PhysicianProfile, VerificationStatus
 from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import FitRun, Score, Window
+from drugratings.analytics.windows import trailing_12m_start
+from drugratings.catalog.models import Drug, DrugClass, Indication
 from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.models import Comment, CommentStatus
 from drugratings.ratings.queries import (
     conflicted_ratings,
     distinct_rater_aggregates,
@@ -171,8 +175,6 @@ def _drug_score_cells(drug_id: int, *, specialty_id: int | None, window: str) ->
     if specialty_id is not None:
         ratings = ratings.filter(physician__specialty_id=specialty_id)
     if window == Window.TRAILING_12M:
-        from drugratings.analytics.windows import trailing_12m_start
-
         ratings = ratings.filter(updated_at__gte=trailing_12m_start())
     fitted = {} if specialty_id is not None else _fitted([drug_id], window).get(drug_id, {})
     overall = ratings.aggregate(
@@ -238,18 +240,20 @@ def _count_sum() -> dict[str, Any]:
 
 
 def indication_score_cells(
-    indication_id: int, window: str = Window.ALL_TIME
+    indication_id: int, window: str = Window.ALL_TIME, *, specialty_id: int | None = None
 ) -> dict[int, list[ScoreCell]]:
-    """Score cells of every rated drug for one indication, by drug id, for side-by-side views."""
+    """Score cells of every rated drug for one indication, by drug id, for side-by-side views.
+    With a specialty, plain means of that specialty's ratings (as `drug_score_cells`)."""
+    ratings = scored_ratings().filter(indication_id=indication_id)
+    if specialty_id is not None:
+        ratings = ratings.filter(physician__specialty_id=specialty_id)
     rows = (
-        scored_ratings()
-        .filter(indication_id=indication_id)
-        .values("drug_id")
+        ratings.values("drug_id")
         .annotate(**distribution_aggregates(), **_mean_aggregates())
         .order_by("drug_id")
     )
     rows = list(rows)
-    fitted = _fitted([r["drug_id"] for r in rows], window)
+    fitted = {} if specialty_id is not None else _fitted([r["drug_id"] for r in rows], window)
     return {
         row["drug_id"]: _cells_from_row(indication_id, row, fitted.get(row["drug_id"], {}))
         for row in rows
@@ -258,10 +262,6 @@ def indication_score_cells(
 
 def public_figures() -> dict[str, int]:
     """The site's public counts (home page and /api/v1/stats), cached for a few seconds."""
-    from drugratings.accounts.models import PhysicianProfile, VerificationStatus
-    from drugratings.catalog.models import Drug, DrugClass, Indication
-    from drugratings.ratings.models import Comment, CommentStatus
-
     figures = cache.get("public:figures")
     if figures is None:
         figures = {
@@ -276,3 +276,28 @@ def public_figures() -> dict[str, int]:
         }
         cache.set("public:figures", figures, 10)
     return figures
+
+
+@dataclass(frozen=True)
+class FitDiagnostics:
+    """The current fit's public diagnostics (methodology page); empty before the first fit."""
+
+    fit_id: int | None
+    methodology_version: str
+    finished_at: Any
+    by_dimension: dict[str, dict]
+
+
+def current_fit_diagnostics() -> FitDiagnostics:
+    """Anyone may read these: they hold no per-rating data, and histogram cells and shrinkage
+    points below the display rule were dropped when the fit stored them."""
+    row = (
+        FitRun.objects.filter(is_current=True)
+        .values("pk", "methodology_version", "finished_at", "diagnostics")
+        .first()
+    )
+    if row is None:
+        return FitDiagnostics(None, "", None, {})
+    return FitDiagnostics(
+        row["pk"], row["methodology_version"], row["finished_at"], row["diagnostics"] or {}
+    )

@@ -20,21 +20,24 @@ from django.db import transaction
 from django.utils import timezone
 
 import ratingstats
-from drugratings.analytics.display import is_shown
+from drugratings.accounts.models import Specialty
+from drugratings.analytics.display import MIN_RATERS_SHOWN, is_shown
 from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.analytics.windows import trailing_12m_start
 from drugratings.catalog.models import Drug
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
+from ratingstats import diagnostics
 
 log = logging.getLogger(__name__)
 
-METHODOLOGY_VERSION = "1.1"
+METHODOLOGY_VERSION = "1.2"
 RANK_SEED = 20170101
-# The product refits within a minute of new ratings, so it uses the method of moments for the
-# variance components (METHODOLOGY.md 2.3: unbiased in the validation, within about 2% of REML,
-# estimates within 0.01 points); exact REML stays available to the CLI and to auditors.
-PRODUCT_METHOD = "moments"
+# The published scores are the ones an auditor reproduces with `drugratings-stats fit` (issue
+# 14): the same "auto" rule, i.e. exact REML up to ratingstats.REML_MAX items + specialties (any
+# number of ratings) and the method of moments only above it (METHODOLOGY.md 2.3).  Each fit
+# starts from the previous fit's components, so a refit after a few new ratings is cheap.
+PRODUCT_METHOD = "auto"
 RANK_DRAWS = 1000
 
 
@@ -111,39 +114,97 @@ def _rank_groups(
     return groups
 
 
-def _scores_for(
-    fit_run: FitRun,
+@dataclass(frozen=True)
+class _ItemFit:
+    """One fit's items (drugs or drug x indication pairs) and the engine's result."""
+
+    keys: list[tuple[int, int | None]]
+    result: ratingstats.FitResult
+    shown: np.ndarray
+    diagnostics: dict | None
+
+
+def _item_codes(d: RatingArrays, by_indication: bool) -> tuple[list, np.ndarray]:
+    if by_indication:
+        uniques, item = _codes(d.drug * 1_000_000 + d.indication)
+        return [(int(v // 1_000_000), int(v % 1_000_000)) for v in uniques], item
+    uniques, item = _codes(d.drug)
+    return [(int(v), None) for v in uniques], item
+
+
+def _warm_start(previous: dict | None) -> tuple[float, float, float] | None:
+    """The previous REML fit's components, the starting point of this one (issue 14)."""
+    if not previous or previous.get("method") != "reml":
+        return None
+    try:
+        return (
+            float(previous["sd_item"]),
+            float(previous["sd_rater"]),
+            float(previous["sd_residual"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _fit_items(
     data: RatingArrays,
     dim: int,
-    window: str,
     by_indication: bool,
-    class_of: dict[int, int | None],
-    rng: np.random.Generator,
-) -> tuple[list[Score], dict]:
+    previous: dict | None,
+    diagnose: bool,
+    method: str = PRODUCT_METHOD,
+) -> _ItemFit | None:
+    """Fit one dimension at one level; ``method`` is overridden only by the benchmark."""
     y = data.scores[:, dim]
     keep = ~np.isnan(y)
     if keep.sum() < 3:
-        return [], {}
+        return None
     d = data.subset(keep)
     y = y[keep]
-    if by_indication:
-        pair_values = d.drug * 1_000_000 + d.indication
-        uniques, item = _codes(pair_values)
-        keys = [(int(v // 1_000_000), int(v % 1_000_000)) for v in uniques]
-    else:
-        uniques, item = _codes(d.drug)
-        keys = [(int(v), None) for v in uniques]
+    keys, item = _item_codes(d, by_indication)
     _, rater = _codes(d.physician)
-    _, group = _codes(d.specialty)
-    result = ratingstats.fit_crossed(item, rater, y, group, method=PRODUCT_METHOD)
-    shown = np.array([is_shown(int(n)) for n in result.n_raters])
+    specialties, group = _codes(d.specialty)
+    result = ratingstats.fit_crossed(
+        item,
+        rater,
+        y,
+        group,
+        method=method,
+        start=_warm_start(previous),
+        intervals=diagnose,
+    )
+    shown = np.array([is_shown(int(n)) for n in result.n_raters], dtype=bool)
+    diag = None
+    if diagnose:
+        diag = diagnostics.compute(
+            item,
+            rater,
+            y,
+            group,
+            result,
+            label=DIMENSION_NAMES[dim].capitalize(),
+            group_labels=_specialty_names(specialties),
+            min_cell=MIN_RATERS_SHOWN,
+            include=shown,
+        ).to_dict()
+    return _ItemFit(keys, result, shown, diag)
+
+
+def _specialty_names(ids: np.ndarray) -> list[str]:
+    names = dict(Specialty.objects.filter(pk__in=ids.tolist()).values_list("pk", "name"))
+    return [names.get(int(pk), f"specialty {pk}") for pk in ids]
+
+
+def _ranks(
+    fitted: _ItemFit, class_of: dict[int, int | None], by_indication: bool, rng: np.random.Generator
+) -> dict[int, tuple[int, int, int, int, float, bool]]:
+    """Rank intervals among the shown items of each indication (pairs) or drug class (drugs)."""
     ranks: dict[int, tuple[int, int, int, int, float, bool]] = {}
-    groups = _rank_groups(keys, class_of, by_indication) if window == Window.ALL_TIME else {}
-    for members in groups.values():
-        codes = np.array([c for c in members if shown[c]], dtype=np.int64)
+    for members in _rank_groups(fitted.keys, class_of, by_indication).values():
+        codes = np.array([c for c in members if fitted.shown[c]], dtype=np.int64)
         if codes.size < 2:
             continue
-        ri = ratingstats.rank_intervals(result, codes, rng=rng, n_sim=RANK_DRAWS)
+        ri = ratingstats.rank_intervals(fitted.result, codes, rng=rng, n_sim=RANK_DRAWS)
         top = int(np.flatnonzero(ri.rank == 1)[0])
         best = bool(ri.low[top] == 1 and ri.high[top] == 1)
         for j, code in enumerate(codes.tolist()):
@@ -155,15 +216,22 @@ def _scores_for(
                 float(ri.p_best[j]),
                 best and j == top,
             )
+    return ranks
+
+
+def _score_rows(
+    fit_run: FitRun, fitted: _ItemFit, ranks: dict, dimension: str, window: str
+) -> list[Score]:
+    result = fitted.result
     rows = []
-    for code, (drug_id, indication_id) in enumerate(keys):
+    for code, (drug_id, indication_id) in enumerate(fitted.keys):
         rank = ranks.get(code)
         rows.append(
             Score(
                 fit=fit_run,
                 drug_id=drug_id,
                 indication_id=indication_id,
-                dimension=DIMENSION_NAMES[dim],
+                dimension=dimension,
                 window=window,
                 estimate=float(result.estimate[code]),
                 ci_low=float(result.ci_low[code]),
@@ -171,7 +239,7 @@ def _scores_for(
                 se=float(result.se[code]),
                 n_ratings=int(result.n_ratings[code]),
                 n_raters=int(result.n_raters[code]),
-                shown=bool(shown[code]),
+                shown=bool(fitted.shown[code]),
                 rank=rank[0] if rank else None,
                 rank_low=rank[1] if rank else None,
                 rank_high=rank[2] if rank else None,
@@ -180,7 +248,11 @@ def _scores_for(
                 best_in_group=rank[5] if rank else False,
             )
         )
-    summary = {
+    return rows
+
+
+def _fit_summary(result: ratingstats.FitResult) -> dict:
+    return {
         "n": result.n,
         "mu": result.mu,
         "sd_item": result.sd_item,
@@ -188,9 +260,39 @@ def _scores_for(
         "sd_residual": result.sd_residual,
         "method": result.method,
         "cov_method": result.cov_method,
+        "converged": result.converged,
+        "reml_evaluations": result.reml_evaluations,
+        "warm_start": result.warm_start,
         "seconds": round(result.seconds, 3),
     }
-    return rows, {"summary": summary, "result": result if not by_indication else None}
+
+
+def _scores_for(
+    fit_run: FitRun,
+    data: RatingArrays,
+    dim: int,
+    window: str,
+    by_indication: bool,
+    class_of: dict[int, int | None],
+    rng: np.random.Generator,
+    previous: dict | None = None,
+) -> tuple[list[Score], dict]:
+    """Fit one dimension/window/level and build its Score rows (not yet saved).
+
+    ``previous`` is the same fit's summary in the current FitRun (warm start).  The all-time
+    drug fit of each dimension also produces the public diagnostics.
+    """
+    diagnose = window == Window.ALL_TIME and not by_indication
+    fitted = _fit_items(data, dim, by_indication, previous, diagnose)
+    if fitted is None:
+        return [], {}
+    ranks = _ranks(fitted, class_of, by_indication, rng) if window == Window.ALL_TIME else {}
+    rows = _score_rows(fit_run, fitted, ranks, DIMENSION_NAMES[dim], window)
+    return rows, {
+        "summary": _fit_summary(fitted.result),
+        "result": fitted.result if not by_indication else None,
+        "diagnostics": fitted.diagnostics,
+    }
 
 
 def _effects_blob(data: RatingArrays, results: dict[str, ratingstats.FitResult]) -> bytes:
@@ -215,6 +317,8 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     started = time.monotonic()
     now = now or timezone.now()
     data = load_rating_arrays()
+    current = FitRun.objects.filter(is_current=True).values_list("summary", flat=True).first()
+    previous = current or {}
     fit_run = FitRun.objects.create(
         methodology_version=METHODOLOGY_VERSION, n_ratings=int(data.drug.size)
     )
@@ -225,20 +329,26 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     scores: list[Score] = []
     summary: dict[str, dict] = {}
     drug_results: dict[str, ratingstats.FitResult] = {}
+    diags: dict[str, dict] = {}
     for window, subset in windows.items():
         for dim, name in enumerate(DIMENSION_NAMES):
             for by_indication in (False, True):
-                rows, info = _scores_for(fit_run, subset, dim, window, by_indication, class_of, rng)
+                key = f"{window}/{name}/{'drug_indication' if by_indication else 'drug'}"
+                rows, info = _scores_for(
+                    fit_run, subset, dim, window, by_indication, class_of, rng, previous.get(key)
+                )
                 scores.extend(rows)
                 if info:
-                    level = "drug_indication" if by_indication else "drug"
-                    summary[f"{window}/{name}/{level}"] = info["summary"]
+                    summary[key] = info["summary"]
+                    if info["diagnostics"] is not None:
+                        diags[name] = info["diagnostics"]
                     if window == Window.ALL_TIME and info["result"] is not None:
                         drug_results[name] = info["result"]
     with transaction.atomic():
         Score.objects.bulk_create(scores, batch_size=5000)
         FitRun.objects.filter(is_current=True).update(is_current=False)
         fit_run.summary = summary
+        fit_run.diagnostics = diags
         fit_run.effects = _effects_blob(data, drug_results) if drug_results else None
         fit_run.finished_at = timezone.now()
         fit_run.is_current = True

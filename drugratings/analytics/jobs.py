@@ -10,8 +10,10 @@ from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from drugratings.analytics.fitting import refit_scores
+from drugratings.analytics.fitting import METHODOLOGY_VERSION, refit_scores
 from drugratings.analytics.models import FitRun, RefitRequest
+from drugratings.core.events import ScoresRefitted, scores_refitted
+from drugratings.ratings.queries import scored_ratings
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,24 @@ def run_refit_if_due() -> FitRun | None:
 
 def ensure_initial_fit() -> FitRun | None:
     """Fit once when ratings exist but no fit does (a fresh database or a new methodology)."""
-    from drugratings.analytics.fitting import METHODOLOGY_VERSION
-    from drugratings.ratings.queries import scored_ratings
-
     current = FitRun.objects.filter(is_current=True).first()
     if current is not None and current.methodology_version == METHODOLOGY_VERSION:
         return None
     if not scored_ratings().exists():
         return None
     return refit_scores()
+
+
+def initial_fit_job() -> str | None:
+    """The worker's first step (registered in AnalyticsConfig.ready)."""
+    fit = ensure_initial_fit()
+    return f"initial fit #{fit.pk}" if fit else None
+
+
+def refit_job() -> str | None:
+    """The worker's refit step; announces the new fit (trust runs its detectors on it)."""
+    fit = run_refit_if_due()
+    if fit is None:
+        return None
+    notes = scores_refitted.announce(ScoresRefitted(fit.pk))
+    return "; ".join([f"refit #{fit.pk} over {fit.n_ratings} ratings", *notes])

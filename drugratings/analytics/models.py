@@ -23,6 +23,9 @@ class FitRun(models.Model):
     is_current = models.BooleanField(default=False)
     # Rater and specialty effects of the all-time fit (npz), for rater-adjusted monthly trends.
     effects = models.BinaryField(null=True, blank=True)
+    # ratingstats.diagnostics.Diagnostics.to_dict() of each dimension's all-time drug fit, keyed
+    # by dimension: the public methodology page's diagnostics (no per-rating data).
+    diagnostics = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -83,10 +86,3 @@ class DrugViewDaily(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["drug", "day"], name="one_view_row_per_drug_day")
         ]
-
-
-class JobLease(models.Model):
-    """A named lease so that one worker at a time runs a scheduled job (claimed by UPDATE)."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    held_until = models.DateTimeField(default=timezone.now)

@@ -14,8 +14,8 @@ from ninja.files import UploadedFile
 from pydantic import AfterValidator
 
 from drugratings.accounts import actions as account_actions
-from drugratings.accounts.access import AccessDenied, Capability, physician_of, require
-from drugratings.accounts.models import Role
+from drugratings.accounts.access import AccessDenied, Capability, can, physician_of, require
+from drugratings.accounts.addresses import client_address
 from drugratings.api.auth import SIGNED_IN
 from drugratings.errors import InvalidInput
 from drugratings.verification import actions as verification_actions
@@ -86,7 +86,7 @@ class LicenceOut(Schema):
 
 
 def _address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_address(request)
 
 
 @router.post("/auth/token", response=TokenOut, summary="Exchange a password (and TOTP) for a token")
@@ -167,7 +167,7 @@ def me(request: HttpRequest) -> dict:
             verification_status=physician.verification_status,
             reason=physician.status_reason,
         )
-    if user.role == Role.PHARMA and hasattr(user, "pharma_analyst"):
+    if can(user, Capability.USE_PORTAL) and hasattr(user, "pharma_analyst"):
         out["organization"] = user.pharma_analyst.organization.name
     return out
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Role
+from drugratings.accounts.access import AccessDenied, Capability, FigureView, require
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
-from drugratings.catalog.models import Drug
-from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
+from drugratings.catalog import actions as catalog_actions
+from drugratings.catalog.models import CatalogErrorReport, Drug
+from drugratings.portal.access import (
+    Subject,
+    drug_cells_for_viewer,
+    drugs_shown_for_indication,
+    figure_view_for,
+    indication_cells_for_viewer,
+)
+from drugratings.ratings import access as ratings_access
 
 router = Router(tags=["catalogue"])
 
@@ -28,6 +35,9 @@ class IndicationRef(Schema):
     id: int
     name: str
     icd10: list[str]
+    source: str | None = Field(
+        None, description="The reference that lists this labelled indication, e.g. the FDA label"
+    )
 
 
 class DrugSummary(Schema):
@@ -99,6 +109,12 @@ class DrugFilters(Schema):
     page_size: int = Field(20, ge=1, le=100)
 
 
+def _view(request: HttpRequest, subject: Subject) -> FigureView:
+    """Live, release or no figures for this caller (403 for pharma outside scope or
+    subscription): the same check for every endpoint that shows a figure."""
+    return figure_view_for(request.user, getattr(request, "api_token", None), subject)
+
+
 def drug_summary(drug: Drug) -> dict:
     return {
         "id": drug.pk,
@@ -109,7 +125,8 @@ def drug_summary(drug: Drug) -> dict:
         if drug.drug_class
         else None,
         "indications": [
-            {"id": i.pk, "name": i.name, "icd10": i.icd10_codes} for i in drug.indications.all()
+            {"id": i.pk, "name": i.name, "icd10": i.icd10_codes, "source": i.source}
+            for i in drug.listed_indications
         ],
     }
 
@@ -141,8 +158,9 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
     "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
 )
 def get_drug(request: HttpRequest, drug_id: int) -> dict:
-    require(request.user, Capability.READ_SCORES)
+    require(request.user, Capability.READ_CATALOG)
     drug = catalog.get_drug(drug_id)
+    view = _view(request, Subject(drug_id=drug.pk))
     return {
         **drug_summary(drug),
         "manufacturer": drug.manufacturer,
@@ -150,7 +168,7 @@ def get_drug(request: HttpRequest, drug_id: int) -> dict:
         "routes": drug.routes,
         "approval_status": drug.approval_status,
         "first_marketed": drug.first_marketed,
-        "scores": [cell.as_api() for cell in drug_cells_for_viewer(request.user, drug.pk)],
+        "scores": [cell.as_api() for cell in drug_cells_for_viewer(view, drug.pk)],
     }
 
 
@@ -172,7 +190,7 @@ class TrendPointOut(Schema):
 def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
-    if request.user.role == Role.PHARMA:
+    if _view(request, Subject(drug_id=drug.pk)) != FigureView.LIVE:
         raise AccessDenied("Pharma accounts see trends in the portal's month breakdowns.")
     return [p.__dict__ for p in monthly_trend(drug.pk)]
 
@@ -243,10 +261,11 @@ def list_indications(
     summary="An indication and its drugs, side by side",
 )
 def get_indication(request: HttpRequest, indication_id: int) -> dict:
-    require(request.user, Capability.READ_SCORES)
+    require(request.user, Capability.READ_CATALOG)
     indication = catalog.get_indication(indication_id)
-    cells = indication_cells_for_viewer(request.user, indication.pk)
-    drugs = catalog.drugs_for_indication(indication)
+    view = _view(request, Subject(indication_id=indication.pk))
+    cells = indication_cells_for_viewer(view, indication.pk)
+    drugs = drugs_shown_for_indication(view, ratings_access.drugs_for_indication(indication), cells)
     return {
         "id": indication.pk,
         "name": indication.name,
@@ -287,8 +306,9 @@ def list_drug_classes(
     summary="A drug class and its drugs, with scores across indications",
 )
 def get_drug_class(request: HttpRequest, class_id: int) -> dict:
-    require(request.user, Capability.READ_SCORES)
+    require(request.user, Capability.READ_CATALOG)
     drug_class = catalog.get_drug_class(class_id)
+    view = _view(request, Subject(class_id=drug_class.pk))
     drugs = catalog.drugs_in_class(drug_class)
     return {
         "id": drug_class.pk,
@@ -299,11 +319,92 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
                 **drug_summary(d),
                 "listed": True,
                 "scores": [
-                    c.as_api()
-                    for c in drug_cells_for_viewer(request.user, d.pk)
-                    if c.indication_id is None
+                    c.as_api() for c in drug_cells_for_viewer(view, d.pk) if c.indication_id is None
                 ],
             }
             for d in drugs
         ],
     }
+
+
+class CatalogReportIn(Schema):
+    kind: str = Field(description="not_on_label, missing_indication, wrong_source or other")
+    message: str = Field(max_length=2000)
+    indication_id: int | None = None
+
+
+class CatalogReportOut(Schema):
+    id: int
+    drug_id: int
+    indication_id: int | None
+    kind: str
+    message: str
+    status: str
+    created_at: datetime
+
+
+class CatalogResolveIn(Schema):
+    decision: str = Field(description="correct or dismiss")
+    note: str = Field("", max_length=500)
+    action: str | None = Field(None, description="remove_indication or add_indication")
+    indication_id: int | None = None
+    reference: str = Field("", max_length=150, description="The label or reference checked")
+
+
+def _report_out(report: CatalogErrorReport) -> dict:
+    return {
+        "id": report.pk,
+        "drug_id": report.drug_id,
+        "indication_id": report.indication_id,
+        "kind": report.kind,
+        "message": report.message,
+        "status": report.status,
+        "created_at": report.created_at,
+    }
+
+
+@router.post(
+    "/drugs/{drug_id}/catalog-reports",
+    response={201: CatalogReportOut},
+    auth=SIGNED_IN,
+    summary="Report a wrong catalogue fact (verified physicians and moderators)",
+)
+def report_catalog_error(request: HttpRequest, drug_id: int, payload: CatalogReportIn) -> Status:
+    report = catalog_actions.report_error(
+        request.user,
+        drug_id,
+        kind=payload.kind,
+        message=payload.message,
+        indication_id=payload.indication_id,
+    )
+    return Status(201, _report_out(report))
+
+
+@router.get(
+    "/moderation/catalog-reports",
+    response=list[CatalogReportOut],
+    auth=SIGNED_IN,
+    summary="Open catalogue error reports (moderators)",
+)
+def catalog_report_queue(request: HttpRequest) -> list[dict]:
+    require(request.user, Capability.MODERATE)
+    return [_report_out(r) for r in catalog.open_reports()[:200]]
+
+
+@router.post(
+    "/moderation/catalog-reports/{report_id}/resolve",
+    response=CatalogReportOut,
+    auth=SIGNED_IN,
+    summary="Correct the catalogue or dismiss a report (moderators; audited)",
+)
+def resolve_catalog_report(request: HttpRequest, report_id: int, payload: CatalogResolveIn) -> dict:
+    report = catalog_actions.resolve_report(
+        request.user,
+        report_id,
+        decision=payload.decision,
+        note=payload.note,
+        action=payload.action,
+        indication_id=payload.indication_id,
+        reference=payload.reference,
+    )
+    return _report_out(report)

@@ -12,7 +12,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from drugratings.accounts.access import AccessDenied
-from drugratings.errors import Conflict, InvalidInput
+from drugratings.api import accounts, catalog, portal, ratings
+from drugratings.errors import Conflict, InvalidInput, Throttled
 
 api = NinjaAPI(
     title="Drug Ratings API",
@@ -48,12 +49,15 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(InvalidInput)
 def on_invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
-    return error_response(
+    response = error_response(
         request,
         exc.status,
         f"Invalid input: {exc.field}",
         [{"field": exc.field, "message": exc.message}],
     )
+    if isinstance(exc, Throttled):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AccessDenied)
@@ -84,8 +88,6 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from drugratings.api import accounts, catalog, portal, ratings
-
     api.add_router("", accounts.router)
     api.add_router("", catalog.router)
     api.add_router("", ratings.router)

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import TokenKind
+from drugratings.accounts.access import Capability, require
 from drugratings.api.auth import SIGNED_IN
 from drugratings.errors import InvalidInput
-from drugratings.portal import access, actions, alerts, changes, portfolio
+from drugratings.portal import access, alerts, changes, portfolio
 from drugratings.portal import areas as portal_areas
 from drugratings.portal.exports import FORMATS
 from drugratings.portal.exports.dictionary import COLUMNS
 from drugratings.portal.models import Release
 from drugratings.portal.reports.notes import empty_reason
+from drugratings.portal.stream import release_events
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 
 router = Router(tags=["portal"], auth=SIGNED_IN)
-STREAM_SECONDS = 300  # a stream ends after this; clients reconnect with Last-Event-ID
-STREAM_POLL_SECONDS = 2.0
+MAX_RELEASE_ID = 2**63 - 1
 
 
 class ReleaseOut(Schema):
@@ -58,7 +54,8 @@ class CellOut(Schema):
 class EngagementOut(Schema):
     month: str
     ratings: int | None = Field(
-        None, description="Physicians who rated (noisy); null if suppressed"
+        None,
+        description="Ratings that month (noisy, from the closed month cells); null if suppressed",
     )
     comments: int | None = Field(None, description="Comments (noisy); null if suppressed")
     page_views: int | None = Field(None, description="Drug-page views (noisy)")
@@ -124,9 +121,7 @@ class ChangesOut(Schema):
 def _portal(request: HttpRequest, scope: str):
     """The caller's organisation, after the role check and, for API keys, the scope check."""
     require(request.user, Capability.USE_PORTAL)
-    token = getattr(request, "api_token", None)
-    if token is not None and token.kind == TokenKind.API_KEY and scope not in token.scopes:
-        raise AccessDenied(f"This API key lacks the {scope} scope.")
+    access.require_scope(getattr(request, "api_token", None), scope)
     return access.organization_of(request.user)
 
 
@@ -394,33 +389,22 @@ def drug_report(
     return _respond(request, access.drug_report(request.user, drug_id, breakdown, release), format)
 
 
-def release_events(after: int, seconds: float = STREAM_SECONDS) -> Iterator[str]:
-    """Server-sent events: one `release` event per new release, heartbeats between."""
-    yield "retry: 5000\n\n"
-    deadline = time.monotonic() + seconds
-    last_beat = time.monotonic()
-    while time.monotonic() < deadline:
-        for release in Release.objects.filter(pk__gt=after).order_by("pk"):
-            after = release.pk
-            data = json.dumps(actions.release_event(release))
-            yield f"id: {release.pk}\nevent: release\ndata: {data}\n\n"
-        if time.monotonic() - last_beat > 15:
-            yield ": keep-alive\n\n"
-            last_beat = time.monotonic()
-        time.sleep(STREAM_POLL_SECONDS)
-
-
 @router.get("/portal/stream", summary="Server-sent events, one per new release")
 def stream(request: HttpRequest, after: int | None = None):
+    # The checks (role, key scope, organisation) and the audit row happen here, synchronously
+    # as for every endpoint; only the body is asynchronous (portal/stream.py).
     _portal(request, "releases:read")
-    last = request.headers.get("Last-Event-ID") or after
+    header = request.headers.get("Last-Event-ID")
+    field, last = ("Last-Event-ID", header) if header else ("after", after)
     if last is None:
         latest_release = Release.objects.order_by("-pk").values_list("pk", flat=True).first()
         last = latest_release or 0
     try:
         start = int(last)
     except ValueError:
-        raise InvalidInput("after", "Give a release id.") from None
+        raise InvalidInput(field, "Give a release id.") from None
+    if not 0 <= start <= MAX_RELEASE_ID:  # the database's integers stop at 2**63 - 1
+        raise InvalidInput(field, f"Give a release id between 0 and {MAX_RELEASE_ID}.")
     response = StreamingHttpResponse(release_events(start), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

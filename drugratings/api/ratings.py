@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from drugratings.api.auth import SIGNED_IN
+from drugratings.moderation import actions as moderation_actions
 from drugratings.ratings import access, actions
 from drugratings.ratings.dimensions import SCORE_MAX, SCORE_MIN
 from drugratings.ratings.models import Comment, Rating
@@ -166,5 +167,7 @@ def helpful(request: HttpRequest, comment_id: int) -> dict:
 
 @router.post("/comments/{comment_id}/flag", response={201: FlagOut}, summary="Report a comment")
 def flag(request: HttpRequest, comment_id: int, payload: FlagIn) -> Status:
-    created = actions.flag_comment(request.user, comment_id, payload.reason, payload.note)
+    created = moderation_actions.flag_comment(
+        request.user, comment_id, payload.reason, payload.note
+    )
     return Status(201, {"id": created.pk, "reason": created.reason})

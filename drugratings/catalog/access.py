@@ -8,13 +8,21 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
 from drugratings.catalog import search as name_search
-from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
+from drugratings.catalog.models import (
+    CatalogErrorReport,
+    CatalogReportStatus,
+    Drug,
+    DrugClass,
+    DrugIndication,
+    Indication,
+)
 from drugratings.errors import InvalidInput
 
 
 def drugs_with_relations() -> QuerySet[Drug]:
     return Drug.objects.select_related("drug_class").prefetch_related(
-        Prefetch("indications", queryset=Indication.objects.order_by("name"))
+        Prefetch("indications", queryset=Indication.objects.order_by("name")),
+        Prefetch("drug_indications", queryset=DrugIndication.objects.select_related("indication")),
     )
 
 
@@ -127,19 +135,21 @@ def list_drug_classes(
     return list(qs[offset : offset + limit]), qs.count()
 
 
-def drugs_for_indication(indication: Indication) -> list[tuple[Drug, bool]]:
-    """Drugs listed for an indication and drugs rated for it off-label, with `listed` flags."""
-    from drugratings.ratings.queries import scored_ratings
-
-    listed = set(
-        DrugIndication.objects.filter(indication=indication).values_list("drug_id", flat=True)
-    )
-    rated = set(
-        scored_ratings().filter(indication=indication).values_list("drug_id", flat=True).distinct()
-    )
-    drugs = drugs_with_relations().filter(pk__in=listed | rated)
-    return [(drug, drug.pk in listed) for drug in drugs.order_by("generic_name")]
-
-
 def drugs_in_class(drug_class: DrugClass) -> list[Drug]:
     return list(drugs_with_relations().filter(drug_class=drug_class).order_by("generic_name"))
+
+
+def indications_by_id(ids: list[int]) -> dict[int, Indication]:
+    return Indication.objects.in_bulk(ids)
+
+
+def indication_named(text: str) -> Indication | None:
+    """The indication whose name is exactly `text` (any case), if there is one."""
+    return Indication.objects.filter(name__iexact=text.strip()).first()
+
+
+def open_reports() -> QuerySet[CatalogErrorReport]:
+    """The moderators' queue of catalogue error reports, oldest first."""
+    return CatalogErrorReport.objects.filter(status=CatalogReportStatus.OPEN).select_related(
+        "drug", "indication", "reporter"
+    )

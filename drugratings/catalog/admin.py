@@ -6,7 +6,14 @@ from django.contrib import admin
 
 from drugratings.accounts.access import Capability
 from drugratings.accounts.admin_access import CapabilityAdminMixin
-from drugratings.catalog.models import Drug, DrugClass, Indication, OfficialDrugInfo
+from drugratings.catalog.models import (
+    CatalogAudit,
+    CatalogCorrection,
+    Drug,
+    DrugClass,
+    Indication,
+    OfficialDrugInfo,
+)
 
 
 class OfficialInfoInline(admin.StackedInline):
@@ -54,3 +61,30 @@ class IndicationAdmin(CapabilityAdminMixin, admin.ModelAdmin):
     view_capability = Capability.MODERATE
     search_fields = ("name", "search_text")
     list_display = ("name", "icd10_display", "doid")
+
+
+class _ReadOnly(CapabilityAdminMixin, admin.ModelAdmin):
+    """Moderators read these here; they change them only through the audited queue."""
+
+    view_capability = Capability.MODERATE
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CatalogCorrection)
+class CatalogCorrectionAdmin(_ReadOnly):
+    list_display = ("drug", "indication", "action", "reference", "created_by", "created_at")
+    search_fields = ("drug__generic_name", "indication__name")
+
+
+@admin.register(CatalogAudit)
+class CatalogAuditAdmin(_ReadOnly):
+    list_display = ("at", "actor", "action", "drug")
+    list_filter = ("action",)

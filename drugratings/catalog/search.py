@@ -1,4 +1,8 @@
-"""Drug search by generic or brand name: case-insensitive, substring, and one-typo tolerant.
+"""Drug search by generic or brand name (case-insensitive, substring, one-typo tolerant), and
+by what physicians say: class names and short forms ("statin", "SGLT2", "ACE inhibitors") list
+the class's drugs first; indication names and synonyms ("high blood pressure", "GERD") list the
+drugs labelled for it. Terms come from the FDA class names, the indications' names and synonyms
+(Disease Ontology, MeSH) and the curated table `data/search_terms.csv` (each row cites a source).
 
 The catalogue is small (thousands of names, tens of thousands at ten times the launch size), so
 an in-process index of names is faster and more portable than database trigram extensions. The
@@ -7,12 +11,17 @@ index is rebuilt when the catalogue changes here, and at most every few minutes 
 
 from __future__ import annotations
 
+import csv
 import re
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
-from drugratings.catalog.models import Drug
+from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
+
+TERMS_FILE = Path(__file__).resolve().parent / "data" / "search_terms.csv"
 
 _REBUILD_SECONDS = 300
 _lock = threading.Lock()
@@ -22,10 +31,12 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 class MatchKind:
     EXACT = 0
-    PREFIX = 1
-    WORD_PREFIX = 2
-    SUBSTRING = 3
-    TYPO = 4
+    CLASS = 1  # the query names a drug class
+    INDICATION = 2  # the query names an indication the drug is labelled for
+    PREFIX = 3
+    WORD_PREFIX = 4
+    SUBSTRING = 5
+    TYPO = 6
 
 
 @dataclass(frozen=True)
@@ -43,9 +54,27 @@ class SearchHit:
     is_brand: bool
 
 
+def normalize_term(text: str) -> str:
+    """Letters and digits only, so "GLP-1", "glp 1" and "GLP1" are one term."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _term_keys(text: str) -> list[str]:
+    key = normalize_term(text)
+    # Plurals: "statins", "beta blockers", "ACE inhibitors".
+    return [key, key[:-1]] if key.endswith("s") and len(key) > 4 else [key]
+
+
 class _Index:
-    def __init__(self, entries: list[_Entry]) -> None:
+    def __init__(
+        self,
+        entries: list[_Entry],
+        class_terms: dict[str, set[int]] | None = None,
+        indication_terms: dict[str, set[int]] | None = None,
+    ) -> None:
         self.entries = entries
+        self.class_terms = class_terms or {}
+        self.indication_terms = indication_terms or {}
         # Words of each name by length, for typo matching against single words as well.
         self.words_by_length: dict[int, list[tuple[str, int]]] = {}
         for position, entry in enumerate(entries):
@@ -58,12 +87,50 @@ def invalidate_search_index() -> None:
         _state["index"] = None
 
 
+def read_search_terms(path: Path = TERMS_FILE) -> list[tuple[str, str, str]]:
+    """(term, kind, target name) rows of the curated table."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [(r["term"], r["kind"], r["target"]) for r in csv.DictReader(handle)]
+
+
+def _class_terms() -> dict[str, set[int]]:
+    members: dict[int, set[int]] = defaultdict(set)
+    for pk, class_id in Drug.objects.exclude(drug_class=None).values_list("pk", "drug_class_id"):
+        members[class_id].add(pk)
+    for pk, class_id in Drug.other_classes.through.objects.values_list("drug_id", "drugclass_id"):
+        members[class_id].add(pk)
+    by_name = {name.lower(): pk for pk, name in DrugClass.objects.values_list("pk", "name")}
+    terms: dict[str, set[int]] = defaultdict(set)
+    for name, class_id in by_name.items():
+        terms[normalize_term(name)] |= members[class_id]
+    for term, kind, target in read_search_terms():
+        if kind == "class" and target.lower() in by_name:
+            terms[normalize_term(term)] |= members[by_name[target.lower()]]
+    return {k: v for k, v in terms.items() if v}
+
+
+def _indication_terms() -> dict[str, set[int]]:
+    listed: dict[int, set[int]] = defaultdict(set)
+    for drug_id, indication_id in DrugIndication.objects.values_list("drug_id", "indication_id"):
+        listed[indication_id].add(drug_id)
+    terms: dict[str, set[int]] = defaultdict(set)
+    by_name: dict[str, int] = {}
+    for pk, name, synonyms in Indication.objects.values_list("pk", "name", "synonyms"):
+        by_name[name.lower()] = pk
+        for term in [name, *(synonyms or [])]:
+            terms[normalize_term(term)] |= listed[pk]
+    for term, kind, target in read_search_terms():
+        if kind == "indication" and target.lower() in by_name:
+            terms[normalize_term(term)] |= listed[by_name[target.lower()]]
+    return {k: v for k, v in terms.items() if v}
+
+
 def _build() -> _Index:
     entries: list[_Entry] = []
     for pk, generic, brands in Drug.objects.values_list("pk", "generic_name", "brand_names"):
         entries.append(_Entry(pk, generic.lower(), False))
         entries.extend(_Entry(pk, brand.lower(), True) for brand in brands or [])
-    return _Index(entries)
+    return _Index(entries, _class_terms(), _indication_terms())
 
 
 def _index() -> _Index:
@@ -130,6 +197,17 @@ def search(query: str, limit: int | None = None) -> list[SearchHit]:
                 if any(w.startswith(q) for w in words)
                 else MatchKind.SUBSTRING,
             )
+    generic_of = {e.drug_id: e for e in index.entries if not e.is_brand}
+    for table, kind in (
+        (index.class_terms, MatchKind.CLASS),
+        (index.indication_terms, MatchKind.INDICATION),
+    ):
+        for key in _term_keys(q):
+            for drug_id in sorted(table.get(key, ())):
+                if drug_id in generic_of:
+                    offer(generic_of[drug_id], kind)
+            if key in table:
+                break
     allowed = typo_limit(q)
     if allowed:
         for length in range(len(q) - allowed, len(q) + allowed + 1):

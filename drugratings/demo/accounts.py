@@ -64,7 +64,7 @@ def _physician(
         handle=handle,
         specialty=Specialty.objects.get(slug="internal-medicine"),
         country="US",
-        region="MA",
+        region="US-MA",
         verification_status=status,
         verified_at=timezone.now() if status == VerificationStatus.VERIFIED else None,
         status_reason="Demo account"

@@ -110,6 +110,8 @@ class CatalogView:
     pair_field: np.ndarray  # specialty index of the pair's indication
     pair_weight: np.ndarray  # relative popularity
     specialty_slugs: tuple[str, ...]
+    # (n_pairs, 5) shifts of latent quality per dimension from real data (demo/realism.py).
+    pair_quality: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ def generate(
     codes = np.array([c for c, _ in COUNTRIES])
     shares = np.array([w for _, w in COUNTRIES])
     country = rng.choice(codes, size=n_physicians, p=shares / shares.sum())
-    region = np.where(country == "US", rng.choice(np.array(US_STATES), size=n_physicians), country)
+    # ISO codes: US-CA for a state (ISO 3166-2), the country code elsewhere (ISO 3166-1).
+    states = np.array([f"US-{s}" for s in US_STATES])
+    region = np.where(country == "US", rng.choice(states, size=n_physicians), country)
     start = np.datetime64(now - timedelta(days=3 * 365), "s")
     span = int((np.datetime64(now - timedelta(days=20), "s") - start).astype(np.int64))
     joined = start + rng.integers(0, span, size=n_physicians).astype("timedelta64[s]")
@@ -209,11 +213,15 @@ def _scores(
     rating_pair: np.ndarray,
 ) -> np.ndarray:
     drugs, drug_index = np.unique(view.pair_drug, return_inverse=True)
-    base = rng.normal(0.0, 0.45, size=drugs.size)
-    drug_dim = base[:, None] + rng.normal(0.0, 0.3, size=(drugs.size, N_DIMENSIONS))
+    # Where real data shift quality (pair_quality), the random part is smaller.
+    spread = 1.0 if view.pair_quality is None else 0.5
+    base = rng.normal(0.0, 0.45 * spread, size=drugs.size)
+    drug_dim = base[:, None] + rng.normal(0.0, 0.3 * spread, size=(drugs.size, N_DIMENSIONS))
     pair_dim = drug_dim[drug_index] + rng.normal(
         0.0, 0.12, size=(view.pair_drug.size, N_DIMENSIONS)
     )
+    if view.pair_quality is not None:
+        pair_dim += view.pair_quality
     spec_dim = rng.normal(0.0, 0.12, size=(len(slugs), N_DIMENSIONS))
     for s, slug in enumerate(slugs):
         spec_dim[s] += SPECIALTY_SHIFT.get(slug, 0.0)

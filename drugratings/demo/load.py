@@ -14,7 +14,9 @@ from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
 from drugratings.analytics.models import DrugViewDaily
 from drugratings.catalog.models import Drug, DrugIndication, Indication
+from drugratings.demo import realism
 from drugratings.demo.comments import HELD_EXAMPLES, comment_text
+from drugratings.demo.extras import declare_interests
 from drugratings.demo.fields import specialty_for
 from drugratings.demo.generate import CatalogView, DemoRatings, generate
 from drugratings.ratings.dimensions import DIMENSION_NAMES
@@ -39,33 +41,57 @@ LAST_NAMES = (
 
 
 def catalog_view(rng: np.random.Generator, specialties: list[Specialty]) -> CatalogView:
-    """Rateable (drug, indication) pairs: listed indications, plus off-label uses borrowed from
-    drugs of the same class for drugs that list none."""
+    """Rateable (drug, indication) pairs with weights shaped like real use (demo/realism.py):
+    listed indications, plus off-label uses borrowed from drugs of the same class for drugs
+    that list none."""
     slugs = tuple(s.slug for s in specialties)
     index_of = {slug: i for i, slug in enumerate(slugs)}
     indications = {i.pk: i for i in Indication.objects.all()}
     listed = defaultdict(list)
-    for drug_id, indication_id in DrugIndication.objects.values_list("drug_id", "indication_id"):
+    for drug_id, indication_id in DrugIndication.objects.values_list(
+        "drug_id", "indication_id"
+    ).order_by("drug_id", "indication_id"):
         listed[drug_id].append(indication_id)
     by_class: dict[int, Counter[int]] = defaultdict(Counter)
-    drug_class = dict(Drug.objects.values_list("pk", "drug_class_id"))
+    drugs = {
+        pk: (class_id, key)
+        for pk, class_id, key in Drug.objects.values_list("pk", "drug_class_id", "moiety_key")
+    }
     for drug_id, ids in listed.items():
-        if drug_class.get(drug_id):
-            by_class[drug_class[drug_id]].update(ids)
-    indication_use = Counter(i for ids in listed.values() for i in ids)
-    pairs: list[tuple[int, int, bool]] = []
-    for drug_id in sorted(drug_class):
-        if listed.get(drug_id):
-            pairs.extend((drug_id, i, False) for i in listed[drug_id])
-        elif drug_class[drug_id] and by_class.get(drug_class[drug_id]):
-            pairs.extend(
-                (drug_id, i, True) for i, _ in by_class[drug_class[drug_id]].most_common(2)
+        if drugs[drug_id][0]:
+            by_class[drugs[drug_id][0]].update(
+                i for i in ids if realism.is_clinical(indications[i].name)
             )
-    drug_ids = np.array([p[0] for p in pairs])
-    unique_drugs, inverse = np.unique(drug_ids, return_inverse=True)
-    popularity = rng.lognormal(0.0, 1.3, size=unique_drugs.size)
-    weight = popularity[inverse] * np.sqrt([indication_use[p[1]] + 1 for p in pairs])
-    weight *= np.where([p[2] for p in pairs], 0.5, 1.0)
+    signals, first_line = realism.read_signals(), realism.read_first_line()
+    pairs: list[tuple[int, int, bool]] = []
+    weights: list[float] = []
+    quality: list[np.ndarray] = []
+    for drug_id in sorted(drugs):
+        class_id, key = drugs[drug_id]
+        if listed.get(drug_id):
+            own = [(i, False) for i in listed[drug_id]]
+        elif class_id and by_class.get(class_id):
+            own = [(i, True) for i, _ in by_class[class_id].most_common(2)]
+        else:
+            continue
+        first = first_line.get(key, set())
+        pop = realism.popularity(signals.get(key), bool(first)) * rng.lognormal(0.0, 0.25)
+        shift = realism.quality_shift(signals.get(key), bool(first))
+        leading = [i for i, _ in own if indications[i].name.lower() in first]
+        for indication_id, off_label in own:
+            if leading:
+                share = (
+                    realism.FIRST_LINE_INDICATION_SHARE / len(leading)
+                    if indication_id in leading
+                    else (1 - realism.FIRST_LINE_INDICATION_SHARE) / max(len(own) - len(leading), 1)
+                )
+            else:
+                share = 1.0 / len(own)
+            if not realism.is_clinical(indications[indication_id].name):
+                share *= realism.NONCLINICAL_SHARE
+            pairs.append((drug_id, indication_id, off_label))
+            weights.append(pop * share * (0.5 if off_label else 1.0))
+            quality.append(shift)
     fields = [
         index_of.get(
             specialty_for(indications[p[1]].name, indications[p[1]].icd10_codes),
@@ -74,12 +100,13 @@ def catalog_view(rng: np.random.Generator, specialties: list[Specialty]) -> Cata
         for p in pairs
     ]
     return CatalogView(
-        pair_drug=drug_ids,
+        pair_drug=np.array([p[0] for p in pairs]),
         pair_indication=np.array([p[1] for p in pairs]),
         pair_off_label=np.array([p[2] for p in pairs]),
         pair_field=np.array(fields),
-        pair_weight=weight,
+        pair_weight=np.array(weights),
         specialty_slugs=slugs,
+        pair_quality=np.array(quality),
     )
 
 
@@ -106,7 +133,6 @@ def load_demo(
     n_comments_written = _comments(rng, data, view, profiles, rating_ids, n_comments)
     log("comments written")
     _views(rng, view, now)
-    from drugratings.demo.extras import declare_interests
 
     declared = declare_interests(profiles, seed)
     log(f"{declared} physicians declared industry interests")

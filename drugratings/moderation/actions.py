@@ -8,12 +8,22 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from drugratings.accounts.access import Capability, require
+from drugratings.accounts.access import Capability, physician_of, require
 from drugratings.accounts.models import User, VerificationStatus
+from drugratings.core.events import CommentWritten
 from drugratings.errors import InvalidInput
-from drugratings.moderation.models import CommentFlag, ModeratorAction, ModeratorActionKind
+from drugratings.moderation.models import (
+    CommentFlag,
+    FlagReason,
+    ModeratorAction,
+    ModeratorActionKind,
+)
 from drugratings.moderation.screening import screen_comment
-from drugratings.ratings.models import Comment, CommentStatus
+from drugratings.ratings.actions import visible_comment
+from drugratings.ratings.limits import Action, enforce_hourly_limit
+from drugratings.ratings.models import Comment, CommentStatus, Rating
+from drugratings.verification.actions import set_status
+from drugratings.verification.models import Decision
 
 
 def _comment(comment_id: int) -> Comment:
@@ -35,6 +45,21 @@ def _audit(moderator: User, kind: str, comment: Comment | None, reason: str, **d
         comment=comment,
         physician=comment.physician if comment else details.pop("physician", None),
         reason=reason[:500],
+        details=details,
+    )
+
+
+def audit_rating_decision(
+    moderator: User, kind: str, rating: Rating, reason: str, **details
+) -> None:
+    """The audit row of a moderator's decision on a rating (trust's quarantine cases)."""
+    require(moderator, Capability.MODERATE)
+    ModeratorAction.objects.create(
+        moderator=moderator,
+        kind=kind,
+        rating=rating,
+        physician_id=rating.physician_id,
+        reason=reason.strip()[:500],
         details=details,
     )
 
@@ -129,9 +154,6 @@ def warn_author(moderator: User, comment_id: int, message: str) -> None:
 
 @transaction.atomic
 def suspend_author(moderator: User, comment_id: int, reason: str) -> None:
-    from drugratings.verification.actions import set_status
-    from drugratings.verification.models import Decision
-
     require(moderator, Capability.MODERATE)
     if not reason.strip():
         raise InvalidInput("reason", "Give a reason for the suspension.")
@@ -157,3 +179,35 @@ MODERATION_ACTIONS = {
     "warn": warn_author,
     "suspend": suspend_author,
 }
+
+
+def screen_written_comment(event: CommentWritten) -> None:
+    """Subscribed to comment-written: publish the new text, or keep it held with the reasons
+    for the moderators' queue (patient identifiers, promotion)."""
+    comment = Comment.objects.select_for_update().get(pk=event.comment_id)
+    screening = screen_comment(comment.body)
+    comment.status = CommentStatus.HELD if screening.held else CommentStatus.PUBLISHED
+    comment.hold_reasons = list(screening.reasons)
+    comment.save(update_fields=["status", "hold_reasons"])
+
+
+@transaction.atomic
+def flag_comment(user: User, comment_id: int, reason: str, note: str = "") -> CommentFlag:
+    """Report a comment to the moderators (once per physician and comment)."""
+    require(user, Capability.FLAG)
+    physician = physician_of(user)
+    if reason not in FlagReason.values:
+        raise InvalidInput("reason", f"Choose one of: {', '.join(FlagReason.values)}.")
+    if len(note) > 500:
+        raise InvalidInput("note", "Keep the note under 500 characters.")
+    comment = visible_comment(comment_id)
+    existing = CommentFlag.objects.filter(comment=comment, reporter=physician).first()
+    if existing is not None:
+        return existing
+    enforce_hourly_limit(
+        Action.FLAG,
+        lambda since: CommentFlag.objects.filter(reporter=physician, created_at__gte=since).count(),
+    )
+    return CommentFlag.objects.create(
+        comment=comment, reporter=physician, reason=reason, note=note.strip()
+    )

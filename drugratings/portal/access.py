@@ -10,11 +10,19 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from drugratings.accounts.access import AccessDenied, Capability, require
-from drugratings.accounts.models import Role, Specialty, User
+from drugratings.accounts.access import (
+    AccessDenied,
+    Capability,
+    FigureView,
+    figure_view,
+    require,
+)
+from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
+from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
+from drugratings.portal.privacy.engagement import engagement_at
 from drugratings.portal.releases import versions_at
 from drugratings.portal.reports.combined import combined_layout, is_combined
 from drugratings.ratings.dimensions import DIMENSION_NAMES
@@ -165,7 +173,8 @@ def _cells(
     )
     if level == Level.DRUG_INDICATION:
         versions = versions.filter(indication_id=indication_id)
-    published = {(v.drug_id, v.breakdown_value): v.values for v in versions}
+    k = release.privacy.get("min_raters", 11)
+    published = {(v.drug_id, v.breakdown_value): shown_values(v.values, k) for v in versions}
     found = {value for _, value in published}
     if is_combined(breakdown):
         layout = combined_layout(breakdown, found, release.published_at.strftime("%Y-%m"))
@@ -209,6 +218,12 @@ def _cells(
                     )
                 )
     return cells
+
+
+def shown_values(values: dict, k: int) -> dict:
+    """The dimensions of a published cell that may show: never a count under k (releases built
+    before the count floor may hold such values; they read as suppressed)."""
+    return {dim: v for dim, v in values.items() if v and (v.get("n_raters") or 0) >= k}
 
 
 def with_rank_intervals(cells: list[Cell], seed: int) -> list[Cell]:
@@ -330,8 +345,6 @@ def drug_report(
 
 def drug_engagement(release: Release, drug_id: int) -> list[dict]:
     """Per month: physicians who rated (noisy, from the month cells), comments and page views."""
-    from drugratings.portal.privacy.engagement import engagement_at
-
     months = {row["month"]: {**row, "ratings": None} for row in engagement_at(release, drug_id)}
     for version in versions_at(release).filter(
         level=Level.DRUG, drug_id=drug_id, breakdown=Breakdown.MONTH
@@ -340,7 +353,8 @@ def drug_engagement(release: Release, drug_id: int) -> list[dict]:
             version.breakdown_value,
             {"month": version.breakdown_value, "comments": None, "page_views": None},
         )
-        entry["ratings"] = max(v["n_raters"] for v in version.values.values())
+        shown = shown_values(version.values, release.privacy.get("min_raters", 11))
+        entry["ratings"] = max((v["n_raters"] for v in shown.values()), default=None)
     return completed_months(months, release, release.privacy.get("min_raters", 11))
 
 
@@ -365,15 +379,16 @@ def completed_months(months: dict[str, dict], release: Release, k: int) -> list[
     return out[::-1]
 
 
-def _score_cells(versions) -> dict[tuple[int, int | None], list]:
+def _score_cells(versions, k: int) -> dict[tuple[int, int | None], list]:
     """Published release values as the ScoreCell shape the catalogue pages and API use."""
-    from drugratings.analytics.access import ScoreCell
-
     out: dict[tuple[int, int | None], list] = {}
     for version in versions:
         cells = []
+        values = shown_values(version.values, k)
         for dim in DIMENSION_NAMES:
-            v = version.values.get(dim)
+            v = values.get(dim)
+            if v is None:
+                continue
             cells.append(
                 ScoreCell(
                     indication_id=version.indication_id,
@@ -399,7 +414,7 @@ def release_drug_cells(drug_id: int) -> list:
     if release is None:
         return []
     versions = versions_at(release).filter(drug_id=drug_id, breakdown=Breakdown.NONE)
-    by_key = _score_cells(versions)
+    by_key = _score_cells(versions, release.privacy.get("min_raters", 11))
     ordered = sorted(by_key.items(), key=lambda item: (item[0][1] is not None, item[0][1] or 0))
     return [cell for _, cells in ordered for cell in cells]
 
@@ -411,22 +426,96 @@ def release_indication_cells(indication_id: int) -> dict[int, list]:
     versions = versions_at(release).filter(
         level=Level.DRUG_INDICATION, breakdown=Breakdown.NONE, indication_id=indication_id
     )
-    return {drug_id: cells for (drug_id, _), cells in _score_cells(versions).items()}
+    k = release.privacy.get("min_raters", 11)
+    return {drug_id: cells for (drug_id, _), cells in _score_cells(versions, k).items()}
 
 
-def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
-    """Physicians and staff see live figures; pharma sees only the latest release (the
-    specialty and period filters do not apply to release values)."""
-    from drugratings.analytics.access import drug_score_cells
+REPORTS_SCOPE = "reports:read"
 
-    if user.is_authenticated and user.role == Role.PHARMA:
+
+def require_scope(token: ApiToken | None, scope: str) -> None:
+    """API keys carry only the scopes they were issued with; sign-in tokens and browser
+    sessions act as the analyst themself."""
+    if token is not None and token.kind == TokenKind.API_KEY and scope not in token.scopes:
+        raise AccessDenied(f"This API key lacks the {scope} scope.")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a figure-bearing read is about: exactly one of a drug, an indication or a class."""
+
+    drug_id: int | None = None
+    indication_id: int | None = None
+    class_id: int | None = None
+
+
+def figure_view_for(user: User, token: ApiToken | None, subject: Subject) -> FigureView:
+    """The one check every endpoint that shows figures passes: the role decides live, release
+    or none (`accounts.access.figure_view`); pharma then needs an API key with the reports
+    scope (session tokens and browser sessions carry every scope) and a subscription that covers
+    the subject, exactly as the portal's reports do. Raises AccessDenied (403) otherwise."""
+    view = figure_view(user)
+    if view != FigureView.RELEASE:
+        return view
+    require_scope(token, REPORTS_SCOPE)
+    org = organization_of(user)
+    if subject.drug_id is not None:
+        check_drug(org, subject.drug_id)
+    if subject.indication_id is not None:
+        check_indication(org, subject.indication_id)
+    if subject.class_id is not None:
+        check_drug_class(org, subject.class_id)
+    return view
+
+
+def page_figure_view(user: User, subject: Subject) -> FigureView:
+    """For web pages: a catalogue page stays readable without figures when pharma's
+    subscription does not cover it (the API answers 403 instead)."""
+    try:
+        return figure_view_for(user, None, subject)
+    except AccessDenied:
+        return FigureView.NONE
+
+
+def drug_cells_for_viewer(view: FigureView, drug_id: int, **filters) -> list:
+    """Live cells for LIVE, the latest release's cells for RELEASE (the specialty and period
+    filters do not apply to release values), nothing for NONE."""
+    if view == FigureView.RELEASE:
         return release_drug_cells(drug_id)
-    return drug_score_cells(drug_id, **filters)
+    if view == FigureView.LIVE:
+        return drug_score_cells(drug_id, **filters)
+    return []
 
 
-def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
-    from drugratings.analytics.access import indication_score_cells
+def drugs_shown_for_indication(
+    view: FigureView, drugs: list[tuple[Drug, bool]], cells: dict[int, list]
+) -> list[tuple[Drug, bool]]:
+    """A drug appears on an indication only by being rated off-label for it: that moves with
+    a rating, so only live viewers see such drugs (pharma: those its release publishes)."""
+    if view == FigureView.LIVE:
+        return drugs
+    return [(drug, listed) for drug, listed in drugs if listed or drug.pk in cells]
 
-    if user.is_authenticated and user.role == Role.PHARMA:
+
+def indication_cells_for_viewer(view: FigureView, indication_id: int, **filters) -> dict[int, list]:
+    """As `drug_cells_for_viewer`: the specialty filter applies to live figures only."""
+    if view == FigureView.RELEASE:
         return release_indication_cells(indication_id)
-    return indication_score_cells(indication_id)
+    if view == FigureView.LIVE:
+        return indication_score_cells(indication_id, **filters)
+    return {}
+
+
+def organization_api_keys(user: User) -> list[ApiToken]:
+    """The API keys of the caller's organisation (any analyst of it may see and revoke them)."""
+    org = organization_of(user)
+    return list(
+        ApiToken.objects.filter(
+            kind=TokenKind.API_KEY, user__pharma_analyst__organization=org
+        ).order_by("-created_at")
+    )
+
+
+def recent_releases(user: User, limit: int = 5) -> list[Release]:
+    require(user, Capability.USE_PORTAL)
+    return list(Release.objects.order_by("-pk")[:limit])

@@ -7,18 +7,15 @@ import hmac
 import json
 import secrets
 import time
-import urllib.request
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
 from drugratings.accounts import actions as account_actions
-from drugratings.accounts.access import Capability, require
-from drugratings.accounts.models import ApiToken, Role, TokenKind, User
+from drugratings.accounts.access import Capability, can, require
+from drugratings.accounts.models import ApiToken, TokenKind, User
 from drugratings.errors import InvalidInput
+from drugratings.portal import outbound
 from drugratings.portal.models import PortalRequest, Release, Webhook
 
 API_KEY_SCOPES = ("reports:read", "releases:read")
@@ -34,7 +31,7 @@ def log_request(
     api_token: ApiToken | None,
 ) -> None:
     organization = None
-    if user is not None and getattr(user, "role", None) == Role.PHARMA:
+    if can(user, Capability.USE_PORTAL):
         analyst = getattr(user, "pharma_analyst", None)
         organization = analyst.organization if analyst else None
     PortalRequest.objects.create(
@@ -85,13 +82,10 @@ def create_webhook(user: User, url: str, events: list[str] | None = None) -> tup
     events = list(dict.fromkeys(events or ["release"]))
     if any(e not in WEBHOOK_EVENTS for e in events):
         raise InvalidInput("events", f"Choose from: {', '.join(WEBHOOK_EVENTS)}.")
-    if not url.startswith("https://") and not (
-        settings.PORTAL_WEBHOOK_ALLOW_HTTP and url.startswith("http://")
-    ):
-        raise InvalidInput("url", "Webhook URLs must use https.")
+    url = outbound.check_for_saving(url.strip())
     secret = secrets.token_hex(32)
     hook = Webhook.objects.create(
-        organization=user.pharma_analyst.organization, url=url[:200], secret=secret, events=events
+        organization=user.pharma_analyst.organization, url=url, secret=secret, events=events
     )
     return hook, secret
 
@@ -144,40 +138,21 @@ def deliver_webhooks(release: Release) -> int:
         if not hook.organization.is_active:
             continue
         timestamp = int(time.time())
-        request = urllib.request.Request(
+        # Checked again here, not only when saved: the name's DNS answer may have changed.
+        # Failures are recorded, not raised: the next release retries.
+        status = outbound.post(
             hook.url,
-            data=body,
-            method="POST",
-            headers={
+            body,
+            {
                 "Content-Type": "application/json",
                 "X-DrugRatings-Signature": signature(hook.secret, timestamp, body),
                 "X-DrugRatings-Event": "release.published",
             },
+            timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS,
         )
-        try:
-            with urllib.request.urlopen(
-                request, timeout=settings.PORTAL_WEBHOOK_TIMEOUT_SECONDS
-            ) as r:
-                status = f"{r.status}"
-        except Exception as exc:  # network errors are recorded, not raised: next release retries
-            status = f"error: {exc}"[:100]
-        else:
+        if status.startswith("HTTP 2"):
             hook.last_release_sent = release
             sent += 1
-        hook.last_status = status
+        hook.last_status = status[:100]
         hook.save(update_fields=["last_release_sent", "last_status"])
     return sent
-
-
-@transaction.atomic
-def claim_lease(name: str, seconds: int) -> bool:
-    """Take a named lease if free; exactly one worker wins (conditional UPDATE)."""
-    from drugratings.analytics.models import JobLease
-
-    now = timezone.now()
-    JobLease.objects.get_or_create(name=name, defaults={"held_until": now - timedelta(seconds=1)})
-    return bool(
-        JobLease.objects.filter(name=name, held_until__lte=now).update(
-            held_until=now + timedelta(seconds=seconds)
-        )
-    )

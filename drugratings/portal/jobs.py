@@ -8,8 +8,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from drugratings.core.leases import claim_lease, release_lease
 from drugratings.portal import actions, alerts
 from drugratings.portal.models import Release
+from drugratings.portal.quarterly import generate_quarterly_reports
 from drugratings.portal.releases import build_release
 
 
@@ -21,15 +23,29 @@ def release_due() -> bool:
 
 
 def run_release_if_due() -> Release | None:
-    if not release_due() or not actions.claim_lease("release", 3600):
+    if not release_due() or not claim_lease("release", 3600):
         return None
     try:
         release = build_release()
     finally:
-        from drugratings.analytics.models import JobLease
-
-        JobLease.objects.filter(name="release").update(held_until=timezone.now())
+        release_lease("release")
     actions.deliver_webhooks(release)
     alerts.deliver_alert_webhooks(release)
     alerts.send_digests()
     return release
+
+
+def release_job() -> str | None:
+    """The worker's step (registered in PortalConfig.ready): a release when one is due."""
+    release = run_release_if_due()
+    return (
+        f"release #{release.pk}: {release.n_events} changes, {release.n_cells_changed} cells"
+        if release
+        else None
+    )
+
+
+def quarterly_job() -> str | None:
+    """The worker's step (registered in PortalConfig.ready): PDF decks once a quarter ends."""
+    made = generate_quarterly_reports()
+    return f"{made} quarterly PDF report(s)" if made else None

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from drugratings.accounts.models import Role
+from drugratings.accounts.access import Capability, can
 from drugratings.portal import actions
 
 _SKIP = ("/static/", "/healthz")
@@ -22,8 +22,7 @@ class PortalAuditMiddleware:
         user = getattr(request, "user", None)
         if (
             user is not None
-            and user.is_authenticated
-            and user.role == Role.PHARMA
+            and can(user, Capability.USE_PORTAL)
             and not request.path.startswith(_SKIP)
         ):
             actions.log_request(

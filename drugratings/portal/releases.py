@@ -1,17 +1,16 @@
-"""Build a release: include rating changes within each physician's privacy budget, update the
+"""Build a release: include rating changes within each physician's privacy budget, step the
 affected cells' private trees, suppress, and publish the changed cell versions.
 
 Incremental: only drugs with included changes are recomputed; every other cell version carries
 over to the new release unchanged.
 
-Batching: a published cell takes a new tree step only once at least `min_batch` physicians'
-changes have accumulated in it since its last step. Between two releases a lone new rating
-therefore changes nothing, and when a cell does move, the change blends several physicians'.
+Batching (`privacy.steps`): a cell takes a new noisy step only once at least k physicians'
+changes have accumulated in it since its last step, so nothing published moves for fewer.
 
 Privacy costs (zCDP rho, see `privacy.policy`) are charged when a change is included: for every
-cell it touches, the cost of entering that cell's tree for the tree's whole life. A tree that
-(re)starts (a cell's first publication, or after `max_steps` steps) releases everyone's data in
-its first node, so all its contributors are charged once more then.
+drug x indication cell it enters, edits or leaves, the cost of all that cell's nodes over its
+tree's life (one node for a month cell). A tree that (re)starts releases everyone's data in its
+first node, so all its contributors are charged one node more then.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from drugratings.portal.models import (
     Level,
     Release,
 )
-from drugratings.portal.privacy import tree
+from drugratings.portal.privacy import steps, tree
 from drugratings.portal.privacy.adjustment import adjusted_values, leniency
 from drugratings.portal.privacy.aggregate import RatingRows, cell_totals
 from drugratings.portal.privacy.cells import (
@@ -57,8 +56,6 @@ from drugratings.ratings.queries import scored_ratings
 
 log = logging.getLogger(__name__)
 RatingKey = tuple[int, int, int]  # physician, drug, indication
-# none, specialty, region, month and three combined pairs, at each of the two levels
-CELLS_PER_RATING = 14
 
 
 @dataclass(frozen=True)
@@ -77,6 +74,8 @@ class BuildStats:
     charges: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     # Cells a change left (withdrawn, or moved to another specialty, region or month).
     departures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Distinct physicians' changes behind each cell step of this release.
+    step_physicians: list[int] = field(default_factory=list)
 
 
 def versions_at(release: Release):
@@ -164,7 +163,7 @@ def _leniencies(physicians: set[int], live, public, policy) -> dict[int, np.ndar
 def _include_events(live, included, public, policy, now, stats) -> tuple[set[int], set[RatingKey]]:
     """Apply changes that fit each physician's remaining budget; returns the touched drugs and
     the included rating keys that changed. Costs here are the upper bound (every cell the change
-    touches); the ledger later records only cells actually published."""
+    touches, published or suppressed), and that upper bound is what the ledger records."""
     spent = _spent(now)
     events: dict[int, list[RatingKey]] = defaultdict(list)
     for key, placed in live.items():
@@ -184,7 +183,7 @@ def _include_events(live, included, public, policy, now, stats) -> tuple[set[int
             placed, old = live.get(key), included.get(key)
             new_cells = set(_cell_keys(key, placed)) if placed else set()
             old_cells = set(_cell_keys(key, old[1])) if old else set()
-            cost = len(new_cells | old_cells) * policy.rho_per_cell_event
+            cost = event_cost(new_cells, old_cells, policy)
             if cost > left:
                 stats.deferred += 1
                 continue
@@ -234,6 +233,22 @@ def _include_events(live, included, public, policy, now, stats) -> tuple[set[int
         batch_size=2000,
     )
     return touched_drugs, changed
+
+
+def event_cost(new_cells: set[str], old_cells: set[str], policy: PrivacyPolicy) -> float:
+    """Upper bound of one change's zCDP loss over the cells it enters or leaves: every node of
+    a tree cell's life (one node for a month cell), at the add/remove sensitivity when it
+    enters or leaves the cell and at the replace sensitivity when it is edited in place.
+    Drug-level cells are sums of drug x indication cells and cost nothing."""
+    cost = 0.0
+    for text in new_cells | old_cells:
+        key = CellKey.decode(text)
+        if key.level != Level.DRUG_INDICATION:
+            continue
+        nodes = 1 if steps.is_once_cell(key) else policy.levels
+        in_place = text in new_cells and text in old_cells
+        cost += nodes * (policy.rho_node if in_place else policy.rho_node_add)
+    return cost
 
 
 def _cell_keys(key: RatingKey, placed: Placed) -> list[str]:
@@ -292,6 +307,7 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     stats = BuildStats()
     live, included = _live(), _included()
     drugs, _ = _include_events(live, included, _public_means(previous), policy, now, stats)
+    drugs |= _drugs_with_newly_closed_months(previous, now)
     release = Release.objects.create(published_at=now, methodology_version=METHODOLOGY_VERSION)
     hidden = _update_cells(drugs, release, previous, policy, stats, now)
     update_engagement(release, previous, policy, now, stats.charges)
@@ -310,6 +326,7 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     release.n_cells_suppressed = hidden
     release.privacy = {
         **policy.as_dict(),
+        "steps": _steps_summary(stats.step_physicians),
         "max_physician_rho_365d": round(max_spent, 3),
         "max_physician_epsilon_365d_at_delta_1e-6": round(epsilon_for(max_spent), 1)
         if max_spent
@@ -328,6 +345,32 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     return release
 
 
+def _drugs_with_newly_closed_months(previous: Release | None, now: datetime) -> set[int]:
+    """Drugs with ratings in months that were open at the previous release and have closed
+    since: their month cells are published now, even if nothing else about them changed."""
+    if previous is None:
+        return set()
+    was_open, running = previous.published_at.strftime("%Y-%m"), now.strftime("%Y-%m")
+    if was_open >= running:
+        return set()
+    return set(
+        IncludedRating.objects.filter(month__gte=was_open, month__lt=running)
+        .values_list("drug_id", flat=True)
+        .distinct()
+    )
+
+
+def _steps_summary(physicians: list[int]) -> dict:
+    """How many physicians' changes each cell step of the release rested on."""
+    if not physicians:
+        return {"count": 0, "min_physicians": None, "median_physicians": None}
+    return {
+        "count": len(physicians),
+        "min_physicians": int(min(physicians)),
+        "median_physicians": float(np.median(physicians)),
+    }
+
+
 def _update_cells(
     drugs: set[int],
     release: Release,
@@ -336,75 +379,112 @@ def _update_cells(
     stats: BuildStats,
     now: datetime,
 ) -> int:
+    """Step the level-1 cells with at least k pending physicians, derive the drug-level cells,
+    and publish what moved; returns the number of suppressed cells."""
     if not drugs:
         return 0
     totals = cell_totals(_rows_for(drugs))
-    states = {
+    records = {
         s.key: s for s in CellState.objects.filter(drug_id__in=drugs).iterator(chunk_size=5000)
     }
-    index = {key: n for n, key in enumerate(totals.keys)}
-    # Published cells that lost every contributor have no row now: they must close too.
-    for text in states:
-        key = CellKey.decode(text)
-        if key not in index:
-            index[key] = len(totals.keys)
-            totals.keys.append(key)
-    n_cells = len(totals.keys)
-    vectors = np.vstack([totals.vectors, np.zeros((n_cells - len(totals.vectors), 10))])
-    raters = np.concatenate([totals.raters, np.zeros(n_cells - len(totals.raters), dtype=np.int64)])
-    true_raters = dict(zip(totals.keys, raters.tolist(), strict=True))
+    states = {text: record.state for text, record in records.items()}
+    grid = steps.grid_of(totals, list(records))
+    running = steps.open_months(grid.keys, now.strftime("%Y-%m"))
+    true_raters = dict(zip(grid.keys, grid.raters.tolist(), strict=True))
     hidden = combined_suppression(
-        true_raters, policy.min_raters, suppressed_cells(true_raters, policy.min_raters)
+        true_raters,
+        policy.min_raters,
+        suppressed_cells(true_raters, policy.min_raters, frozenset(running)),
     )
-    pending = _pending_changes(totals, states, stats, n_cells)
-    planned, restarted = [], np.zeros(n_cells, dtype=bool)
-    for n, key in enumerate(totals.keys):
+    pending = steps.pending_changes(totals, grid, states, stats.departures)
+    planned = steps.plan_steps(grid, states, running, pending, policy, now.timestamp())
+    stats.step_physicians += [s.physicians for s in planned]
+    _charge_restarts(totals, planned, len(grid.keys), policy, stats, now)
+    saved = _attach_noise(planned, records, states, policy)
+    departed = _departed_states(records, stats, {s.key.encode() for s in planned})
+    values = _publishable(steps.noisy_totals(states, running, policy), hidden, policy)
+    moved = {s.key for s in planned} | steps.drug_keys_moved(planned)
+    current = _current_versions(previous, drugs)
+    create, close = _version_changes(values, moved, current, release)
+    _write_cells(saved + departed, create, close, previous)
+    # Cells, not versions: a replaced cell closes one version and opens another but is one change.
+    replaced = sum(1 for v in create if _key_of(v) in current)
+    stats.cells_changed = len(create) + len(close) - replaced
+    return len(set(grid.keys) - set(values))
+
+
+def _attach_noise(
+    planned: list[steps.Step],
+    records: dict[str, CellState],
+    states: dict[str, dict],
+    policy: PrivacyPolicy,
+) -> list[CellState]:
+    """Draw the new nodes' noise in one call and store the new tree states."""
+    noise = noisy_nodes(np.array([s.node for s in planned]).reshape(-1, 10), policy)
+    saved = []
+    for step, node_noise in zip(planned, noise, strict=True):
+        text = step.key.encode()
+        record = records.get(text) or CellState(key=text, drug_id=step.key.drug_id)
+        record.state = tree.attach_noise(step.state, node_noise)
+        record.step = record.state["step"]
+        states[text] = record.state
+        saved.append(record)
+    return saved
+
+
+def _publishable(
+    noisy: dict[CellKey, tuple[np.ndarray, int]], hidden: set[CellKey], policy: PrivacyPolicy
+) -> dict[CellKey, dict]:
+    """Published values of every cell that may show, after the count floor of
+    `published_values` (dimensions whose noisy count is under k are left out)."""
+    out = {}
+    for key, (total, n_nodes) in noisy.items():
         if key in hidden:
             continue
-        text = key.encode()
-        state = states.get(text)
-        nodes = state.state.get("nodes") if state else None
-        if not nodes or int(state.state["step"]) >= policy.max_steps:
-            state = state or CellState(key=text, drug_id=key.drug_id)
-            new_state, merged = tree.plan_step(tree.empty_state(), vectors[n])
-            restarted[n] = True
-        elif pending[n] < policy.min_batch:
-            continue  # too few changes to blend: keep the published version
-        else:
-            true_tree = tree.totals(state.state)[1]
-            if np.allclose(vectors[n], true_tree):
-                continue
-            new_state, merged = tree.plan_step(state.state, vectors[n] - true_tree)
-        new_state["stepped_at"] = now.timestamp()
-        new_state["departed"] = 0
-        planned.append((n, key, state, new_state, merged))
-    _charge_restarts(totals, restarted, policy, stats, now)
-    departed = _departed_states(states, stats, {key.encode() for _, key, *_ in planned})
-    noise = noisy_nodes(np.array([m for *_, m in planned]).reshape(-1, 10), policy)
-    current = {}
-    if previous is not None:
-        for version in (
-            versions_at(previous)
-            .filter(drug_id__in=drugs)
-            .only("pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value")
-        ):
-            current[
-                CellKey(
-                    version.level,
-                    version.drug_id,
-                    version.indication_id or 0,
-                    version.breakdown,
-                    version.breakdown_value,
-                )
-            ] = version.pk
-    close, create, saved = [], [], []
-    for (_, key, state, new_state, _), node_noise in zip(planned, noise, strict=True):
-        state.state = tree.attach_noise(new_state, node_noise)
-        state.step = state.state["step"]
-        saved.append(state)
-        noisy_total, _ = tree.totals(state.state)
-        if key in current:
-            close.append(current[key])
+        values = published_values(total, n_nodes, policy)
+        if values:
+            out[key] = values
+    return out
+
+
+def _current_versions(previous: Release | None, drugs: set[int]) -> dict[CellKey, CellVersion]:
+    if previous is None:
+        return {}
+    rows = (
+        versions_at(previous)
+        .filter(drug_id__in=drugs)
+        .only("pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value", "values")
+    )
+    return {
+        CellKey(v.level, v.drug_id, v.indication_id or 0, v.breakdown, v.breakdown_value): v
+        for v in rows
+    }
+
+
+def _key_of(version: CellVersion) -> CellKey:
+    return CellKey(
+        version.level,
+        version.drug_id,
+        version.indication_id or 0,
+        version.breakdown,
+        version.breakdown_value,
+    )
+
+
+def _version_changes(
+    values: dict[CellKey, dict],
+    moved: set[CellKey],
+    current: dict[CellKey, CellVersion],
+    release: Release,
+) -> tuple[list[CellVersion], list[int]]:
+    """New versions for cells that moved (or may show again); closes for those that may not."""
+    create, close = [], []
+    for key, cell_values in values.items():
+        old = current.get(key)
+        if old is not None and (key not in moved or old.values == cell_values):
+            continue
+        if old is not None:
+            close.append(old.pk)
         create.append(
             CellVersion(
                 first_release=release,
@@ -414,64 +494,54 @@ def _update_cells(
                 breakdown=key.breakdown,
                 breakdown_value=key.value,
                 suppressed=False,
-                values=published_values(noisy_total, len(state.state["nodes"]), policy),
+                values=cell_values,
             )
         )
-    close += [current[key] for key in hidden if key in current]
-    existing = [s for s in saved + departed if s.pk is not None]
-    CellState.objects.bulk_create([s for s in saved if s.pk is None], batch_size=2000)
-    CellState.objects.bulk_update(existing, ["state", "step"], batch_size=500)
+    close += [v.pk for key, v in current.items() if key not in values]
+    return create, close
+
+
+def _write_cells(
+    states: list[CellState], create: list[CellVersion], close: list[int], previous
+) -> None:
+    CellState.objects.bulk_create([s for s in states if s.pk is None], batch_size=2000)
+    CellState.objects.bulk_update(
+        [s for s in states if s.pk is not None], ["state", "step"], batch_size=500
+    )
     for start in range(0, len(close), 5000):
         CellVersion.objects.filter(pk__in=close[start : start + 5000]).update(last_release=previous)
     CellVersion.objects.bulk_create(create, batch_size=5000)
-    # Cells, not versions: a replaced cell closes one version and opens another but is one change.
-    stats.cells_changed = len(create) + sum(1 for key in hidden if key in current)
-    return len(hidden)
-
-
-def _pending_changes(
-    totals, states: dict[str, CellState], stats: BuildStats, n_cells: int
-) -> np.ndarray:
-    """Per cell: physicians whose change arrived since the cell's last step, plus departures."""
-    stepped_at = np.array(
-        [
-            float(states[k.encode()].state.get("stepped_at", 0.0)) if k.encode() in states else 0.0
-            for k in totals.keys
-        ]
-    )
-    pending = np.zeros(n_cells, dtype=np.int64)
-    if len(totals.member_cell):
-        fresh = totals.member_included_at > stepped_at[totals.member_cell]
-        np.add.at(pending, totals.member_cell[fresh], 1)
-    for n, key in enumerate(totals.keys):
-        text = key.encode()
-        pending[n] += stats.departures.get(text, 0)
-        if text in states:
-            pending[n] += int(states[text].state.get("departed", 0))
-    return pending
 
 
 def _departed_states(
-    states: dict[str, CellState], stats: BuildStats, stepped: set[str]
+    records: dict[str, CellState], stats: BuildStats, stepped: set[str]
 ) -> list[CellState]:
     """Remember departures from cells that did not step, so they count towards the next batch."""
     out = []
     for text, count in stats.departures.items():
-        state = states.get(text)
-        if state is not None and text not in stepped:
-            state.state["departed"] = int(state.state.get("departed", 0)) + count
-            out.append(state)
+        record = records.get(text)
+        if record is not None and text not in stepped:
+            record.state["departed"] = int(record.state.get("departed", 0)) + count
+            out.append(record)
     return out
 
 
 def _charge_restarts(
-    totals, restarted: np.ndarray, policy: PrivacyPolicy, stats: BuildStats, now: datetime
+    totals,
+    planned: list[steps.Step],
+    n_cells: int,
+    policy: PrivacyPolicy,
+    stats: BuildStats,
+    now: datetime,
 ) -> None:
-    """A (re)started tree releases every contributor's data in its first node: charge them,
-    except those whose change was included (and charged for this cell) in this very release."""
+    """A (re)started tree releases every contributor's whole value in one node: charge them
+    one add/remove node, except those whose change was included (and charged for this cell)
+    in this very release."""
+    restarted = np.zeros(n_cells, dtype=bool)
+    restarted[[s.index for s in planned if s.restart]] = True
     if not len(totals.member_cell) or not restarted.any():
         return
     pays = restarted[totals.member_cell] & (totals.member_included_at < now.timestamp())
     physicians, counts = np.unique(totals.member_physician[pays], return_counts=True)
     for physician, count in zip(physicians.tolist(), counts.tolist(), strict=True):
-        stats.charges[physician] += count * policy.rho_per_cell_event
+        stats.charges[physician] += count * policy.rho_node_add

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, QuerySet
 
 from drugratings.accounts.access import Capability, physician_of, require
 from drugratings.accounts.models import User
+from drugratings.catalog.access import drugs_with_relations, indications_by_id
+from drugratings.catalog.models import Drug, DrugIndication, Indication, is_clinical
 from drugratings.errors import InvalidInput
 from drugratings.ratings.models import Comment, CommentStatus, HelpfulVote, Rating
+from drugratings.ratings.queries import scored_ratings
 
 
 class CommentSort:
@@ -49,7 +53,9 @@ def published_comments(
     require(user, Capability.READ_COMMENTS)
     if sort not in CommentSort.ALL:
         raise InvalidInput("sort", "Use helpful or newest.")
-    qs: QuerySet[Comment] = Comment.objects.filter(drug_id=drug_id, status=CommentStatus.PUBLISHED)
+    qs: QuerySet[Comment] = Comment.objects.filter(
+        drug_id=drug_id, status=CommentStatus.PUBLISHED, parent__isnull=True
+    )
     if indication_id is not None:
         qs = qs.filter(indication_id=indication_id)
     order = ("-helpful_count", "-created_at") if sort == CommentSort.HELPFUL else ("-created_at",)
@@ -59,7 +65,11 @@ def published_comments(
             offset : offset + limit
         ]
     )
-    me = physician_of(user)
+    views = _views(rows, physician_of(user))
+    return views, total
+
+
+def _views(rows: list[Comment], me) -> list[CommentView]:
     voted = (
         set(
             HelpfulVote.objects.filter(physician=me, comment__in=rows).values_list(
@@ -69,7 +79,7 @@ def published_comments(
         if me
         else set()
     )
-    views = [
+    return [
         CommentView(
             id=c.pk,
             body=c.body,
@@ -86,7 +96,23 @@ def published_comments(
         )
         for c in rows
     ]
-    return views, total
+
+
+REPLIES_SHOWN = 50
+
+
+def published_replies(user: User, parent_ids: list[int]) -> dict[int, list[CommentView]]:
+    """Published replies (one level) to the given comments, oldest first, by parent id."""
+    require(user, Capability.READ_COMMENTS)
+    rows = list(
+        Comment.objects.filter(parent_id__in=parent_ids, status=CommentStatus.PUBLISHED)
+        .select_related("physician__specialty", "indication", "rating")
+        .order_by("created_at", "pk")[: REPLIES_SHOWN * max(1, len(parent_ids))]
+    )
+    replies: dict[int, list[CommentView]] = {}
+    for row, view in zip(rows, _views(rows, physician_of(user)), strict=True):
+        replies.setdefault(row.parent_id, []).append(view)
+    return replies
 
 
 def my_ratings(user: User) -> QuerySet[Rating]:
@@ -107,3 +133,50 @@ def my_rating(user: User, drug_id: int, indication_id: int) -> Rating | None:
         .select_related("comment")
         .first()
     )
+
+
+def drugs_for_indication(indication: Indication) -> list[tuple[Drug, bool]]:
+    """Drugs listed for an indication and drugs rated for it off-label, with `listed` flags.
+    (Here, not in catalog: the off-label ones come from ratings, a layer above the catalog.)"""
+    listed = set(
+        DrugIndication.objects.filter(indication=indication).values_list("drug_id", flat=True)
+    )
+    rated = set(
+        scored_ratings().filter(indication=indication).values_list("drug_id", flat=True).distinct()
+    )
+    drugs = drugs_with_relations().filter(pk__in=listed | rated)
+    return [(drug, drug.pk in listed) for drug in drugs.order_by("generic_name")]
+
+
+def most_rated_indications(limit: int = 12) -> list[Indication]:
+    """The indications physicians rate most (cached ten minutes: the home page is the busiest
+    page, and the order changes slowly)."""
+    ids = cache.get("home:indications")
+    if ids is None:
+        ranked = list(
+            scored_ratings()
+            .values("indication_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .values_list("indication_id", flat=True)[: limit * 4]
+        )
+        names = {i.pk: i.name for i in indications_by_id(ranked).values()}
+        # Real clinical indications only: not "Administration of Local Anesthesia".
+        ids = [i for i in ranked if is_clinical(names.get(i, ""))][:limit]
+        cache.set("home:indications", ids, 600)
+    found = indications_by_id(ids)
+    return [found[i] for i in ids if i in found]
+
+
+def listed_indications_by_use(drug: Drug) -> list[Indication]:
+    """A drug's labelled indications, the most rated first (the rate form's choices)."""
+    counts = dict(
+        scored_ratings()
+        .filter(drug=drug)
+        .values_list("indication_id")
+        .annotate(n=Count("id"))
+        .values_list("indication_id", "n")
+    )
+    listed = list(drug.indications.all())
+    listed.sort(key=lambda i: (-counts.get(i.pk, 0), i.name))
+    return listed

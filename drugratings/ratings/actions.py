@@ -16,12 +16,19 @@ from django.utils import timezone
 
 from drugratings.accounts.access import Capability, physician_of, require
 from drugratings.accounts.models import User
-from drugratings.analytics.actions import request_refit
 from drugratings.catalog.models import Drug, DrugIndication, Indication
+from drugratings.core.events import (
+    CommentWritten,
+    RatingChanged,
+    StandingChanged,
+    StatusChanged,
+    comment_written,
+    rating_changed,
+    standing_changed,
+)
 from drugratings.errors import InvalidInput
-from drugratings.moderation.models import CommentFlag, FlagReason
-from drugratings.moderation.screening import screen_comment
 from drugratings.ratings.dimensions import DIMENSION_NAMES, SCORE_MAX, SCORE_MIN
+from drugratings.ratings.limits import Action, check_rate_limit
 from drugratings.ratings.models import (
     Comment,
     CommentStatus,
@@ -32,7 +39,6 @@ from drugratings.ratings.models import (
 )
 from drugratings.ratings.queries import counts_in_scores
 from drugratings.ratings.versions import bump
-from drugratings.trust.limits import Action, check_rate_limit
 
 COMMENT_MAX = 4000
 
@@ -87,8 +93,8 @@ def _indication(indication_id: int) -> Indication:
     return indication
 
 
-def _revision(rating: Rating, action: str) -> None:
-    RatingRevision.objects.create(
+def _revision_row(rating: Rating, action: str) -> RatingRevision:
+    return RatingRevision(
         rating=rating,
         physician_id=rating.physician_id,
         drug_id=rating.drug_id,
@@ -98,28 +104,65 @@ def _revision(rating: Rating, action: str) -> None:
     )
 
 
+def _revision(rating: Rating, action: str) -> None:
+    _revision_row(rating, action).save()
+
+
+def set_status(ratings: list[Rating], status: str, action: str) -> None:
+    """Move ratings between active, quarantined and removed (trust's quarantine and its
+    moderators' decisions), with one history row each; the caller checked permission."""
+    Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=status)
+    bump(r.drug_id for r in ratings)
+    RatingRevision.objects.bulk_create([_revision_row(r, action) for r in ratings])
+
+
+def set_conflict_of_interest(rating: Rating, flagged: bool) -> None:
+    """Mark whether a rating is under a conflict of interest (trust decides which)."""
+    if flagged != rating.conflict_of_interest:
+        rating.conflict_of_interest = flagged
+        rating.save(update_fields=["conflict_of_interest"])
+        bump([rating.drug_id])
+
+
 def _save_comment(rating: Rating, text: str) -> Comment:
-    screening = screen_comment(text)
-    status = CommentStatus.HELD if screening.held else CommentStatus.PUBLISHED
+    """New or changed text is saved held; the comment-written event lets moderation screen it
+    and publish it (in this transaction), so nothing unscreened is ever shown."""
     now = timezone.now()
     comment = Comment.objects.filter(rating=rating).first()
     if comment is None:
-        return Comment.objects.create(
+        comment = Comment.objects.create(
             physician_id=rating.physician_id,
             drug_id=rating.drug_id,
             indication_id=rating.indication_id,
             rating=rating,
             body=text,
-            status=status,
-            hold_reasons=list(screening.reasons),
+            status=CommentStatus.HELD,
+            hold_reasons=[],
             created_at=now,
             updated_at=now,
         )
-    if comment.body != text or comment.status == CommentStatus.REMOVED:
-        comment.body, comment.status = text, status
-        comment.hold_reasons, comment.updated_at = list(screening.reasons), now
+    elif comment.body != text or comment.status == CommentStatus.REMOVED:
+        comment.body, comment.status = text, CommentStatus.HELD
+        comment.hold_reasons, comment.updated_at = [], now
         comment.save(update_fields=["body", "status", "hold_reasons", "updated_at"])
+    else:
+        return comment
+    comment_written.announce(CommentWritten(comment.pk))
+    comment.refresh_from_db()
     return comment
+
+
+def _announce(rating: Rating, withdrawn: bool) -> None:
+    """Tell the subscribers (analytics refits, trust checks conflicts) in this transaction."""
+    rating_changed.announce(
+        RatingChanged(
+            rating_id=rating.pk,
+            physician_id=rating.physician_id,
+            drug_id=rating.drug_id,
+            indication_id=rating.indication_id,
+            withdrawn=withdrawn,
+        )
+    )
 
 
 @transaction.atomic
@@ -177,11 +220,9 @@ def upsert_rating(user: User, drug_id: int, data: RatingInput) -> RatingOutcome:
         )
     else:
         comment = Comment.objects.filter(rating=rating).first()
-    from drugratings.trust.conflicts import flag_conflict_of_interest
-
-    flag_conflict_of_interest(rating)
     bump([drug.pk])
-    request_refit("rating")
+    _announce(rating, withdrawn=False)
+    rating.refresh_from_db()  # a subscriber may have set its conflict-of-interest flag
     return RatingOutcome(rating, created, comment)
 
 
@@ -201,29 +242,33 @@ def withdraw_rating(user: User, drug_id: int, indication_id: int) -> None:
     Comment.objects.filter(rating=rating).update(
         status=CommentStatus.REMOVED, updated_at=timezone.now()
     )
+    _announce(rating, withdrawn=True)
     rating.delete()
     bump([drug_id])
-    request_refit("withdrawal")
 
 
-def standing_changed(physician_id: int, old_status: str, new_status: str) -> None:
+def recount_after_status_change(event: StatusChanged) -> None:
     """A physician's verification status changed: if that takes their ratings out of the
     counting ones or puts them back (suspension and its lifting), drop the cached live figures
-    of every drug they rated and ask for a refit, so scores and the next release follow."""
-    if counts_in_scores(old_status) == counts_in_scores(new_status):
+    of every drug they rated and announce it (analytics refits), so scores and the next
+    release follow. Subscribed to ``status_changed`` in RatingsConfig.ready."""
+    if counts_in_scores(event.old_status) == counts_in_scores(event.new_status):
         return
     drug_ids = list(
-        Rating.objects.filter(physician_id=physician_id)
+        Rating.objects.filter(physician_id=event.physician_id)
         .values_list("drug_id", flat=True)
         .distinct()
     )
     if not drug_ids:
         return
     bump(drug_ids)
-    request_refit("suspension" if not counts_in_scores(new_status) else "reinstatement")
+    standing_changed.announce(
+        StandingChanged(event.physician_id, counts_in_scores(event.new_status))
+    )
 
 
-def _visible_comment(comment_id: int) -> Comment:
+def visible_comment(comment_id: int) -> Comment:
+    """A published comment, or 404 (what a physician may vote on or report)."""
     comment = Comment.objects.filter(pk=comment_id, status=CommentStatus.PUBLISHED).first()
     if comment is None:
         raise Http404(f"Comment {comment_id} does not exist.")
@@ -231,11 +276,45 @@ def _visible_comment(comment_id: int) -> Comment:
 
 
 @transaction.atomic
+def reply_to_comment(user: User, comment_id: int, text: str) -> Comment:
+    """Answer a colleague's comment, one level deep, under the same screening and moderation as
+    comments: a reply that may hold an identifier waits for a moderator."""
+    require(user, Capability.COMMENT)
+    physician = physician_of(user)
+    parent = visible_comment(comment_id)
+    if parent.parent_id is not None:
+        raise InvalidInput("comment_id", "Replies are one level deep: answer the first comment.")
+    body = (text or "").strip()
+    if not body:
+        raise InvalidInput("body", "Write your reply.")
+    if len(body) > COMMENT_MAX:
+        raise InvalidInput("body", f"Keep replies under {COMMENT_MAX} characters.")
+    check_rate_limit(physician, Action.COMMENT)
+    now = timezone.now()
+    # Saved held; the comment-written event lets moderation screen it and publish it in this
+    # transaction, exactly as for a rating's comment.
+    reply = Comment.objects.create(
+        physician=physician,
+        drug_id=parent.drug_id,
+        indication_id=parent.indication_id,
+        parent=parent,
+        body=body,
+        status=CommentStatus.HELD,
+        hold_reasons=[],
+        created_at=now,
+        updated_at=now,
+    )
+    comment_written.announce(CommentWritten(reply.pk))
+    reply.refresh_from_db()
+    return reply
+
+
+@transaction.atomic
 def vote_helpful(user: User, comment_id: int) -> int:
     """Mark a comment helpful (once per physician); returns the new count."""
     require(user, Capability.VOTE)
     physician = physician_of(user)
-    comment = _visible_comment(comment_id)
+    comment = visible_comment(comment_id)
     if comment.physician_id == physician.pk:
         raise InvalidInput("comment_id", "You cannot vote for your own comment.")
     if HelpfulVote.objects.filter(comment=comment, physician=physician).exists():
@@ -245,22 +324,3 @@ def vote_helpful(user: User, comment_id: int) -> int:
     Comment.objects.filter(pk=comment.pk).update(helpful_count=F("helpful_count") + 1)
     comment.refresh_from_db(fields=["helpful_count"])
     return comment.helpful_count
-
-
-@transaction.atomic
-def flag_comment(user: User, comment_id: int, reason: str, note: str = "") -> CommentFlag:
-    """Report a comment to the moderators (once per physician and comment)."""
-    require(user, Capability.FLAG)
-    physician = physician_of(user)
-    if reason not in FlagReason.values:
-        raise InvalidInput("reason", f"Choose one of: {', '.join(FlagReason.values)}.")
-    if len(note) > 500:
-        raise InvalidInput("note", "Keep the note under 500 characters.")
-    comment = _visible_comment(comment_id)
-    existing = CommentFlag.objects.filter(comment=comment, reporter=physician).first()
-    if existing is not None:
-        return existing
-    check_rate_limit(physician, Action.FLAG)
-    return CommentFlag.objects.create(
-        comment=comment, reporter=physician, reason=reason, note=note.strip()
-    )

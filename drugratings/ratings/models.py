@@ -132,6 +132,10 @@ class Comment(models.Model):
     rating = models.OneToOneField(
         Rating, null=True, blank=True, on_delete=models.SET_NULL, related_name="comment"
     )
+    # A reply to another comment (one level only: a reply is never replied to).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
     body = models.TextField(max_length=4000)
     status = models.CharField(
         max_length=16, choices=CommentStatus.choices, default=CommentStatus.PUBLISHED

@@ -35,7 +35,7 @@ def make_physician(
         handle=unique_handle(_handles),
         specialty=Specialty.objects.get(slug=specialty),
         country="US",
-        region="MA",
+        region="US-MA",
         verification_status=status,
         verified_at=timezone.now() if status == VerificationStatus.VERIFIED else None,
     )

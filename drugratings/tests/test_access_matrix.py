@@ -60,8 +60,11 @@ DENIED = {403}
 SIGNED_IN_ONLY = roles({200}, anonymous={401})
 VERIFIED_WRITE_WEB = roles(DENIED, anonymous=LOGIN, verified={302})
 VERIFIED_ONLY_WEB = roles(DENIED, anonymous=LOGIN, verified={200})
+PHYSICIAN_WEB = roles({200}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED)
 PHARMA_ONLY_WEB = roles(DENIED, anonymous=LOGIN, pharma={200})
 PHARMA_ONLY_API = roles(DENIED, anonymous={401}, pharma={200})
+# Live figures (trends, comments: they move with a rating) for verified physicians and staff.
+LIVE_ONLY_API = roles(DENIED, anonymous={401}, verified={200}, moderator={200})
 
 
 def rating_body(w: World) -> dict:
@@ -71,6 +74,16 @@ def rating_body(w: World) -> dict:
 WEB_CASES = [
     Case("healthz", lambda w: "/healthz", EVERYONE),
     Case("home", lambda w: "/", EVERYONE),
+    Case("manifest", lambda w: "/manifest.webmanifest", EVERYONE),
+    Case("service_worker", lambda w: "/sw.js", EVERYONE),
+    Case("offline", lambda w: "/offline/", EVERYONE),
+    Case(
+        "set_language",
+        lambda w: "/i18n/setlang/",
+        roles({302}),
+        "post",
+        lambda w: {"language": "de", "next": "/"},
+    ),
     Case("methodology", lambda w: "/methodology/", EVERYONE),
     Case("search", lambda w: "/search/?q=lipitor", EVERYONE),
     Case("suggest", lambda w: "/search/suggest?q=lip", EVERYONE),
@@ -80,6 +93,11 @@ WEB_CASES = [
     Case("indication", lambda w: "/indications/hyperlipidemia/", EVERYONE),
     Case("classes", lambda w: "/classes/", EVERYONE),
     Case("drug_class", lambda w: "/classes/statin/", EVERYONE),
+    Case(
+        "compare",
+        lambda w: "/compare/?drugs=atorvastatin-calcium&drugs=rosuvastatin-calcium",
+        EVERYONE,
+    ),
     Case("rate", lambda w: "/drugs/atorvastatin-calcium/rate/", VERIFIED_ONLY_WEB),
     Case(
         "rate",
@@ -93,7 +111,7 @@ WEB_CASES = [
         lambda w: "/drugs/atorvastatin-calcium/withdraw/",
         VERIFIED_WRITE_WEB,
         "post",
-        lambda w: {"indication": w.catalog.hyperlipidemia.pk},
+        lambda w: {"indication": w.catalog.hyperlipidemia.pk, "confirm": "yes"},
     ),
     Case(
         "helpful", lambda w: f"/comments/{w.other_comment.pk}/helpful/", VERIFIED_WRITE_WEB, "post"
@@ -106,6 +124,21 @@ WEB_CASES = [
         lambda w: {"reason": "off_topic"},
     ),
     Case("my_ratings", lambda w: "/me/ratings/", VERIFIED_ONLY_WEB),
+    Case("saved", lambda w: "/me/saved/", PHYSICIAN_WEB),
+    Case(
+        "toggle_saved",
+        lambda w: "/drugs/atorvastatin-calcium/save/",
+        roles({302}, anonymous=LOGIN, pharma=DENIED, moderator=DENIED),
+        "post",
+    ),
+    Case("notifications", lambda w: "/me/notifications/", PHYSICIAN_WEB),
+    Case(
+        "reply",
+        lambda w: f"/comments/{w.other_comment.pk}/reply/",
+        VERIFIED_WRITE_WEB,
+        "post",
+        lambda w: {"body": "Agreed, same in my practice.", "next": "/"},
+    ),
     Case("moderation", lambda w: "/moderation/", roles(DENIED, anonymous=LOGIN, moderator={200})),
     Case(
         "moderate_comment",
@@ -113,6 +146,30 @@ WEB_CASES = [
         roles(DENIED, anonymous=LOGIN, moderator={302}),
         "post",
         lambda w: {"action": "approve"},
+    ),
+    Case(
+        "catalog_report",
+        lambda w: "/drugs/atorvastatin-calcium/report-error/",
+        roles(DENIED, anonymous=LOGIN, verified={200}, moderator={200}),
+    ),
+    Case(
+        "catalog_report",
+        lambda w: "/drugs/atorvastatin-calcium/report-error/",
+        roles(DENIED, anonymous=LOGIN, verified={302}, moderator={302}),
+        "post",
+        lambda w: {"kind": "other", "message": "The maker shown is a repackager."},
+    ),
+    Case(
+        "catalog_queue",
+        lambda w: "/moderation/catalogue/",
+        roles(DENIED, anonymous=LOGIN, moderator={200}),
+    ),
+    Case(
+        "catalog_resolve",
+        lambda w: "/moderation/catalogue/999999/",
+        roles(DENIED, anonymous=LOGIN, moderator={302}),
+        "post",
+        lambda w: {"decision": "dismiss"},
     ),
     Case("login", lambda w: "/accounts/login/", EVERYONE),
     Case("logout", lambda w: "/accounts/logout/", roles({302}), "post"),
@@ -235,7 +292,7 @@ API_CASES = [
     Case(
         "GET /api/v1/drugs/{drug_id}/trend",
         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/trend",
-        roles({200}, anonymous={401}, pharma=DENIED),
+        LIVE_ONLY_API,
     ),
     Case("GET /api/v1/indications", lambda w: "/api/v1/indications", SIGNED_IN_ONLY),
     Case(
@@ -273,7 +330,7 @@ API_CASES = [
     Case(
         "GET /api/v1/drugs/{drug_id}/comments",
         lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/comments",
-        roles({200}, anonymous={401}, pharma=DENIED),
+        LIVE_ONLY_API,
     ),
     Case(
         "POST /api/v1/comments/{comment_id}/helpful",
@@ -317,6 +374,25 @@ API_CASES = [
     Case("GET /api/v1/portal/changes", lambda w: "/api/v1/portal/changes?since=0", PHARMA_ONLY_API),
     Case("GET /api/v1/portal/portfolio", lambda w: "/api/v1/portal/portfolio", PHARMA_ONLY_API),
     Case("GET /api/v1/portal/alerts", lambda w: "/api/v1/portal/alerts", PHARMA_ONLY_API),
+    Case(
+        "POST /api/v1/drugs/{drug_id}/catalog-reports",
+        lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}/catalog-reports",
+        roles(DENIED, anonymous={401}, verified={201}, moderator={201}),
+        "post",
+        lambda w: {"kind": "other", "message": "The maker shown is a repackager."},
+    ),
+    Case(
+        "GET /api/v1/moderation/catalog-reports",
+        lambda w: "/api/v1/moderation/catalog-reports",
+        roles(DENIED, anonymous={401}, moderator={200}),
+    ),
+    Case(
+        "POST /api/v1/moderation/catalog-reports/{report_id}/resolve",
+        lambda w: "/api/v1/moderation/catalog-reports/999999/resolve",
+        roles(DENIED, anonymous={401}, moderator={404}),
+        "post",
+        lambda w: {"decision": "dismiss"},
+    ),
     Case(
         "POST /api/v1/comments/{comment_id}/flag",
         lambda w: f"/api/v1/comments/{w.other_comment.pk}/flag",
@@ -449,3 +525,47 @@ def test_each_role_gets_only_what_it_may(case: Case, role: str):
             # Whole tokens only: "verified@doc.test" is inside "unverified@doc.test".
             pattern = rf"(?<![\w.@+-]){re.escape(secret)}(?![\w@-])"
             assert not re.search(pattern, body), f"{role} saw {secret!r} at {case.url(world)}"
+
+
+# Who sees live figures (counts, distributions, fresh scores, trends, sensitivity): verified
+# physicians and staff. Pharma sees release values only; everyone else sees the catalogue alone.
+LIVE_VIEWERS = {"verified", "moderator"}
+FIGURE_ROUTES = {
+    "drug": lambda w: f"/drugs/{w.catalog.atorvastatin.slug}/",
+    "indication": lambda w: "/indications/hyperlipidemia/",
+    "drug_class": lambda w: "/classes/statin/",
+    "GET /api/v1/drugs/{drug_id}": lambda w: f"/api/v1/drugs/{w.catalog.atorvastatin.pk}",
+    "GET /api/v1/indications/{indication_id}": (
+        lambda w: f"/api/v1/indications/{w.catalog.hyperlipidemia.pk}"
+    ),
+    "GET /api/v1/drug-classes/{class_id}": lambda w: f"/api/v1/drug-classes/{w.catalog.statins.pk}",
+}
+
+
+def _figure_methods(route: str, response) -> list[str]:
+    """The `method` of every score cell the response carries (page context or API body)."""
+    if route.startswith("GET "):
+        body = response.json()
+        drugs = body.get("drugs", [body])
+        return [s["method"] for d in drugs for s in d["scores"]]
+    context = response.context
+    if "sections" in context:
+        return [c.method for s in context["sections"] for c in s.cells]
+    return [c.method for row in context["rows"] for c in row["cells"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+@pytest.mark.parametrize("route", FIGURE_ROUTES)
+def test_only_verified_physicians_and_staff_see_live_figures(route: str, role: str):
+    world = build_world()
+    case = Case(route, FIGURE_ROUTES[route], EVERYONE)
+    response = request(world, role, case)
+    assert response.status_code == 200
+    methods = _figure_methods(route, response)
+    if role in LIVE_VIEWERS:
+        assert methods and set(methods) <= {"adjusted", "mean"}, methods
+    elif role == "pharma":
+        assert set(methods) <= {"release"}, methods
+    else:
+        assert methods == [], methods

@@ -14,9 +14,10 @@ from drugratings.accounts.access import Capability, physician_of, require
 from drugratings.accounts.models import User
 from drugratings.analytics.actions import request_refit
 from drugratings.errors import InvalidInput
-from drugratings.moderation.models import ModeratorAction, ModeratorActionKind
-from drugratings.ratings.models import Rating, RatingRevision, RatingStatus, RevisionAction
-from drugratings.ratings.versions import bump
+from drugratings.moderation.actions import audit_rating_decision
+from drugratings.moderation.models import ModeratorActionKind
+from drugratings.ratings import actions as rating_actions
+from drugratings.ratings.models import Rating, RatingStatus, RevisionAction
 from drugratings.trust.conflicts import reflag_physician
 from drugratings.trust.models import (
     CaseStatus,
@@ -25,6 +26,7 @@ from drugratings.trust.models import (
     OpenPayment,
     QuarantineCase,
 )
+from drugratings.verification.access import physicians_with_npis
 
 
 @transaction.atomic
@@ -69,12 +71,8 @@ def store_payments(records: Iterable[OpenPayment]) -> set[str]:
 
 
 def reflag_npis(npis: set[str]) -> int:
-    from drugratings.verification.models import PhysicianIdentity
-
     changed = 0
-    for physician_id in PhysicianIdentity.objects.filter(npi__in=npis).values_list(
-        "physician_id", flat=True
-    ):
+    for physician_id in physicians_with_npis(npis):
         changed += reflag_physician(physician_id)
     if changed:
         request_refit("open payments")
@@ -109,21 +107,7 @@ def open_case(
     case = QuarantineCase.objects.create(detector=detector, score=score, reason=reason[:500])
     case.ratings.set(ratings)
     case.physicians.set(list(physician_ids))
-    Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=RatingStatus.QUARANTINED)
-    bump(r.drug_id for r in ratings)
-    RatingRevision.objects.bulk_create(
-        [
-            RatingRevision(
-                rating=r,
-                physician_id=r.physician_id,
-                drug_id=r.drug_id,
-                indication_id=r.indication_id,
-                action=RevisionAction.QUARANTINED,
-                **r.scores(),
-            )
-            for r in ratings
-        ]
-    )
+    rating_actions.set_status(ratings, RatingStatus.QUARANTINED, RevisionAction.QUARANTINED)
     request_refit("quarantine")
     return case
 
@@ -149,25 +133,9 @@ def decide_case(moderator: User, case_id: int, decision: str, reason: str) -> Qu
         if decision == CaseStatus.CLEARED
         else ModeratorActionKind.REMOVE_RATING
     )
-    Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(status=status)
-    bump(r.drug_id for r in ratings)
+    rating_actions.set_status(ratings, status, action)
     for rating in ratings:
-        RatingRevision.objects.create(
-            rating=rating,
-            physician_id=rating.physician_id,
-            drug_id=rating.drug_id,
-            indication_id=rating.indication_id,
-            action=action,
-            **rating.scores(),
-        )
-        ModeratorAction.objects.create(
-            moderator=moderator,
-            kind=kind,
-            rating=rating,
-            physician_id=rating.physician_id,
-            reason=reason.strip()[:500],
-            details={"case": case.pk, "detector": case.detector},
-        )
+        audit_rating_decision(moderator, kind, rating, reason, case=case.pk, detector=case.detector)
     case.status, case.decided_by = decision, moderator
     case.decided_at, case.decision_reason = timezone.now(), reason.strip()[:500]
     case.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])

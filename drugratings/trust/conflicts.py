@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from drugratings.catalog.models import Drug
+from drugratings.ratings.actions import set_conflict_of_interest
 from drugratings.ratings.models import Rating
-from drugratings.ratings.versions import bump
 from drugratings.trust.companies import same_company
 from drugratings.trust.models import InterestDeclaration, OpenPayment
+from drugratings.verification.access import npi_of
 
 # A payment counts as a relationship for this long after it was made.
 PAYMENT_LOOKBACK = timedelta(days=730)
@@ -50,13 +51,8 @@ def _companies_of(physician_id: int, on: date) -> list[tuple[str, str]]:
         for d in InterestDeclaration.objects.filter(physician_id=physician_id, starts_on__lte=on)
         if d.ends_on is None or d.ends_on >= on
     ]
-    from drugratings.verification.models import PhysicianIdentity
 
-    npi = (
-        PhysicianIdentity.objects.filter(physician_id=physician_id)
-        .values_list("npi", flat=True)
-        .first()
-    )
+    npi = npi_of(physician_id)
     if npi:
         paid = OpenPayment.objects.filter(
             npi=npi, paid_on__lte=on, paid_on__gte=on - PAYMENT_LOOKBACK
@@ -88,10 +84,7 @@ def conflicts_of(rating: Rating) -> list[Conflict]:
 def flag_conflict_of_interest(rating: Rating) -> bool:
     """Set `conflict_of_interest` on the rating from the rater's relationships; returns it."""
     flagged = bool(conflicts_of(rating))
-    if flagged != rating.conflict_of_interest:
-        rating.conflict_of_interest = flagged
-        rating.save(update_fields=["conflict_of_interest"])
-        bump([rating.drug_id])
+    set_conflict_of_interest(rating, flagged)
     return flagged
 
 

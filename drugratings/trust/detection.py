@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from datetime import timedelta
 
 import numpy as np
+from django.utils import timezone
 
+from drugratings.core.events import ScoresRefitted
 from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.models import Rating, RatingRevision, RatingStatus, RevisionAction
 from drugratings.ratings.queries import counting_ratings
 from drugratings.trust import actions
+from drugratings.trust.detectors import RatingTable, run_all, toggling
 from drugratings.trust.models import QuarantineCase
 
 log = logging.getLogger(__name__)
@@ -39,8 +44,6 @@ def _codes(values: list[str]) -> np.ndarray:
 
 
 def rating_table():
-    from drugratings.trust.detectors import RatingTable
-
     rows = list(
         counting_ratings()
         .values_list(
@@ -74,16 +77,55 @@ def rating_table():
     )
 
 
+def change_events(days: int = 90):
+    """Every change of a rating in the last `days` (edits, withdrawals, re-creations), for the
+    coordinated-toggling detector; a rating's first creation is not a change."""
+    since = timezone.now() - timedelta(days=days)
+    rows = list(
+        RatingRevision.objects.filter(at__gte=since)
+        .exclude(action__in=[RevisionAction.QUARANTINED, RevisionAction.RESTORED])
+        .order_by("at")
+        .values_list("physician_id", "drug_id", "indication_id", "action", "at")
+        .iterator(chunk_size=10000)
+    )
+    cells: dict[tuple[int, int], int] = {}
+    seen: set[tuple[int, int, int]] = set()
+    physician, cell, at = [], [], []
+    for p, d, i, action, when in rows:
+        first = action == RevisionAction.CREATED and (p, d, i) not in seen
+        seen.add((p, d, i))
+        if first:
+            continue
+        physician.append(p)
+        cell.append(cells.setdefault((d, i), len(cells)))
+        at.append(when.timestamp())
+    # Only physicians with a few changes can be in a toggling group.
+    counts = np.bincount(np.array(physician, dtype=np.int64)) if physician else np.zeros(0)
+    candidates = np.flatnonzero(counts >= toggling.ToggleParams().min_shared).tolist()
+    rating_of = {
+        (p, cells[(d, i)]): pk
+        for pk, p, d, i in Rating.objects.filter(
+            status=RatingStatus.ACTIVE, physician_id__in=candidates
+        ).values_list("pk", "physician_id", "drug_id", "indication_id")
+        if (d, i) in cells
+    }
+    return toggling.ChangeEvents(
+        np.array(physician, dtype=np.int64),
+        np.array(cell, dtype=np.int64),
+        np.array(at, dtype=float),
+        rating_of,
+    )
+
+
 def run_detection() -> list[QuarantineCase]:
     """Run every detector and quarantine each suspicion's ratings (one case per suspicion)."""
-    from drugratings.trust.detectors import run_all
-
     try:
-        table = rating_table()
+        suspicions = run_all(rating_table())
     except ValueError:
-        return []
+        suspicions = []
+    suspicions += toggling.detect(change_events())
     cases = []
-    for suspicion in run_all(table):
+    for suspicion in suspicions:
         case = actions.open_case(
             suspicion.detector,
             float(suspicion.score),
@@ -96,3 +138,10 @@ def run_detection() -> list[QuarantineCase]:
     if cases:
         log.info("quarantined %s case(s)", len(cases))
     return cases
+
+
+def detect_after_refit(event: ScoresRefitted) -> str:
+    """Subscribed to scores-refitted: the detectors run after each refit; quarantines trigger
+    the next refit."""
+    cases = run_detection()
+    return f"{len(cases)} new quarantine case(s)"

@@ -12,9 +12,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from drugratings.accounts.access import Capability, require
 from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
+from drugratings.accounts.regions import iso_region
 from drugratings.accounts.specialties import specialty_slug_for_nucc
+from drugratings.core.events import StatusChanged, status_changed
 from drugratings.errors import InvalidInput
 from drugratings.verification.countries import COUNTRY_CODES
 from drugratings.verification.importers.nppes import RegistryRow
@@ -92,8 +95,6 @@ def suspend_deactivated() -> int:
 def set_status(
     physician: PhysicianProfile, status: str, decision: str, reason: str, by: User | None
 ) -> None:
-    from drugratings.ratings.actions import standing_changed  # ratings imports us: cycle
-
     old_status = physician.verification_status
     physician.verification_status = status
     physician.status_reason = reason[:300]
@@ -105,7 +106,7 @@ def set_status(
     VerificationDecision.objects.create(
         physician=physician, decision=decision, reason=reason[:500], decided_by=by
     )
-    standing_changed(physician.pk, old_status, status)
+    status_changed.announce(StatusChanged(physician.pk, old_status, status))
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def register_physician(data: Registration) -> PhysicianProfile:
         handle=unique_handle(taken),
         specialty=specialty,
         country=data.country.upper(),
-        region=data.license_region.strip()[:40],
+        region=iso_region(data.country, data.license_region),
         verification_status=outcome_status,
         status_reason=reason[:300],
         verified_at=timezone.now() if outcome_status == VerificationStatus.VERIFIED else None,
@@ -283,8 +284,6 @@ REVIEW_DECISIONS = {
 @transaction.atomic
 def decide(physician: PhysicianProfile, decision: str, reason: str, by: User) -> None:
     """A verifier's decision on a physician; the reason is required and audited."""
-    from drugratings.accounts.access import Capability, require
-
     require(by, Capability.VERIFY)
     if decision not in REVIEW_DECISIONS:
         raise InvalidInput("decision", f"Unknown decision {decision!r}.")

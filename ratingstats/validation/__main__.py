@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .report import summary_table, write_report
-from .study import run_study
+from .study import Study, run_study, sensitivity_rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reps", type=int, default=200, help="replicates per scenario")
     p.add_argument("--large-reps", type=int, default=20, help="replicates of the 20x scenarios")
     p.add_argument("--seed", type=int, default=2024)
+    p.add_argument(
+        "--only",
+        choices=("sensitivity",),
+        help="run only the sensitivity check (ordinal reference, class severity; seconds)",
+    )
     args = p.parse_args(argv)
+    if args.only == "sensitivity":
+        st = Study(rows=sensitivity_rows())
+        print(summary_table(st))
+        return 0 if st.passed else 1
     command = "python -m ratingstats.validation " + " ".join(sys.argv[1:] if argv is None else argv)
     print(f"validation study: {args.reps} replicates per scenario", flush=True)
     st = run_study(

@@ -81,7 +81,9 @@ def test_the_web_sign_in_throttles_too_and_says_so(personas, client, settings):
     settings.LOGIN_THROTTLE_PER_ACCOUNT = 1
     client.post("/accounts/login/", {"email": "verified@doc.test", "password": "nope"})
     page = client.post("/accounts/login/", {"email": "verified@doc.test", "password": PASSWORD})
-    assert page.status_code == 400 and b"Too many failed sign-ins" in page.content
+    # Issue 10: a throttled sign-in is a 429 with Retry-After (it was a 400).
+    assert page.status_code == 429 and b"Too many failed sign-ins" in page.content
+    assert int(page["Retry-After"]) > 0
 
 
 @pytest.mark.parametrize("email", ["analyst@pharma.test", "moderator@staff.test"])
@@ -113,3 +115,22 @@ def test_a_new_staff_member_enrols_a_second_factor(personas, client):
     assert response.status_code == 302
     fresh.refresh_from_db()
     assert fresh.has_two_factor
+
+
+def test_totp_codes_are_compared_in_constant_time(personas, monkeypatch):
+    """The code check goes through hmac.compare_digest (no early-exit string comparison)."""
+    from drugratings.accounts import actions
+    from drugratings.errors import InvalidInput
+
+    calls = []
+
+    def spy(a, b):
+        calls.append((a, b))
+        return False
+
+    monkeypatch.setattr(actions.hmac, "compare_digest", spy)
+    code = pyotp.TOTP(TOTP_SECRET).now()
+    with pytest.raises(InvalidInput):  # the spy never matches, so even the right code fails
+        actions.verify_totp(personas.moderator, code)
+    assert len(calls) == 3  # one per accepted drift step, none decided by a plain ==
+    assert all(len(expected) == 6 and given == code for expected, given in calls)

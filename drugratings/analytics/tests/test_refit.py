@@ -53,7 +53,11 @@ def test_a_refit_stores_versioned_scores_that_adjust_for_severe_and_lenient_rate
     }
     naive_gap = naive[leniency_world.rosuvastatin] - naive[leniency_world.atorvastatin]
     assert naive_gap > 1.5
-    assert abs(rosuva.estimate - atorva.estimate) < naive_gap / 3
+    # Issue 14: published scores come from REML (was: method of moments, gap < naive / 3).
+    # With two ratings per rater REML splits rater and residual variance more cautiously than
+    # moments did (whose residual SD came out at 0.001 here), so the adjustment is smaller.
+    assert fit.summary["all/efficacy/drug"]["method"] == "reml"
+    assert abs(rosuva.estimate - atorva.estimate) < naive_gap / 2
     assert atorva.ci_low < atorva.estimate < atorva.ci_high and atorva.shown
     body = (
         api_as(make_physician("reader@x.test"))
@@ -100,3 +104,72 @@ def test_the_monthly_trend_is_rater_adjusted(leniency_world, api_as):
     efficacy = [p for p in points if p["dimension"] == "efficacy"]
     assert efficacy and efficacy[-1]["n_raters"] == 60
     assert efficacy[-1]["value"] == pytest.approx(3.0, abs=0.3)
+    # Sertraline's raw mean is also about 3, so it alone cannot tell an adjusted trend from a
+    # raw one; atorvastatin, rated only by severe raters (raw mean about 2), can.
+    atorva = leniency_world.atorvastatin
+    points = api_as(make_physician("reader2@x.test")).get(f"/api/v1/drugs/{atorva.pk}/trend").json()
+    last = [p for p in points if p["dimension"] == "efficacy"][-1]
+    raw = sum(r.efficacy for r in Rating.objects.filter(drug=atorva)) / 30
+    assert last["n_raters"] == 30 and raw < 2.5
+    # REML (issue 14) shrinks the rater effects of this two-ratings-per-rater world more than
+    # the moments fit did, so the adjusted value lands near 2.7 rather than 3: still far above
+    # the raw mean, which an unadjusted trend would show.
+    assert last["value"] > raw + 0.4
+
+
+def test_published_scores_are_the_reml_fit_an_auditor_reproduces(leniency_world):
+    """Issue 14: the product's scores are `drugratings-stats fit` with no method flag."""
+    import numpy as np
+
+    import ratingstats
+    from drugratings.analytics.fitting import load_rating_arrays
+
+    fit = refit_scores()
+    data = load_rating_arrays()
+    keep = ~np.isnan(data.scores[:, 0])
+    drugs, item = np.unique(data.drug[keep], return_inverse=True)
+    _, rater = np.unique(data.physician[keep], return_inverse=True)
+    _, group = np.unique(data.specialty[keep], return_inverse=True)
+    cli = ratingstats.fit_crossed(item, rater, data.scores[keep, 0], group)  # CLI default
+    assert cli.method == "reml"
+    stored = {
+        s.drug_id: s.estimate
+        for s in Score.objects.filter(fit=fit, indication=None, dimension="efficacy", window="all")
+    }
+    for k, drug_id in enumerate(drugs.tolist()):
+        assert stored[drug_id] == pytest.approx(cli.estimate[k], abs=1e-5)
+
+
+def test_a_refit_starts_from_the_previous_components_and_lands_on_the_same_optimum(
+    leniency_world,
+):
+    first = refit_scores()
+    second = refit_scores()
+    cold, warm = first.summary["all/efficacy/drug"], second.summary["all/efficacy/drug"]
+    assert not cold["warm_start"] and warm["warm_start"]
+    assert warm["reml_evaluations"] <= cold["reml_evaluations"]
+    for key in ("sd_item", "sd_rater", "sd_residual", "mu"):
+        assert warm[key] == pytest.approx(cold[key], rel=1e-4, abs=1e-6)
+
+
+def test_the_current_fit_carries_public_diagnostics_per_dimension(leniency_world):
+    from ratingstats.diagnostics import Diagnostics
+
+    fit = refit_scores()
+    assert set(fit.diagnostics) >= {"efficacy", "safety"}
+    diag = Diagnostics.from_dict(fit.diagnostics["efficacy"])
+    assert diag.method == "reml" and diag.converged
+    assert diag.n_ratings == 120 and diag.n_items == 3 and diag.n_raters == 60
+    assert [c.name for c in diag.components] == ["drug", "rater", "residual"]
+    assert all(c.low is not None and c.low < c.sd < c.high for c in diag.components)
+    # No histogram cell or shrinkage point below the display rule reaches the public page.
+    assert all(c == 0 or c >= 10 for row in diag.counts for c in row)
+    assert len(diag.shrink_n) == 3 and min(diag.shrink_n) >= 10
+
+
+def test_the_method_can_be_overridden_for_the_benchmark(leniency_world):
+    from drugratings.analytics.fitting import _fit_items, load_rating_arrays
+
+    data = load_rating_arrays()
+    assert _fit_items(data, 0, False, None, False).result.method == "reml"
+    assert _fit_items(data, 0, False, None, False, "moments").result.method == "moments"

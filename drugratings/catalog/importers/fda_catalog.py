@@ -33,6 +33,7 @@ CATALOG_COLUMNS = (
     "listed_2019",
     "first_marketed",
     "mesh_pharmacologic_actions",
+    "n_ndc_products",
 )
 BRAND_COLUMNS = (
     "brand_name",
@@ -75,6 +76,7 @@ def _drug_from_row(row: dict[str, str]) -> DrugRecord:
         dea_schedule=row["dea_schedule"].strip(),
         first_marketed=parse_yyyymmdd(row["first_marketed"], "first_marketed"),
         is_listed=listed != "E",
+        n_products=int(row["n_ndc_products"]) if row["n_ndc_products"].strip().isdigit() else 0,
     )
 
 

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from drugratings.catalog.importers.records import BrandRecord, DrugRecord, moiety_key
+from drugratings.catalog.importers.records import (
+    BrandRecord,
+    DrugRecord,
+    canonical_moiety,
+    moiety_key,
+)
 from drugratings.catalog.importers.rows import (
     ImportProblem,
     ImportReport,
@@ -45,24 +50,10 @@ PRODUCT_TYPES = {"HUMAN PRESCRIPTION DRUG", "VACCINE", "PLASMA DERIVATIVE", "CEL
 APPROVED = {"NDA", "ANDA", "BLA", "NDA AUTHORIZED GENERIC"}
 UNAPPROVED = {"UNAPPROVED DRUG OTHER", "UNAPPROVED DRUG FOR USE IN DRUG SHORTAGE"}
 BRANDED = {"NDA", "BLA"}
-# Salt, ester and hydrate words that FDA appends to a moiety in SUBSTANCENAME.
-SALT_WORDS = frozenset(
-    """hydrochloride hcl dihydrochloride sodium disodium trisodium potassium dipotassium calcium
-    magnesium zinc acetate diacetate sulfate bisulfate phosphate mesylate dimesylate fumarate
-    hemifumarate maleate bitartrate tartrate bromide hydrobromide methylbromide chloride besylate
-    tromethamine citrate succinate nitrate mononitrate propionate dipropionate gluconate benzoate
-    tosylate furoate malate valerate cilexetil medoxomil ethanolate aspartate saccharate oxalate
-    xinafoate pamoate lactate decanoate cypionate esylate erbumine mofetil axetil pivoxil olamine
-    meglumine palmitate glycinate iodide fluoride arginine anhydrous monohydrate dihydrate
-    trihydrate hemihydrate heptahydrate pentahydrate hemi-pentahydrate hydrate""".split()
-)
 
 
 def strip_salt(substance: str) -> str:
-    words = substance.lower().split()
-    while len(words) > 1 and words[-1] in SALT_WORDS:
-        words.pop()
-    return " ".join(words)
+    return canonical_moiety(substance)
 
 
 @dataclass
@@ -172,6 +163,7 @@ def read_product_file(
                 dea_schedule=group.dea,
                 first_marketed=group.first_marketed,
                 is_listed=True,
+                n_products=group.products,
             )
         )
     return drugs, brands

@@ -98,3 +98,12 @@ def test_load_demo_creates_the_logins_and_data_and_reuses_them():
 def test_load_demo_needs_the_catalogue_first():
     with pytest.raises(CommandError, match="import_catalog"):
         call_command("load_demo", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_load_demo_refuses_production_mode(settings):
+    call_command("import_catalog", "--no-progress", verbosity=0)
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("load_demo", "--logins-only", stdout=StringIO())
+    assert not User.objects.exists()

@@ -30,7 +30,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ),
     ("ci_low", "number|null", "Lower end of the 95% interval (sampling and privacy noise)."),
     ("ci_high", "number|null", "Upper end of the 95% interval."),
-    ("n_raters", "integer|null", "Number of physicians, with differential-privacy noise."),
+    (
+        "n_raters",
+        "integer|null",
+        "Number of physicians (of ratings, across indications), with differential-privacy "
+        "noise; never under k: a noisier count is published as suppressed.",
+    ),
     (
         "suppressed",
         "boolean",
@@ -72,7 +77,8 @@ def about(report: Report) -> list[tuple[str, str]]:
         ("minimum physicians per cell (k)", str(report.min_raters)),
         (
             "privacy",
-            "Cells below k are suppressed, with complementary suppression; every value "
-            "carries differential-privacy noise. See the methodology page.",
+            "Cells below k are suppressed, with complementary suppression; no count under k "
+            "is published; a value moves only on at least k physicians' changes; every value "
+            "carries differential-privacy noise. See the methodology page's threat model.",
         ),
     ]

@@ -8,11 +8,20 @@ from dataclasses import asdict, dataclass
 from django.conf import settings
 
 N_DIMENSIONS = 5
-# One physician's contribution to a cell: a count of 0/1 and a centred value in [-2, 2] per
-# dimension. Between two instants the contribution can move by at most 1 (count) and 4
-# (value: -2 -> +2) per dimension, so the L2 sensitivities of a tree node are:
+# One physician's contribution to a cell: a count of 0/1 and a value centred on 3 and clipped to
+# [-2, 2] per dimension (the midpoint of 1-5 is the centre that makes the largest |value|
+# smallest). Neighbouring datasets differ by adding or removing one physician's rating
+# (add/remove), so a new rating or a withdrawal moves a node by at most 1 and 2 per dimension;
+# an edit that stays in the cell replaces a value (-2 -> +2: 4 per dimension). L2 sensitivities:
 COUNT_SENSITIVITY = math.sqrt(N_DIMENSIONS * 1.0**2)
-SUM_SENSITIVITY = math.sqrt(N_DIMENSIONS * 4.0**2)
+SUM_SENSITIVITY_ADD = math.sqrt(N_DIMENSIONS * 2.0**2)
+SUM_SENSITIVITY = math.sqrt(N_DIMENSIONS * 4.0**2)  # an edit in place (replace)
+# Cells a rating feeds with their own noise: none, specialty and region trees of its drug x
+# indication cell (and its region x specialty tree while that breakdown is on), plus its month,
+# specialty x month and region x month cells, each published once when the month closes.
+# Drug-level cells are sums of drug x indication cells (post-processing: no noise, no cost).
+TREE_CELLS_PER_RATING = 3
+ONCE_CELLS_PER_RATING = 3
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,12 @@ class PrivacyPolicy:
     rho_budget: float  # zCDP budget per physician per rolling year
     within_cell_sd: float  # assumed SD of adjusted ratings inside a cell (intervals)
     leniency_shrinkage: float  # lambda in b_p = sum(y - public mean) / (n_p + lambda)
+    # Region x specialty breakdowns: a fourth tree per rating (PORTAL_REGION_SPECIALTY).
+    region_specialty: bool = False
+
+    @property
+    def tree_cells_per_rating(self) -> int:
+        return TREE_CELLS_PER_RATING + (1 if self.region_specialty else 0)
 
     @property
     def levels(self) -> int:
@@ -32,15 +47,41 @@ class PrivacyPolicy:
         return math.floor(math.log2(self.max_steps)) + 1
 
     @property
+    def step_min_physicians(self) -> int:
+        """A cell's published value moves only on at least k physicians' changes (and never
+        on fewer than the configured batch)."""
+        return max(self.min_batch, self.min_raters)
+
+    @property
     def rho_node(self) -> float:
+        """zCDP loss of one noisy node for an edit in place (replace sensitivity)."""
         return COUNT_SENSITIVITY**2 / (2 * self.count_noise**2) + SUM_SENSITIVITY**2 / (
             2 * self.sum_noise**2
         )
 
     @property
+    def rho_node_add(self) -> float:
+        """zCDP loss of one noisy node for a new rating or a withdrawal (add/remove)."""
+        return COUNT_SENSITIVITY**2 / (2 * self.count_noise**2) + SUM_SENSITIVITY_ADD**2 / (
+            2 * self.sum_noise**2
+        )
+
+    @property
     def rho_per_cell_event(self) -> float:
-        """Privacy loss of one physician's change entering one cell, over all its tree nodes."""
+        """Loss of an edit in place entering one tree cell, over all its tree nodes."""
         return self.levels * self.rho_node
+
+    @property
+    def rho_per_new_rating(self) -> float:
+        """Loss of one new rating across every cell it feeds (the headline figure)."""
+        nodes = self.tree_cells_per_rating * self.levels + ONCE_CELLS_PER_RATING
+        return nodes * self.rho_node_add
+
+    def noise_sd_of_mean(self, n_physicians: int, n_nodes: int | None = None) -> float:
+        """SD that the noise adds to the published mean of a cell of n physicians whose tree
+        has n_nodes nodes (all levels, the worst case, by default), at the scale's centre."""
+        nodes = self.levels if n_nodes is None else n_nodes
+        return math.sqrt(nodes) * self.sum_noise / n_physicians
 
     def as_dict(self) -> dict:
         return {
@@ -48,6 +89,10 @@ class PrivacyPolicy:
             "levels": self.levels,
             "rho_node": self.rho_node,
             "rho_per_cell_event": self.rho_per_cell_event,
+            "rho_node_add": self.rho_node_add,
+            "rho_per_new_rating": self.rho_per_new_rating,
+            "neighbours": "add/remove one physician's rating",
+            "min_physicians_per_step": self.step_min_physicians,
         }
 
 
@@ -61,6 +106,7 @@ def current_policy() -> PrivacyPolicy:
         rho_budget=settings.PORTAL_RHO_BUDGET,
         within_cell_sd=1.0,
         leniency_shrinkage=5.0,
+        region_specialty=settings.PORTAL_REGION_SPECIALTY,
     )
 
 

@@ -14,8 +14,12 @@ from collections import defaultdict
 from drugratings.portal.privacy.cells import CellKey
 
 
-def suppressed_cells(true_raters: dict[CellKey, int], k: int) -> set[CellKey]:
-    hidden = {key for key, n in true_raters.items() if n < k}
+def suppressed_cells(
+    true_raters: dict[CellKey, int], k: int, unpublished: frozenset[CellKey] = frozenset()
+) -> set[CellKey]:
+    """`unpublished`: cells that do not show whatever their size (the running month's cells),
+    so that they too cannot be worked out from their parent and published siblings."""
+    hidden = {key for key, n in true_raters.items() if n < k} | set(unpublished)
     # Parents first (level 0 totals, then level 1 totals), then their children.
     changed = True
     while changed:

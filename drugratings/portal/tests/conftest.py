@@ -15,7 +15,7 @@ from drugratings.testing.catalog import SmallCatalog, make_small_catalog
 from drugratings.testing.personas import make_pharma, make_physician
 
 SPECIALTIES = ("cardiology", "family-medicine", "internal-medicine")
-REGIONS = ("MA", "NY", "CA")
+REGIONS = ("US-MA", "US-NY", "US-CA")  # ISO 3166-2
 
 
 @dataclass

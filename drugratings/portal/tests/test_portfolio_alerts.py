@@ -7,6 +7,7 @@ import random
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from ipaddress import ip_network
 
 from django.core import mail
 from django.utils import timezone
@@ -105,6 +106,8 @@ def test_a_planted_significant_move_raises_an_alert_on_page_api_webhook_and_dige
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.PORTAL_WEBHOOK_ALLOW_HTTP = True
+    # Alert webhooks go through the SSRF guard: loopback only because the operator allows it.
+    settings.PORTAL_WEBHOOK_ALLOWED_NETWORKS = (ip_network("127.0.0.1/32"),)
     Webhook.objects.create(
         organization=org,
         url=f"http://127.0.0.1:{server.server_port}/hook",
@@ -212,3 +215,41 @@ def test_a_webhook_chooses_its_events_and_bad_events_are_refused(world, web_as, 
     else:
         raise AssertionError("unknown event accepted")
     assert not Webhook.objects.filter(url="https://hooks.example.com/c").exists()
+
+
+def test_alert_webhooks_to_a_private_address_are_refused_at_delivery(world, settings):
+    """An alert webhook whose host is (or now resolves to) a private address is never called:
+    the delivery goes through portal.outbound like release webhooks."""
+    org = _org(world)
+    org.watched_drugs.add(world.catalog.rosuvastatin)
+    build_release()
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PORTAL_WEBHOOK_ALLOW_HTTP = True
+    settings.PORTAL_WEBHOOK_ALLOWED_NETWORKS = ()
+    hook = Webhook.objects.create(  # stored before the guard existed, or DNS changed since
+        organization=org,
+        url=f"http://127.0.0.1:{server.server_port}/hook",
+        secret="s" * 64,
+        events=["alert"],
+    )
+    _plant_drop(world)
+    second = build_release()
+    try:
+        assert alerts.deliver_alert_webhooks(second) == 0
+    finally:
+        server.shutdown()
+    assert received == []
+    hook.refresh_from_db()
+    assert hook.last_status.startswith("delivery failed")

@@ -72,6 +72,7 @@ def test_a_moderator_clears_a_case_and_the_ratings_return(world, moderator, web_
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.CLEARED and case.decided_by == moderator
+    assert case.ratings.count() == 3
     assert all(r.status == RatingStatus.ACTIVE for r in case.ratings.all())
     assert ModeratorAction.objects.filter(kind=ModeratorActionKind.CLEAR_RATING).count() == 3
     # The same detector does not quarantine them again.

@@ -165,3 +165,20 @@ def test_confirming_the_email_lets_a_verified_physician_rate(registry, client):
     assert user.email_confirmed_at is not None and can(user, Capability.RATE)
     again = client.get(link[link.index("/accounts/") :])
     assert again.status_code == 400
+
+
+def test_the_practice_region_is_stored_as_an_iso_code(registry, client):
+    response = signup(client, license_region="ca", license_number="A12345")
+    assert response.status_code == 201
+    profile = PhysicianProfile.objects.get(pk=response.json()["id"])
+    assert profile.region == "US-CA"  # California, not Canada
+    response = signup(
+        client,
+        email="grace@clinic.test",
+        country="CA",
+        npi=None,
+        license_region="Ontario",
+        license_number="ON-9",
+    )
+    assert response.status_code == 201
+    assert PhysicianProfile.objects.get(pk=response.json()["id"]).region == "CA"

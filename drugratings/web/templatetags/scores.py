@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import get_format
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -24,7 +26,10 @@ def share_pct(count: int, total: int) -> str:
 
 @register.filter
 def score1(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+    """One decimal in the reader's locale (4.5 in English, 4,5 in Spanish, French, German)."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}".replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 @register.filter
@@ -68,3 +73,15 @@ def forest_height(count: int) -> int:
 @register.filter
 def truncate_name(name: str, length: int = 22) -> str:
     return name if len(name) <= length else name[: length - 1] + "…"
+
+
+@register.filter
+def comment_notes(notes: dict | None, comment_id: int) -> list | None:
+    """Confirmations that belong on one comment (a report of it, say), shown right there."""
+    return notes.get(f"comment-{comment_id}") if notes else None
+
+
+@register.filter
+def dim_label(value: str) -> str:
+    """A dimension's display name in the reader's language ("efficacy" -> "Eficacia")."""
+    return gettext(str(value).capitalize())

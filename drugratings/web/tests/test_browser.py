@@ -80,10 +80,12 @@ def test_a_physician_finds_a_drug_by_brand_rates_it_and_sees_the_figures_change(
     assert no_horizontal_overflow(phone)
     phone.click("button.primary.wide")
     phone.wait_for_url("**/drugs/atorvastatin-calcium/**")
-    assert "Rating saved" in phone.inner_text(".messages")
-    section = phone.locator(f"#indication-{catalog.hyperlipidemia.pk}")
-    assert "2 physicians" in section.locator("summary").inner_text()
-    efficacy_bars = section.locator(".dim").first.locator(".bar")
+    # The confirmation is beside the physician's own rating, scrolled into view, and the
+    # indication just rated comes first.
+    assert "Rating saved" in phone.inner_text("#mine .notes")
+    assert phone.evaluate("document.querySelector('#mine').getBoundingClientRect().top") < 200
+    assert "2 physicians" in phone.inner_text("#first-h")
+    efficacy_bars = phone.locator("#details .dim").first.locator(".bar")
     assert efficacy_bars.nth(1).get_attribute("title") == "2: 1"
     assert efficacy_bars.nth(4).get_attribute("title") == "5: 1"
     assert "Myalgia limited adherence" in phone.inner_text("#comments")

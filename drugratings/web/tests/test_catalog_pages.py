@@ -43,8 +43,16 @@ def test_suggestions_return_drugs_and_indications_as_json(rated, client):
 def test_visitors_see_the_drug_but_not_its_scores(rated, client):
     page = client.get("/drugs/atorvastatin-calcium/")
     assert page.status_code == 200
-    assert b"Scores and comments are for signed-in members" in page.content
+    # Issue 13: scores are for verified physicians (not every signed-in member).
+    assert b"Scores and comments are for verified physicians" in page.content
     assert b'class="dims"' not in page.content
+
+
+def test_an_unverified_member_sees_the_drug_but_not_its_scores(rated, personas, web_as):
+    page = web_as(personas.unverified).get("/drugs/atorvastatin-calcium/")
+    assert page.status_code == 200
+    assert b"Verify your licence" in page.content
+    assert b'class="dims"' not in page.content and b"1 physician" not in page.content
 
 
 def test_members_see_scores_distribution_and_count(rated, personas, web_as):

@@ -6,12 +6,13 @@ from django import forms
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from drugratings.accounts import actions as account_actions
+from drugratings.accounts.addresses import client_address
 from drugratings.accounts.middleware import SESSION_KEY
-from drugratings.errors import InvalidInput
+from drugratings.errors import InvalidInput, Throttled
+from drugratings.web.redirects import safe_target
 
 
 class LoginForm(forms.Form):
@@ -33,36 +34,33 @@ class OtpForm(forms.Form):
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or default
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
-def client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return safe_target(request, default)
 
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
-    error = ""
+    error, status, retry_after = "", 200, None
     if request.method == "POST" and form.is_valid():
         try:
             user = account_actions.authenticate_password(
                 form.cleaned_data["email"], form.cleaned_data["password"], client_address(request)
             )
         except InvalidInput as exc:
-            error = exc.message
+            error, status = exc.message, 429 if isinstance(exc, Throttled) else 400
+            retry_after = getattr(exc, "retry_after", None)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(_safe_next(request))
-    return render(
+    response = render(
         request,
         "web/login.html",
         {"form": form, "error": error, "next": _safe_next(request)},
-        status=400 if error else 200,
+        status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_POST

@@ -3,23 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.contrib.messages import get_messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from drugratings.accounts.access import Capability, can
-from drugratings.accounts.models import Role, Specialty
+from drugratings.accounts.access import Capability, FigureView, can, physician_of
+from drugratings.accounts.models import Specialty
 from drugratings.analytics.access import ScoreCell, public_figures
+from drugratings.analytics.actions import count_drug_view
 from drugratings.analytics.models import Window
+from drugratings.analytics.trends import monthly_trend
 from drugratings.catalog import access as catalog
+from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import Indication
 from drugratings.moderation.models import FlagReason
-from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
-from drugratings.ratings.access import CommentSort, my_ratings, published_comments
+from drugratings.portal.access import (
+    Subject,
+    drug_cells_for_viewer,
+    drugs_shown_for_indication,
+    indication_cells_for_viewer,
+    page_figure_view,
+)
+from drugratings.ratings.access import (
+    CommentSort,
+    drugs_for_indication,
+    most_rated_indications,
+    my_ratings,
+    published_comments,
+    published_replies,
+)
+from drugratings.ratings.actions import COMMENT_MAX
 from drugratings.ratings.dimensions import DIMENSIONS
+from drugratings.web.models import SavedDrug
+from drugratings.web.views.me import remember_view
 
+# The label itself is not fetched at run time: DailyMed's search by generic name finds it.
+DAILYMED_SEARCH = "https://dailymed.nlm.nih.gov/dailymed/search.cfm?"
 SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
 
 
@@ -43,30 +66,9 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _most_rated_indications(limit: int = 12) -> list[Indication]:
-    """The indications physicians rate most (cached: the home page is the busiest page)."""
-    from django.core.cache import cache
-    from django.db.models import Count
-
-    from drugratings.ratings.queries import scored_ratings
-
-    ids = cache.get("home:indications")
-    if ids is None:
-        ids = list(
-            scored_ratings()
-            .values("indication_id")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-            .values_list("indication_id", flat=True)[:limit]
-        )
-        cache.set("home:indications", ids, 600)
-    found = Indication.objects.in_bulk(ids)
-    return [found[i] for i in ids if i in found]
-
-
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    indications = _most_rated_indications() or catalog.list_indications(limit=12)[0]
+    indications = most_rated_indications() or catalog.list_indications(limit=12)[0]
     classes, _ = catalog.list_drug_classes(limit=12)
     return render(
         request,
@@ -119,7 +121,7 @@ def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> lis
     by_indication: dict[int | None, list[ScoreCell]] = {}
     for cell in cells:
         by_indication.setdefault(cell.indication_id, []).append(cell)
-    indications = Indication.objects.in_bulk([i for i in by_indication if i is not None])
+    indications = catalog.indications_by_id([i for i in by_indication if i is not None])
     sections = [
         ScoreSection(indications.get(i) if i is not None else None, i is None or i in listed_ids, c)
         for i, c in by_indication.items()
@@ -129,81 +131,158 @@ def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> lis
     return sections
 
 
+@dataclass(frozen=True)
+class DrugPageFilters:
+    """What the reader asked the drug page for, from its query string (bad values ignored)."""
+
+    indication_id: int | None
+    specialty_id: int | None
+    window: str
+    all_sections: bool
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> DrugPageFilters:
+        window = request.GET.get("window", Window.ALL_TIME)
+        return cls(
+            indication_id=_int_or_none(request.GET.get("indication")),
+            specialty_id=_int_or_none(request.GET.get("specialty")),
+            window=window if window in Window.values else Window.ALL_TIME,
+            all_sections=request.GET.get("all") == "1",
+        )
+
+
+def _primary(sections: list[ScoreSection], indication_id: int | None) -> ScoreSection | None:
+    """The section the first screen shows: the indication the reader came for, else all."""
+    chosen = [s for s in sections if s.indication and s.indication.pk == indication_id]
+    return (chosen or sections or [None])[0]
+
+
+def _score_context(request: HttpRequest, drug, filters: DrugPageFilters) -> dict:
+    view = page_figure_view(request.user, Subject(drug_id=drug.pk))
+    show_scores = view != FigureView.NONE
+    pharma = view == FigureView.RELEASE
+    sections: list[ScoreSection] = []
+    if show_scores:
+        cells = drug_cells_for_viewer(
+            view, drug.pk, specialty_id=filters.specialty_id, window=filters.window
+        )
+        sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
+    primary = _primary(sections, filters.indication_id)
+    others = [s for s in sections if s is not primary]
+    shown = others if filters.all_sections else others[: SECTIONS_SHOWN - 1]
+    return {
+        "show_scores": show_scores,
+        "pharma": pharma,
+        "primary": primary,
+        "sections": shown,
+        "all_sections": sections,
+        "hidden_sections": len(others) - len(shown),
+        "trend": _trend_lines(drug.pk) if view == FigureView.LIVE else [],
+        "specialties": Specialty.objects.all(),
+        "specialty_id": filters.specialty_id,
+        "window": filters.window,
+        "windows": Window.choices,
+        "indication_id": primary.indication.pk if primary and primary.indication else None,
+    }
+
+
+def _comment_context(request: HttpRequest, drug) -> dict:
+    sort = request.GET.get("sort", CommentSort.HELPFUL)
+    sort = sort if sort in CommentSort.ALL else CommentSort.HELPFUL
+    indication_id = _int_or_none(request.GET.get("comments_for"))
+    limit = min(max(_int_or_none(request.GET.get("comments")) or 10, 10), 200)
+    show = can(request.user, Capability.READ_COMMENTS)
+    comments, total = (
+        published_comments(
+            request.user, drug.pk, indication_id=indication_id, sort=sort, limit=limit
+        )
+        if show
+        else ([], 0)
+    )
+    replies = published_replies(request.user, [c.id for c in comments]) if comments else {}
+    return {
+        "replies": replies,
+        "can_reply": can(request.user, Capability.COMMENT),
+        "comment_max": COMMENT_MAX,
+        "show_comments": show,
+        "comments": comments,
+        "comment_total": total,
+        "comment_sort": sort,
+        "comment_indication": indication_id,
+        "comment_limit": limit,
+        "more_comments_query": _more_comments_query(request, limit + 20),
+        "flag_reasons": FlagReason.choices,
+        "can_vote": can(request.user, Capability.VOTE),
+    }
+
+
+def _more_comments_query(request: HttpRequest, limit: int) -> str:
+    """The current query string with a larger comment limit: every filter is kept."""
+    query = request.GET.copy()
+    query["comments"] = str(limit)
+    return query.urlencode()
+
+
+def _mine_context(request: HttpRequest, drug) -> dict:
+    can_rate = can(request.user, Capability.RATE)
+    mine = list(my_ratings(request.user).filter(drug=drug)) if can_rate else []
+    is_physician = physician_of(request.user) is not None
+    return {
+        "is_physician": is_physician,
+        "is_saved": is_physician
+        and SavedDrug.objects.filter(user=request.user, drug=drug).exists(),
+        "can_rate": can_rate,
+        "mine": {r.indication_id: r for r in mine},
+        "my_list": mine,
+    }
+
+
+def _notes(request: HttpRequest) -> dict[str, list[dict[str, str]]]:
+    """Flash messages by where they belong: beside the physician's rating ("mine"), on a
+    comment ("comment-<id>"), or at the top of the page ("top")."""
+    notes: dict[str, list[dict[str, str]]] = {}
+    for message in get_messages(request):
+        anchor = message.extra_tags or "top"
+        notes.setdefault(anchor, []).append({"level": message.level_tag, "text": str(message)})
+    return notes
+
+
+def _label_context(drug) -> dict:
+    labelled = drug.drug_indications.select_related("indication").order_by("indication__name")
+    return {
+        "labelled": list(labelled),
+        "dailymed_url": DAILYMED_SEARCH
+        + urlencode({"labeltype": "all", "query": drug.generic_name}),
+        "official": getattr(drug, "official_info", None),
+    }
+
+
+def _report_context(request: HttpRequest) -> dict:
+    return {"can_report_error": catalog_actions.can_report(request.user)}
+
+
 @require_GET
 def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
-    from drugratings.analytics.actions import count_drug_view
-
     count_drug_view(drug.pk)
-    show_scores = can(request.user, Capability.READ_SCORES)
-    specialty_id = _int_or_none(request.GET.get("specialty"))
-    window = request.GET.get("window", Window.ALL_TIME)
-    if window not in Window.values:
-        window = Window.ALL_TIME
-    sections: list[ScoreSection] = []
-    pharma = request.user.is_authenticated and request.user.role == Role.PHARMA
-    if show_scores:
-        cells = drug_cells_for_viewer(
-            request.user, drug.pk, specialty_id=specialty_id, window=window
-        )
-        sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
-    all_sections = len(sections)
-    if request.GET.get("all") != "1":
-        sections = sections[:SECTIONS_SHOWN]
-    trend = _trend_lines(drug.pk) if show_scores and not pharma else []
-    comments, comment_total = [], 0
-    comment_sort = request.GET.get("sort", CommentSort.HELPFUL)
-    if comment_sort not in CommentSort.ALL:
-        comment_sort = CommentSort.HELPFUL
-    comment_indication = _int_or_none(request.GET.get("comments_for"))
-    comment_limit = min(max(_int_or_none(request.GET.get("comments")) or 10, 10), 200)
-    show_comments = can(request.user, Capability.READ_COMMENTS)
-    if show_comments:
-        comments, comment_total = published_comments(
-            request.user,
-            drug.pk,
-            indication_id=comment_indication,
-            sort=comment_sort,
-            limit=comment_limit,
-        )
-    mine = {}
-    if can(request.user, Capability.RATE):
-        mine = {r.indication_id: r for r in my_ratings(request.user).filter(drug=drug)}
-    return render(
-        request,
-        "web/drug.html",
-        {
-            "drug": drug,
-            "pharma": pharma,
-            "hidden_sections": all_sections - len(sections),
-            "trend": trend,
-            "show_comments": show_comments,
-            "comments": comments,
-            "comment_total": comment_total,
-            "comment_sort": comment_sort,
-            "comment_indication": comment_indication,
-            "comment_limit": comment_limit,
-            "can_rate": can(request.user, Capability.RATE),
-            "can_vote": can(request.user, Capability.VOTE),
-            "mine": mine,
-            "flag_reasons": FlagReason.choices,
-            "sections": sections,
-            "show_scores": show_scores,
-            "specialties": Specialty.objects.all(),
-            "specialty_id": specialty_id,
-            "window": window,
-            "windows": Window.choices,
-            "dimensions": DIMENSIONS,
-            "official": getattr(drug, "official_info", None),
-        },
-    )
+    remember_view(request, drug)
+    filters = DrugPageFilters.from_request(request)
+    context = {
+        "drug": drug,
+        "dimensions": DIMENSIONS,
+        **_score_context(request, drug, filters),
+        **_comment_context(request, drug),
+        **_mine_context(request, drug),
+        **_label_context(drug),
+        **_report_context(request),
+    }
+    context["notes"] = _notes(request)
+    return render(request, "web/drug.html", context)
 
 
 def _trend_lines(drug_id: int) -> list[dict]:
     """Sparkline geometry per dimension: points of the monthly rater-adjusted means (1-5 mapped
     to a 0-40 px high band) and the months they cover."""
-    from drugratings.analytics.trends import monthly_trend
-
     points = monthly_trend(drug_id)
     months = sorted({p.month for p in points})
     if len(months) < 2:
@@ -245,21 +324,45 @@ def indication_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/indication_list.html", {"q": q, "page": page, "total": total})
 
 
-@require_GET
-def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
-    indication = catalog.get_indication_by_slug(slug)
-    drugs = catalog.drugs_for_indication(indication)
-    show_scores = can(request.user, Capability.READ_SCORES)
-    cells = indication_cells_for_viewer(request.user, indication.pk) if show_scores else {}
-    sort = request.GET.get("sort", "efficacy")
-    if sort not in {d.value for d in DIMENSIONS}:
-        sort = "efficacy"
-    rows = [
-        {"drug": drug, "listed": listed, "cells": cells.get(drug.pk, [])} for drug, listed in drugs
-    ]
+CARDS_PER_PAGE = 30
+
+
+@dataclass(frozen=True)
+class CompareFilters:
+    """Sort dimension and specialty of a comparison, both kept in the URL."""
+
+    sort: str
+    specialty_id: int | None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> CompareFilters:
+        sort = request.GET.get("sort", DIMENSIONS[0].value)
+        return cls(
+            sort=sort if sort in {d.value for d in DIMENSIONS} else DIMENSIONS[0].value,
+            specialty_id=_valid_specialty(request.GET.get("specialty")),
+        )
+
+    def query(self) -> str:
+        parts = {"sort": self.sort}
+        if self.specialty_id:
+            parts["specialty"] = str(self.specialty_id)
+        return urlencode(parts)
+
+
+def _valid_specialty(raw: str | None) -> int | None:
+    specialty_id = _int_or_none(raw)
+    if specialty_id is None or not 0 < specialty_id < 2**31:
+        return None
+    return specialty_id if Specialty.objects.filter(pk=specialty_id).exists() else None
+
+
+def _sorted_rows(rows: list[dict], sort: str) -> list[dict]:
+    """Shown scores of the picked dimension first, best first; then by physicians, then name."""
+    for row in rows:
+        row["key"] = next((c for c in row["cells"] if c.dimension == sort), None)
 
     def sort_key(row: dict) -> tuple:
-        cell = next((c for c in row["cells"] if c.dimension == sort), None)
+        cell = row["key"]
         shown = cell is not None and cell.shown
         return (
             not shown,
@@ -268,16 +371,41 @@ def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
             row["drug"].generic_name,
         )
 
-    rows.sort(key=sort_key)
+    return sorted(rows, key=sort_key)
+
+
+def _comparison_context(request: HttpRequest, rows: list[dict], filters: CompareFilters) -> dict:
+    rows = _sorted_rows(rows, filters.sort)
+    page = Paginator(rows, CARDS_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "rows": page.object_list,
+        "page": page,
+        "dimensions": DIMENSIONS,
+        "sort": filters.sort,
+        "specialty_id": filters.specialty_id,
+        "specialties": Specialty.objects.all(),
+        "filter_query": filters.query(),
+    }
+
+
+@require_GET
+def indication_page(request: HttpRequest, slug: str) -> HttpResponse:
+    indication = catalog.get_indication_by_slug(slug)
+    view = page_figure_view(request.user, Subject(indication_id=indication.pk))
+    show_scores = view != FigureView.NONE
+    filters = CompareFilters.from_request(request)
+    cells = indication_cells_for_viewer(view, indication.pk, specialty_id=filters.specialty_id)
+    drugs = drugs_shown_for_indication(view, drugs_for_indication(indication), cells)
+    rows = [
+        {"drug": drug, "listed": listed, "cells": cells.get(drug.pk, [])} for drug, listed in drugs
+    ]
     return render(
         request,
         "web/indication.html",
         {
             "indication": indication,
-            "rows": rows,
             "show_scores": show_scores,
-            "dimensions": DIMENSIONS,
-            "sort": sort,
+            **_comparison_context(request, rows, filters),
         },
     )
 
@@ -293,26 +421,24 @@ def class_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def class_page(request: HttpRequest, slug: str) -> HttpResponse:
     drug_class = catalog.get_drug_class_by_slug(slug)
-    drugs = catalog.drugs_in_class(drug_class)
-    show_scores = can(request.user, Capability.READ_SCORES)
-    rows = []
-    for drug in drugs:
-        cells = (
-            [c for c in drug_cells_for_viewer(request.user, drug.pk) if c.indication_id is None]
-            if show_scores
-            else []
-        )
-        rows.append({"drug": drug, "listed": True, "cells": cells})
-    rows.sort(
-        key=lambda r: (-max((c.n_raters for c in r["cells"]), default=0), r["drug"].generic_name)
-    )
+    view = page_figure_view(request.user, Subject(class_id=drug_class.pk))
+    show_scores = view != FigureView.NONE
+    filters = CompareFilters.from_request(request)
+    rows = [
+        {"drug": drug, "listed": True, "cells": _across_cells(view, drug, filters)}
+        for drug in catalog.drugs_in_class(drug_class)
+    ]
     return render(
         request,
         "web/drug_class.html",
         {
             "drug_class": drug_class,
-            "rows": rows,
             "show_scores": show_scores,
-            "dimensions": DIMENSIONS,
+            **_comparison_context(request, rows, filters),
         },
     )
+
+
+def _across_cells(view: FigureView, drug, filters: CompareFilters) -> list:
+    cells = drug_cells_for_viewer(view, drug.pk, specialty_id=filters.specialty_id)
+    return [c for c in cells if c.indication_id is None]

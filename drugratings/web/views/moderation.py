@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from drugratings.accounts.access import AccessDenied, Capability, can
+from drugratings.catalog.access import open_reports
 from drugratings.errors import InvalidInput
 from drugratings.moderation import actions
 from drugratings.moderation.access import comment_queue
@@ -25,7 +26,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             status=403,
         )
     items = list(comment_queue(request.user)[:100])
-    return render(request, "web/moderation.html", {"items": items})
+    return render(
+        request,
+        "web/moderation.html",
+        {"items": items, "catalog_reports": open_reports().count()},
+    )
 
 
 @login_required

@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import AccessDenied
-from drugratings.accounts.models import ApiToken, TokenKind
+from drugratings.accounts.regions import region_name
 from drugratings.catalog import access as catalog
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, actions
 from drugratings.portal.areas import search_areas
 from drugratings.portal.exports import FORMATS
-from drugratings.portal.models import Breakdown, Release
+from drugratings.portal.models import Breakdown
 from drugratings.portal.reports.notes import empty_reason
 from drugratings.ratings.dimensions import DIMENSIONS
 
@@ -64,7 +64,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "org": org,
             "subscriptions": org.subscriptions.select_related("indication", "drug_class"),
-            "releases": Release.objects.order_by("-pk")[:5],
+            "releases": access.recent_releases(request.user),
             "q": q,
             "found_indications": found_indications,
             "found_classes": found_classes,
@@ -79,9 +79,17 @@ def _table(report: access.Report, dimension: str) -> dict:
     cells = [c for c in report.cells if c.dimension == dimension]
     columns: list[str] = []
     rows: dict[tuple, dict] = {}
+    by_region = report.breakdown == Breakdown.REGION
     for cell in cells:
         value = cell.breakdown_value
-        label = " · ".join(value.values()) if isinstance(value, dict) else (value or "All")
+        if isinstance(value, dict):  # a combined breakdown: {"region": "US-CA", "month": ...}
+            label = " · ".join(
+                region_name(part) if name == "region" else part for name, part in value.items()
+            )
+        else:
+            label = value or "All"
+            if by_region and value:
+                label = region_name(value)  # "California (US-CA)"
         if label not in columns:
             columns.append(label)
         key = (cell.drug_id, cell.indication_id)
@@ -206,7 +214,7 @@ def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
 @login_required
 def keys(request: HttpRequest) -> HttpResponse:
     try:
-        org = access.organization_of(request.user)
+        access.organization_of(request.user)  # an analyst of an active organisation
     except AccessDenied as exc:
         return _denied(request, exc)
     secret, status = None, 200
@@ -225,13 +233,14 @@ def keys(request: HttpRequest) -> HttpResponse:
         except (InvalidInput, ValueError) as exc:
             messages.error(request, getattr(exc, "message", "Days must be a number."))
             status = 400
-    org_keys = ApiToken.objects.filter(
-        kind=TokenKind.API_KEY, user__pharma_analyst__organization=org
-    ).order_by("-created_at")
     return render(
         request,
         "web/portal/keys.html",
-        {"keys": org_keys, "secret": secret, "scopes": actions.API_KEY_SCOPES},
+        {
+            "keys": access.organization_api_keys(request.user),
+            "secret": secret,
+            "scopes": actions.API_KEY_SCOPES,
+        },
         status=status,
     )
 

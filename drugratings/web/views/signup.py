@@ -13,10 +13,10 @@ from django.views.decorators.http import require_http_methods
 
 from drugratings.accounts import actions as account_actions
 from drugratings.accounts.access import Capability, can, physician_of
+from drugratings.accounts.addresses import client_address
 from drugratings.accounts.models import Specialty
 from drugratings.errors import InvalidInput
 from drugratings.verification import actions as verification_actions
-from drugratings.web.views.accounts import client_address
 
 
 class SignupForm(forms.Form):

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from drugratings.accounts.access import AccessDenied, Capability, physician_of, require
+from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.errors import InvalidInput
-from drugratings.trust import actions
-from drugratings.trust.models import CaseStatus, InterestKind, QuarantineCase
+from drugratings.trust import access, actions
+from drugratings.trust.models import InterestKind
 
 
 class InterestForm(forms.Form):
@@ -56,7 +56,7 @@ def interests(request: HttpRequest) -> HttpResponse:
                     "their competitors are now shown apart from scores.",
                 )
                 return redirect("web:interests")
-    declarations = physician_of(request.user).interests.all()
+    declarations = access.my_interests(request.user)
     return render(
         request,
         "web/interests.html",
@@ -68,12 +68,9 @@ def interests(request: HttpRequest) -> HttpResponse:
 @login_required
 def quarantine(request: HttpRequest) -> HttpResponse:
     try:
-        require(request.user, Capability.MODERATE)
+        cases = access.open_quarantine_cases(request.user)
     except AccessDenied as exc:
         return _denied(request, exc)
-    cases = QuarantineCase.objects.filter(status=CaseStatus.OPEN).prefetch_related(
-        "ratings__drug", "ratings__physician__specialty"
-    )[:50]
     return render(request, "web/quarantine.html", {"cases": cases})
 
 

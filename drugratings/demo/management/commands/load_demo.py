@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from drugratings.accounts.models import User
 from drugratings.catalog.models import Drug
 from drugratings.demo.accounts import LOGINS, PASSWORD, ensure_demo_accounts
+from drugratings.demo.extras import rate_as_demo_physician
 from drugratings.demo.load import DEMO_EMAIL_DOMAIN, load_demo
 
 
@@ -30,6 +32,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo creates an administrator whose password and TOTP secret are published in the
+        # README: on a production database that would be an open door.
+        if settings.PRODUCTION:
+            raise CommandError(
+                "load_demo refuses to run with DRUGRATINGS_MODE=production: it creates logins "
+                "(an administrator among them) with a published password."
+            )
         if not Drug.objects.exists():
             raise CommandError("The catalogue is empty: run `manage.py import_catalog` first.")
         for name in ("physicians", "ratings", "comments"):
@@ -53,7 +62,6 @@ class Command(BaseCommand):
                 f"Loaded {counts['physicians']:,} physicians, {counts['ratings']:,} ratings and "
                 f"{counts['comments']:,} comments in {time.monotonic() - started:.1f} s."
             )
-        from drugratings.demo.extras import rate_as_demo_physician
 
         rate_as_demo_physician(LOGINS[0].email)
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from drugratings.trust.detectors import DETECTORS, RatingTable, Suspicion, run_all
-from drugratings.trust.detectors.attacks import Attack
+from drugratings.trust.detectors.attacks import Attack, inject_attacks
 from drugratings.trust.detectors.evaluation import score_attack
 
 from .helpers import small_world
@@ -16,8 +16,18 @@ from .helpers import small_world
 
 def test_registry_and_run_all():
     assert list(DETECTORS) == ["bursts", "dense_blocks", "manufacturer_bias", "cohorts"]
-    found = run_all(small_world().table)
-    assert all(isinstance(s, Suspicion) and s.detector in DETECTORS for s in found)
+    # Honest data alone raise nothing; the planted attacks are found by every detector.
+    assert run_all(small_world().table) == []
+    table = inject_attacks(small_world(), seed=0).table
+    found = run_all(table)
+    assert found, "the planted attacks raised nothing"
+    assert all(isinstance(s, Suspicion) for s in found)
+    assert {s.detector for s in found} == set(DETECTORS)
+    # run_all is each detector in registry order, nothing dropped or added.
+    assert [s.detector for s in found] == [
+        name for name, detect in DETECTORS.items() for _ in detect(table)
+    ]
+    assert all(np.isin(s.rating_ids, table.rating_id).all() for s in found)
 
 
 def test_package_does_not_import_django():

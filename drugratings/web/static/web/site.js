@@ -110,7 +110,48 @@
     });
   }
 
+  // Installable app: the service worker keeps saved drugs readable offline.
+  function setupOffline() {
+    var state = document.querySelector(".offline-state");
+    function show() { if (state) state.hidden = navigator.onLine; }
+    window.addEventListener("online", show);
+    window.addEventListener("offline", show);
+    show();
+    if (!("serviceWorker" in navigator)) return;
+    var url = document.body.getAttribute("data-sw");
+    navigator.serviceWorker.register(url, { scope: "/" }).catch(function () {});
+    navigator.serviceWorker.ready.then(function (reg) {
+      var links = document.querySelectorAll("a[data-saved-drug]");
+      if (document.querySelector(".saved-list") && reg.active) {
+        var urls = Array.prototype.map.call(links, function (a) { return a.getAttribute("href"); });
+        reg.active.postMessage({ type: "keep", urls: urls });
+      }
+      document.querySelectorAll("form[data-forget-offline]").forEach(function (f) {
+        f.addEventListener("submit", function () { if (reg.active) reg.active.postMessage({ type: "forget" }); });
+      });
+    });
+    navigator.serviceWorker.addEventListener("message", function (e) {
+      if (e.data && e.data.type === "kept") document.documentElement.setAttribute("data-offline-ready", String(e.data.count));
+    });
+  }
+
+  // The character limit of comment and reply boxes, counted down as the physician types.
+  function setupCounter(box) {
+    var out = document.getElementById(box.getAttribute("data-counter"));
+    var max = parseInt(box.getAttribute("maxlength"), 10);
+    if (!out || !max) return;
+    function update() {
+      var left = max - box.value.length;
+      out.textContent = left + " of " + max + " characters left";
+      out.classList.toggle("counter-low", left < 100);
+    }
+    box.addEventListener("input", update);
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupOffline();
+    document.querySelectorAll("textarea[data-counter]").forEach(setupCounter);
     document.querySelectorAll("form[data-suggest]").forEach(setupSuggest);
     document.querySelectorAll("input[data-indication-suggest]").forEach(setupIndicationSuggest);
     document.querySelectorAll("form[data-helpful]").forEach(setupHelpful);

@@ -1,0 +1,185 @@
+"""Which cells take a noisy step in a release, and what every cell then publishes.
+
+Rules (METHODOLOGY.md, "Privacy route for pharma reports"):
+- Only drug x indication cells (level 1) carry noise. Their none, specialty and region
+  breakdowns are continual-release trees; a month cell is released once, when the month has
+  closed, and never again. Drug-level cells (level 0) are sums of the level-1 cells' noisy
+  totals: post-processing, so they cost no privacy and carry no noise of their own.
+- A cell steps only when at least k distinct physicians' changes (new, edited or withdrawn
+  ratings) are pending in it; its first release and a tree's restart obey the same rule. So every
+  published movement rests on at least k physicians, and a differencing attack on one rating
+  needs k - 1 colluding physicians whose changes land in the same step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from drugratings.portal.models import Breakdown, Level
+from drugratings.portal.privacy import tree
+from drugratings.portal.privacy.aggregate import CellTotals
+from drugratings.portal.privacy.cells import CellKey
+from drugratings.portal.privacy.policy import PrivacyPolicy
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Every cell of the recomputed drugs: those with included ratings, then published or
+    private cells that lost every contributor (they must close too)."""
+
+    keys: list[CellKey]
+    vectors: np.ndarray  # (cells, 10) true totals
+    raters: np.ndarray  # distinct physicians per cell
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int  # row in the grid
+    key: CellKey
+    state: dict  # the tree state after the step, noise not yet attached
+    node: np.ndarray  # the new node's true value
+    restart: bool  # a first release or a rebuilt tree: the node holds every contributor
+    physicians: int  # distinct physicians' changes the step rests on
+
+
+def grid_of(totals: CellTotals, state_keys: list[str]) -> Grid:
+    keys = list(totals.keys)
+    known = set(keys)
+    for text in state_keys:
+        key = CellKey.decode(text)
+        if key not in known:
+            keys.append(key)
+            known.add(key)
+    extra = len(keys) - len(totals.keys)
+    return Grid(
+        keys,
+        np.vstack([totals.vectors, np.zeros((extra, 10))]),
+        np.concatenate([totals.raters, np.zeros(extra, dtype=np.int64)]),
+    )
+
+
+# Month-bearing breakdowns and where the month sits in their value ("12|2025-03": second).
+MONTH_PART: dict[str, int] = {
+    Breakdown.MONTH: 0,
+    Breakdown.SPECIALTY_MONTH: 1,
+    Breakdown.REGION_MONTH: 1,
+}
+
+
+def is_once_cell(key: CellKey) -> bool:
+    """Month cells, single or combined with a specialty or region, are released once, when
+    their month has closed (one noisy node each, never a tree)."""
+    return key.breakdown in MONTH_PART
+
+
+def month_of(key: CellKey) -> str:
+    return key.value.split("|")[MONTH_PART[key.breakdown]]
+
+
+def open_months(keys: list[CellKey], month_now: str) -> set[CellKey]:
+    """Month-bearing cells of the running month (or later): not published until it closes."""
+    return {k for k in keys if is_once_cell(k) and month_of(k) >= month_now}
+
+
+def is_disabled(key: CellKey, policy: PrivacyPolicy) -> bool:
+    """Region x specialty is the one combined breakdown that needs its own tree (it has no
+    month to close), so it is published only while the setting that pays for it is on."""
+    return key.breakdown == Breakdown.REGION_SPECIALTY and not policy.region_specialty
+
+
+def pending_changes(
+    totals: CellTotals,
+    grid: Grid,
+    states: Mapping[str, dict],
+    departures: Mapping[str, int],
+) -> np.ndarray:
+    """Per cell: physicians whose change was included since the cell's last step, plus those
+    who left it (withdrawn, or moved to another specialty, region or month)."""
+    stepped_at = np.array(
+        [float(states.get(k.encode(), {}).get("stepped_at", 0.0)) for k in grid.keys]
+    )
+    pending = np.zeros(len(grid.keys), dtype=np.int64)
+    if len(totals.member_cell):
+        fresh = totals.member_included_at > stepped_at[totals.member_cell]
+        np.add.at(pending, totals.member_cell[fresh], 1)
+    for n, key in enumerate(grid.keys):
+        text = key.encode()
+        pending[n] += departures.get(text, 0) + int(states.get(text, {}).get("departed", 0))
+    return pending
+
+
+def _step_of(
+    n: int, key: CellKey, state: dict | None, vector: np.ndarray, policy: PrivacyPolicy
+) -> tuple[dict, np.ndarray, bool] | None:
+    nodes = state.get("nodes") if state else None
+    if nodes and is_once_cell(key):
+        return None  # a closed month is released once
+    if not nodes or int(state["step"]) >= policy.max_steps:
+        new_state, node = tree.plan_step(tree.empty_state(), vector)
+        return new_state, node, True
+    true_total = tree.totals(state)[1]
+    if np.allclose(vector, true_total):
+        return None
+    new_state, node = tree.plan_step(state, vector - true_total)
+    return new_state, node, False
+
+
+def plan_steps(
+    grid: Grid,
+    states: Mapping[str, dict],
+    closed: set[CellKey],
+    pending: np.ndarray,
+    policy: PrivacyPolicy,
+    now_ts: float,
+) -> list[Step]:
+    """The level-1 cells that step now: at least k pending physicians, not closed (a running
+    month, or too few physicians in the cell). Cells hidden only by complementary suppression
+    still step, so the drug-level sums include them."""
+    steps = []
+    for n, key in enumerate(grid.keys):
+        if key.level != Level.DRUG_INDICATION or key in closed or is_disabled(key, policy):
+            continue
+        if grid.raters[n] < policy.min_raters or pending[n] < policy.step_min_physicians:
+            continue
+        planned = _step_of(n, key, states.get(key.encode()), grid.vectors[n], policy)
+        if planned is None:
+            continue
+        new_state, node, restart = planned
+        new_state["stepped_at"] = now_ts
+        new_state["departed"] = 0
+        if is_once_cell(key):
+            new_state["final"] = True
+        steps.append(Step(n, key, new_state, node, restart, int(pending[n])))
+    return steps
+
+
+def noisy_totals(
+    states: Mapping[str, dict], closed: set[CellKey], policy: PrivacyPolicy
+) -> dict[CellKey, tuple[np.ndarray, int]]:
+    """Noisy running total and node count of every level-1 cell with a released tree, and the
+    drug-level cells summed from them (their noise variances add: nodes are summed)."""
+    level1: dict[CellKey, tuple[np.ndarray, int]] = {}
+    for text, state in states.items():
+        key = CellKey.decode(text)
+        nodes = state.get("nodes") or []
+        if key.level != Level.DRUG_INDICATION or key in closed or not nodes:
+            continue
+        if is_disabled(key, policy):
+            continue
+        if any(node[2] is None for node in nodes):
+            continue
+        level1[key] = (tree.totals(state)[0], len(nodes))
+    out = dict(level1)
+    for key, (vector, n_nodes) in level1.items():
+        drug_key = CellKey(Level.DRUG, key.drug_id, 0, key.breakdown, key.value)
+        total, nodes = out.get(drug_key, (np.zeros(10), 0))
+        out[drug_key] = (total + vector, nodes + n_nodes)
+    return out
+
+
+def drug_keys_moved(steps: list[Step]) -> set[CellKey]:
+    """Drug-level cells whose sum moved because one of their level-1 cells stepped."""
+    return {CellKey(Level.DRUG, s.key.drug_id, 0, s.key.breakdown, s.key.value) for s in steps}
