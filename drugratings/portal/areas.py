@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from drugratings.catalog import access as catalog
+from drugratings.catalog import search as catalog_search
 from drugratings.catalog.models import Drug, DrugIndication, Indication
 from drugratings.portal.models import PharmaOrganization
 
@@ -87,7 +89,6 @@ def may_see_class(org: PharmaOrganization, class_id: int) -> bool:
 def _drug_hits(q: str) -> list[int]:
     """Drug ids matching by generic or brand name, through the catalogue's own search so that
     synonyms the catalogue learns (common terms, misspellings) reach the portal too."""
-    from drugratings.catalog import search as catalog_search
 
     return [hit.drug_id for hit in catalog_search.search(q, limit=SEARCH_LIMIT)]
 
@@ -95,7 +96,6 @@ def _drug_hits(q: str) -> list[int]:
 def search_areas(org: PharmaOrganization, q: str) -> dict:
     """Indications, classes and drugs matching `q`, each marked with whether the organisation
     may open its report."""
-    from drugratings.catalog import access as catalog
 
     q = q.strip()
     drug_ids = _drug_hits(q)

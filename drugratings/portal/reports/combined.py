@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from drugratings.accounts.models import Specialty
 from drugratings.portal.privacy.cells import COMBINED, CellKey
 
 
@@ -77,7 +78,6 @@ def combined_layout(
 ) -> list[tuple[str, dict[str, str]]]:
     """Every combination of the two margins' values, published or not (absence reveals
     nothing), as (stored value, labelled object). Months run newest first."""
-    from drugratings.accounts.models import Specialty
 
     first, second = COMBINED[breakdown]
     seen: dict[str, set[str]] = {first: set(), second: set()}

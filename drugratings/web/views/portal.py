@@ -20,30 +20,13 @@ from drugratings.portal.exports import FORMATS
 from drugratings.portal.models import Breakdown
 from drugratings.portal.reports.notes import empty_reason
 from drugratings.ratings.dimensions import DIMENSIONS
+from drugratings.web.views.portal_brand import _denied, month_panels, portfolio_context
 
 REPORTS = {
     "indications": access.indication_report,
     "classes": access.drug_class_report,
     "drugs": access.drug_report,
 }
-
-
-def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
-    return render(
-        request, "web/message.html", {"title": "Not available", "text": str(exc)}, status=exc.status
-    )
-
-
-def month_panels(report: access.Report, dimension: str, focus: str) -> dict | None:
-    from drugratings.web.views.portal_brand import month_panels as panels
-
-    return panels(report, dimension, focus)
-
-
-def portfolio_context(request: HttpRequest, org) -> dict:
-    from drugratings.web.views.portal_brand import portfolio_context as brand_context
-
-    return brand_context(request, org)
 
 
 @login_required

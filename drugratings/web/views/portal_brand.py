@@ -13,12 +13,19 @@ from django.utils.safestring import mark_safe
 
 from drugratings.accounts.access import AccessDenied
 from drugratings.catalog.models import Drug
-from drugratings.portal import access, alerts, changes
-from drugratings.portal.areas import drug_labels, indication_names
-from drugratings.portal.models import DigestFrequency, Release
+from drugratings.errors import InvalidInput
+from drugratings.portal import access, alerts, changes, organisation
+from drugratings.portal.areas import drug_labels, indication_names, visible_drug_ids
+from drugratings.portal.models import DigestFrequency, QuarterlyReport, Release
 from drugratings.portal.portfolio import portfolio, portfolio_drug_ids
 from drugratings.ratings.dimensions import DIMENSIONS
-from drugratings.web.views.portal import _denied
+from drugratings.web.templatetags.portal_charts import lines_svg
+
+
+def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return render(
+        request, "web/message.html", {"title": "Not available", "text": str(exc)}, status=exc.status
+    )
 
 
 def _dimension(request: HttpRequest, default: str = "tolerability") -> str:
@@ -112,7 +119,6 @@ def releases_page(request: HttpRequest) -> HttpResponse:
         org = access.organization_of(request.user)
     except AccessDenied as exc:
         return _denied(request, exc)
-    from drugratings.portal.areas import visible_drug_ids
 
     releases = list(Release.objects.order_by("-pk")[:50])
     chosen = _int(request.GET.get("release")) or (releases[0].pk if releases else None)
@@ -147,7 +153,6 @@ def month_panels(report, dimension: str, focus: str) -> dict | None:
     """A breakdown by something and month, read as the brand team asks it: for one value of the
     other breakdown (e.g. Cardiology), each drug's score by month as lines with interval bands,
     and a table of months (newest first) by drug."""
-    from drugratings.web.templatetags.portal_charts import lines_svg
 
     if "," not in report.breakdown or "month" not in report.breakdown.split(","):
         return None
@@ -208,8 +213,6 @@ def quarterly_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """A stored quarterly deck, only to its own organisation."""
     from django.http import Http404
 
-    from drugratings.portal.models import QuarterlyReport
-
     try:
         org = access.organization_of(request.user)
     except AccessDenied as exc:
@@ -233,8 +236,6 @@ def _org_error(request: HttpRequest, exc: Exception) -> None:
 @login_required
 def organisation_page(request: HttpRequest) -> HttpResponse:
     """The organisation admin's page: analysts within seats, invites, removals, the audit log."""
-    from drugratings.errors import InvalidInput
-    from drugratings.portal import organisation
 
     try:
         org = organisation.require_org_admin(request.user)
@@ -277,7 +278,6 @@ def organisation_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def organisation_audit_csv(request: HttpRequest) -> HttpResponse:
-    from drugratings.portal import organisation
 
     try:
         organisation.require_org_admin(request.user)
@@ -291,9 +291,6 @@ def organisation_audit_csv(request: HttpRequest) -> HttpResponse:
 def accept_invite(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """An invited analyst sets a password, then enrols the second factor."""
     from django.contrib.auth import login
-
-    from drugratings.errors import InvalidInput
-    from drugratings.portal import organisation
 
     user = organisation.invited_user(uidb64, token)
     error, status = "", 200
@@ -319,9 +316,6 @@ def accept_invite(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
 def my_account(request: HttpRequest) -> HttpResponse:
     """An analyst changes their own password or starts over with a new authenticator."""
     from django.contrib.auth import update_session_auth_hash
-
-    from drugratings.errors import InvalidInput
-    from drugratings.portal import organisation
 
     try:
         access.organization_of(request.user)
