@@ -247,7 +247,8 @@ def event_cost(new_cells: set[str], old_cells: set[str], policy: PrivacyPolicy) 
             continue
         nodes = 1 if steps.is_once_cell(key) else policy.levels
         in_place = text in new_cells and text in old_cells
-        cost += nodes * (policy.rho_node if in_place else policy.rho_node_add)
+        scaled = steps.cell_policy(key, policy)
+        cost += nodes * (scaled.rho_node if in_place else scaled.rho_node_add)
     return cost
 
 
@@ -420,7 +421,14 @@ def _attach_noise(
     policy: PrivacyPolicy,
 ) -> list[CellState]:
     """Draw the new nodes' noise in one call and store the new tree states."""
-    noise = noisy_nodes(np.array([s.node for s in planned]).reshape(-1, 10), policy)
+    # One OpenDP call per noise scale (region x specialty cells draw at a wider one).
+    noise = np.zeros((len(planned), 10))
+    by_scale: dict[PrivacyPolicy, list[int]] = {}
+    for n, step in enumerate(planned):
+        by_scale.setdefault(steps.cell_policy(step.key, policy), []).append(n)
+    for scaled, rows in by_scale.items():
+        nodes = np.array([planned[n].node for n in rows]).reshape(-1, 10)
+        noise[rows] = noisy_nodes(nodes, scaled)
     saved = []
     for step, node_noise in zip(planned, noise, strict=True):
         text = step.key.encode()
@@ -441,7 +449,7 @@ def _publishable(
     for key, (total, n_nodes) in noisy.items():
         if key in hidden:
             continue
-        values = published_values(total, n_nodes, policy)
+        values = published_values(total, n_nodes, steps.cell_policy(key, policy))
         if values:
             out[key] = values
     return out
@@ -541,7 +549,12 @@ def _charge_restarts(
     restarted[[s.index for s in planned if s.restart]] = True
     if not len(totals.member_cell) or not restarted.any():
         return
+    node_cost = np.zeros(n_cells)
+    for s in planned:
+        if s.restart:
+            node_cost[s.index] = steps.cell_policy(s.key, policy).rho_node_add
     pays = restarted[totals.member_cell] & (totals.member_included_at < now.timestamp())
-    physicians, counts = np.unique(totals.member_physician[pays], return_counts=True)
-    for physician, count in zip(physicians.tolist(), counts.tolist(), strict=True):
-        stats.charges[physician] += count * policy.rho_node_add
+    physicians = totals.member_physician[pays]
+    costs = node_cost[totals.member_cell[pays]]
+    for physician, cost in zip(physicians.tolist(), costs.tolist(), strict=True):
+        stats.charges[physician] += cost

@@ -22,7 +22,7 @@ from drugratings.portal.models import Breakdown, Level
 from drugratings.portal.privacy import tree
 from drugratings.portal.privacy.aggregate import CellTotals
 from drugratings.portal.privacy.cells import CellKey
-from drugratings.portal.privacy.policy import PrivacyPolicy
+from drugratings.portal.privacy.policy import REGION_SPECIALTY_NOISE_FACTOR, PrivacyPolicy
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,14 @@ def month_of(key: CellKey) -> str:
 def open_months(keys: list[CellKey], month_now: str) -> set[CellKey]:
     """Month-bearing cells of the running month (or later): not published until it closes."""
     return {k for k in keys if is_once_cell(k) and month_of(k) >= month_now}
+
+
+def cell_policy(key: CellKey, policy: PrivacyPolicy) -> PrivacyPolicy:
+    """The noise scales a cell is released with: region x specialty cells (level 1, and the
+    level-0 sums of them) at the wider scale that keeps a rating's rho within budget."""
+    if key.breakdown == Breakdown.REGION_SPECIALTY:
+        return policy.scaled(REGION_SPECIALTY_NOISE_FACTOR)
+    return policy
 
 
 def is_disabled(key: CellKey, policy: PrivacyPolicy) -> bool:

@@ -15,7 +15,8 @@ from drugratings.portal.tests.conftest import add_physicians, rate
 def _three_releases(world):
     first = build_release()
     second = build_release()  # nothing new: no cell changes
-    for user in add_physicians(8, start=500):
+    # A step rests on at least k = 11 physicians (issue 13): 12 new ones move the cells.
+    for user in add_physicians(12, start=500):
         rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, 1)
     third = build_release()
     return first, second, third

@@ -20,16 +20,16 @@ from drugratings.portal.tests.conftest import add_physicians, rate
 from drugratings.ratings.models import Rating
 
 
-def _spread_over_months(world, extra: int = 60):
-    """More physicians, their ratings spread over the last three months."""
+def _spread_over_months(world, extra: int = 60, months_back: int = 2):
+    """More physicians, their ratings spread over this month and the `months_back` before."""
     rng = random.Random(5)
     for user in add_physicians(extra, start=300):
         rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, rng.randint(2, 5))
         rate(user, world.catalog.rosuvastatin, world.catalog.hyperlipidemia, rng.randint(2, 5))
     now = timezone.now()
     first_of_month = now.replace(day=1, hour=12)
-    months = [now, *(first_of_month - timedelta(days=1 + 31 * n) for n in range(2))]
-    months[2] = months[2].replace(day=1)  # two calendar months back, whatever today's date
+    months = [now, *(first_of_month - timedelta(days=1 + 31 * n) for n in range(months_back))]
+    months[-1] = months[-1].replace(day=1)  # whole calendar months back, whatever today's date
     for rating in Rating.objects.order_by("pk"):
         Rating.objects.filter(pk=rating.pk).update(updated_at=rng.choice(months))
 
@@ -158,7 +158,9 @@ def test_the_column_margin_is_enforced_not_only_the_row():
 
 
 def test_the_report_page_answers_a_drug_by_month_among_one_specialty(world, web_as):
-    _spread_over_months(world, extra=150)
+    # Month cells show once their month has closed, and the running month's hidden cell takes
+    # a closed sibling with it (complementary suppression): three closed months leave lines.
+    _spread_over_months(world, extra=240, months_back=3)
     release = build_release()
     cardiology = Specialty.objects.get(slug="cardiology")
     page = web_as(world.analyst).get(
