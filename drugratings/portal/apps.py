@@ -10,4 +10,4 @@ class PortalConfig(AppConfig):
 
         # By path: the release builder (numpy, OpenDP) is needed by the worker only.
         register_job("release", 30, "drugratings.portal.jobs.release_job")
-        register_job("quarterly-reports", 40, "drugratings.portal.jobs.quarterly_job")
+        register_job("quarterly-reports", 35, "drugratings.portal.jobs.quarterly_job")

@@ -35,7 +35,13 @@ def test_each_app_subscribes_in_its_ready():
     assert standing_changed.subscribers() == [
         "drugratings.analytics.reactions.refit_on_standing_change"
     ]
-    assert [job.name for job in registered_jobs()] == ["initial-fit", "refit", "release", "digests"]
+    assert [job.name for job in registered_jobs()] == [
+        "initial-fit",
+        "refit",
+        "release",
+        "quarterly-reports",
+        "digests",
+    ]
 
 
 @pytest.fixture
