@@ -243,7 +243,7 @@ def event_cost(new_cells: set[str], old_cells: set[str], policy: PrivacyPolicy) 
     cost = 0.0
     for text in new_cells | old_cells:
         key = CellKey.decode(text)
-        if key.level != Level.DRUG_INDICATION:
+        if key.level != Level.DRUG_INDICATION or steps.is_disabled(key, policy):
             continue
         nodes = 1 if steps.is_once_cell(key) else policy.levels
         in_place = text in new_cells and text in old_cells

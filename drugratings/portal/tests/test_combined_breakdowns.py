@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from django.utils import timezone
 
 from drugratings.accounts.models import Specialty
-from drugratings.portal.models import Level
-from drugratings.portal.privacy.cells import COMBINED, CellKey
+from drugratings.portal.models import CellState, Level
+from drugratings.portal.privacy.cells import (
+    COMBINED,
+    CellKey,
+    breakdown_values,
+    drug_cells,
+    drug_indication_cells,
+)
 from drugratings.portal.privacy.policy import current_policy
+from drugratings.portal.privacy.steps import cell_policy
 from drugratings.portal.privacy.suppression import suppressed_cells
-from drugratings.portal.releases import build_release, versions_at
+from drugratings.portal.releases import build_release, event_cost, versions_at
 from drugratings.portal.reports.combined import combined_suppression
 from drugratings.portal.tests.conftest import add_physicians, rate
 from drugratings.ratings.models import Rating
@@ -195,3 +203,72 @@ def test_an_all_suppressed_report_says_why(world, api_as, web_as):
         f"/api/v1/portal/reports/drugs/{world.catalog.atorvastatin.pk}"
     )
     assert atorvastatin.json()["note"] is None
+
+
+MONTH_BEARING = ("specialty,month", "region,month")
+
+
+def test_month_bearing_combined_cells_show_only_closed_months_and_only_once(world):
+    """Issue 13's month rule holds for specialty x month and region x month cells: nothing of
+    the running month, and a closed month's cell is released once (later changes to that month
+    never move it)."""
+    _spread_over_months(world, extra=240, months_back=3)
+    this_month = timezone.now().strftime("%Y-%m")
+    first = build_release()
+    shown = versions_at(first).filter(breakdown__in=MONTH_BEARING)
+    assert shown.exists()
+    assert all(v.breakdown_value.split("|")[1] < this_month for v in shown)
+    assert (
+        all(s.state.get("final") for s in CellState.objects.filter(key__contains="month:"))
+        and CellState.objects.filter(key__contains=",month:").exists()
+    )
+    # Twelve more physicians rate in a month already released: its cells do not move (no new
+    # noise draw; a cell may still appear if complementary suppression no longer needs it
+    # hidden, with the value released the first time).
+    released = {
+        s.key: s.state
+        for s in CellState.objects.filter(key__contains=",month:")
+        if s.key.rsplit("|", 1)[1] < this_month
+    }
+    closed = sorted({v.breakdown_value.split("|")[1] for v in shown})[-1]
+    when = timezone.make_aware(datetime.strptime(f"{closed}-15 12:00", "%Y-%m-%d %H:%M"))
+    for user in add_physicians(12, start=900):
+        rating = rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, 1)
+        Rating.objects.filter(pk=rating.pk).update(updated_at=when)
+    second = build_release()
+    for key, state in released.items():
+        assert CellState.objects.get(key=key).state == state
+    before = {(v.level, v.drug_id, v.breakdown, v.breakdown_value): v.values for v in shown}
+    for v in versions_at(second).filter(breakdown__in=MONTH_BEARING):
+        key = (v.level, v.drug_id, v.breakdown, v.breakdown_value)
+        assert key not in before or before[key] == v.values
+
+
+def test_a_new_rating_with_every_combined_breakdown_stays_within_issue_13s_budget(world, settings):
+    policy = current_policy()
+    assert policy.region_specialty
+    assert policy.rho_per_new_rating <= 30.5
+    assert policy.rho_per_new_rating == pytest.approx(
+        (3 * policy.levels + 3 + policy.levels / 4) * policy.rho_node_add
+    )
+    where = breakdown_values(1, "US-CA", "2025-03")
+    keys = drug_indication_cells(1, 1, where) + drug_cells(1, where)
+    # The ledger charges a new rating exactly the headline figure.
+    assert event_cost({k.encode() for k in keys}, set(), policy) == pytest.approx(
+        policy.rho_per_new_rating
+    )
+    by_region_specialty = next(k for k in keys if k.breakdown == "region,specialty")
+    wide = cell_policy(by_region_specialty, policy)
+    assert wide.count_noise == 2 * policy.count_noise and wide.sum_noise == 2 * policy.sum_noise
+    assert cell_policy(keys[0], policy) is policy
+    # Region x specialty switched off: its tree is neither charged nor published.
+    settings.PORTAL_REGION_SPECIALTY = False
+    off = current_policy()
+    assert off.rho_per_new_rating == pytest.approx((3 * off.levels + 3) * off.rho_node_add)
+    assert event_cost({k.encode() for k in keys}, set(), off) == pytest.approx(
+        off.rho_per_new_rating
+    )
+    _spread_over_months(world, extra=120)
+    release = build_release()
+    assert versions_at(release).filter(breakdown="specialty").exists()
+    assert not versions_at(release).filter(breakdown="region,specialty").exists()
