@@ -12,6 +12,7 @@ from drugratings.accounts.models import Role
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
+from drugratings.api.bounds import MAX_OFFSET, Id, Page
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug
 from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
@@ -93,9 +94,9 @@ class Stats(Schema):
 
 class DrugFilters(Schema):
     q: str = Field("", max_length=100)
-    drug_class: int | None = None
-    indication: int | None = None
-    page: int = Field(1, ge=1)
+    drug_class: Id | None = None
+    indication: Id | None = None
+    page: Page = 1
     page_size: int = Field(20, ge=1, le=100)
 
 
@@ -140,7 +141,7 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
 @router.get(
     "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
 )
-def get_drug(request: HttpRequest, drug_id: int) -> dict:
+def get_drug(request: HttpRequest, drug_id: Id) -> dict:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
     return {
@@ -169,7 +170,7 @@ class TrendPointOut(Schema):
     auth=SIGNED_IN,
     summary="Monthly rater-adjusted trend of a drug (last 24 months)",
 )
-def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
+def drug_trend(request: HttpRequest, drug_id: Id) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
     if request.user.role == Role.PHARMA:
@@ -217,7 +218,7 @@ def list_indications(
     request: HttpRequest,
     q: str = "",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_indications(q, limit, offset)
@@ -242,7 +243,7 @@ def list_indications(
     auth=SIGNED_IN,
     summary="An indication and its drugs, side by side",
 )
-def get_indication(request: HttpRequest, indication_id: int) -> dict:
+def get_indication(request: HttpRequest, indication_id: Id) -> dict:
     require(request.user, Capability.READ_SCORES)
     indication = catalog.get_indication(indication_id)
     cells = indication_cells_for_viewer(request.user, indication.pk)
@@ -268,7 +269,7 @@ def list_drug_classes(
     request: HttpRequest,
     q: str = "",
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_drug_classes(q, limit, offset)
@@ -286,7 +287,7 @@ def list_drug_classes(
     auth=SIGNED_IN,
     summary="A drug class and its drugs, with scores across indications",
 )
-def get_drug_class(request: HttpRequest, class_id: int) -> dict:
+def get_drug_class(request: HttpRequest, class_id: Id) -> dict:
     require(request.user, Capability.READ_SCORES)
     drug_class = catalog.get_drug_class(class_id)
     drugs = catalog.drugs_in_class(drug_class)

@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema
 from drugratings.accounts.access import AccessDenied, Capability, require
 from drugratings.accounts.models import TokenKind
 from drugratings.api.auth import SIGNED_IN
+from drugratings.api.bounds import MAX_OFFSET, Id, Offset
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, actions
 from drugratings.portal.exports import FORMATS
@@ -145,7 +146,7 @@ def latest(request: HttpRequest) -> dict:
 
 
 @router.get("/portal/releases/{release_id}", response=ReleaseOut, summary="One release")
-def release_detail(request: HttpRequest, release_id: int) -> dict:
+def release_detail(request: HttpRequest, release_id: Id) -> dict:
     _portal(request, "releases:read")
     release = access.get_release(release_id)
     request.portal_release = release  # type: ignore[attr-defined]
@@ -165,10 +166,10 @@ def dictionary(request: HttpRequest) -> dict:
 )
 def indication_report(
     request: HttpRequest,
-    indication_id: int,
+    indication_id: Id,
     breakdown: str = "none",
     format: str = "json",
-    release: int | None = None,
+    release: Id | None = None,
 ):
     _portal(request, "reports:read")
     return _respond(
@@ -183,10 +184,10 @@ def indication_report(
 )
 def drug_class_report(
     request: HttpRequest,
-    class_id: int,
+    class_id: Id,
     breakdown: str = "none",
     format: str = "json",
-    release: int | None = None,
+    release: Id | None = None,
 ):
     _portal(request, "reports:read")
     return _respond(
@@ -201,10 +202,10 @@ def drug_class_report(
 )
 def drug_report(
     request: HttpRequest,
-    drug_id: int,
+    drug_id: Id,
     breakdown: str = "none",
     format: str = "json",
-    release: int | None = None,
+    release: Id | None = None,
 ):
     _portal(request, "reports:read")
     return _respond(request, access.drug_report(request.user, drug_id, breakdown, release), format)
@@ -227,7 +228,7 @@ def release_events(after: int, seconds: float = STREAM_SECONDS) -> Iterator[str]
 
 
 @router.get("/portal/stream", summary="Server-sent events, one per new release")
-def stream(request: HttpRequest, after: int | None = None):
+def stream(request: HttpRequest, after: Offset | None = None):
     _portal(request, "releases:read")
     last = request.headers.get("Last-Event-ID") or after
     if last is None:
@@ -237,6 +238,8 @@ def stream(request: HttpRequest, after: int | None = None):
         start = int(last)
     except ValueError:
         raise InvalidInput("after", "Give a release id.") from None
+    if not 0 <= start <= MAX_OFFSET:
+        raise InvalidInput("after", f"Give a release id from 0 to {MAX_OFFSET}.")
     response = StreamingHttpResponse(release_events(start), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from drugratings.bounds import IdConverter
 from drugratings.web.views import (
     accounts,
     catalog,
@@ -12,6 +13,8 @@ from drugratings.web.views import (
 )
 
 app_name = "web"
+# Path ids beyond the id range are a 404, not a database overflow.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", catalog.home, name="home"),
@@ -21,20 +24,20 @@ urlpatterns = [
     path("drugs/<slug:slug>/", catalog.drug_page, name="drug"),
     path("drugs/<slug:slug>/rate/", ratings.rate, name="rate"),
     path("drugs/<slug:slug>/withdraw/", ratings.withdraw, name="withdraw"),
-    path("comments/<int:comment_id>/helpful/", ratings.helpful, name="helpful"),
-    path("comments/<int:comment_id>/flag/", ratings.flag, name="flag"),
+    path("comments/<id:comment_id>/helpful/", ratings.helpful, name="helpful"),
+    path("comments/<id:comment_id>/flag/", ratings.flag, name="flag"),
     path("me/ratings/", ratings.my_ratings, name="my_ratings"),
     path("search/indications", ratings.indication_suggest, name="indication_suggest"),
     path("portal/", portal.dashboard, name="portal"),
     path("portal/keys/", portal.keys, name="portal_keys"),
     path("portal/webhooks/", portal.webhooks, name="portal_webhooks"),
-    path("portal/<str:kind>/<int:pk>/", portal.report, name="portal_report"),
-    path("portal/<str:kind>/<int:pk>/export.<str:fmt>", portal.export, name="portal_export"),
+    path("portal/<str:kind>/<id:pk>/", portal.report, name="portal_report"),
+    path("portal/<str:kind>/<id:pk>/export.<str:fmt>", portal.export, name="portal_export"),
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/quarantine/", trust.quarantine, name="quarantine"),
-    path("moderation/quarantine/<int:case_id>/", trust.decide, name="quarantine_decide"),
+    path("moderation/quarantine/<id:case_id>/", trust.decide, name="quarantine_decide"),
     path("me/interests/", trust.interests, name="interests"),
-    path("moderation/comments/<int:comment_id>/", moderation.act, name="moderate_comment"),
+    path("moderation/comments/<id:comment_id>/", moderation.act, name="moderate_comment"),
     path("indications/", catalog.indication_list, name="indications"),
     path("indications/<slug:slug>/", catalog.indication_page, name="indication"),
     path("classes/", catalog.class_list, name="classes"),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from drugratings.accounts.access import AccessDenied, Capability, require
+from drugratings.bounds import query_int, require_int
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
 from drugratings.errors import InvalidInput
@@ -117,8 +118,8 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     listed = _listed_indications(drug)
     initial_indication = request.GET.get("indication") or (str(listed[0].pk) if listed else "other")
     existing = None
-    if initial_indication.isdigit():
-        existing = ratings_access.my_rating(request.user, drug.pk, int(initial_indication))
+    if (initial_id := query_int(initial_indication, None)) is not None:
+        existing = ratings_access.my_rating(request.user, drug.pk, initial_id)
     initial = {"indication": initial_indication}
     if existing:
         initial.update({d.value: str(getattr(existing, d.value) or "") for d in DIMENSIONS})
@@ -187,7 +188,8 @@ def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
 def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
     drug = catalog.get_drug_by_slug(slug)
     try:
-        actions.withdraw_rating(request.user, drug.pk, int(request.POST.get("indication", "0")))
+        indication_id = require_int(request.POST.get("indication"), "indication")
+        actions.withdraw_rating(request.user, drug.pk, indication_id)
     except AccessDenied as exc:
         return _denied(request, exc)
     except (InvalidInput, ValueError) as exc:
