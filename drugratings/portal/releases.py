@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -55,6 +56,9 @@ from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
 
 log = logging.getLogger(__name__)
+# Rows per write transaction: well under half a second each on SQLite, so requests that write
+# (sign-ins, ratings, audit rows) wait at most that long for the lock while a release is built.
+WRITE_BATCH = 1000
 RatingKey = tuple[int, int, int]  # physician, drug, indication
 CELLS_PER_RATING = 8  # none, specialty, region and month, at each of the two levels
 
@@ -159,10 +163,13 @@ def _leniencies(physicians: set[int], live, public, policy) -> dict[int, np.ndar
     }
 
 
-def _include_events(live, included, public, policy, now, stats) -> tuple[set[int], set[RatingKey]]:
-    """Apply changes that fit each physician's remaining budget; returns the touched drugs and
-    the included rating keys that changed. Costs here are the upper bound (every cell the change
-    touches); the ledger later records only cells actually published."""
+def _include_events(
+    live, included, public, policy, now, stats
+) -> tuple[set[int], set[RatingKey], Callable[[], None]]:
+    """Apply changes that fit each physician's remaining budget; returns the touched drugs, the
+    included rating keys that changed, and the function that writes them (the caller charges
+    the ledger first). Costs here are the upper bound (every cell the change touches); the
+    ledger later records only cells actually published."""
     spent = _spent(now)
     events: dict[int, list[RatingKey]] = defaultdict(list)
     for key, placed in live.items():
@@ -223,15 +230,28 @@ def _include_events(live, included, public, policy, now, stats) -> tuple[set[int
                         **fields,
                     )
                 )
-    for start in range(0, len(deletes), 5000):
-        IncludedRating.objects.filter(pk__in=deletes[start : start + 5000]).delete()
-    IncludedRating.objects.bulk_create(creates, batch_size=5000)
-    IncludedRating.objects.bulk_update(
-        updates,
-        ["raw", "adjusted", "specialty_id", "region", "month", "included_at"],
-        batch_size=2000,
-    )
-    return touched_drugs, changed
+
+    def write() -> None:
+        _batched(deletes, lambda pks: IncludedRating.objects.filter(pk__in=pks).delete())
+        _batched(creates, IncludedRating.objects.bulk_create)
+        _batched(
+            updates,
+            lambda rows: IncludedRating.objects.bulk_update(
+                rows, ["raw", "adjusted", "specialty_id", "region", "month", "included_at"]
+            ),
+        )
+
+    return touched_drugs, changed, write
+
+
+def _batched(rows: list, write: Callable[[list], object], size: int | None = None) -> None:
+    """Write in short transactions. On SQLite a writer holds the only write lock until it
+    commits: one transaction for a whole release kept sign-ins, ratings and pharma requests
+    waiting past the busy timeout. Each batch here commits within a fraction of a second."""
+    size = size or WRITE_BATCH
+    for start in range(0, len(rows), size):
+        with transaction.atomic():
+            write(rows[start : start + size])
 
 
 def _cell_keys(key: RatingKey, placed: Placed) -> list[str]:
@@ -281,26 +301,72 @@ def _rows_for(drugs: set[int]) -> RatingRows:
     )
 
 
-@transaction.atomic
 def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = None) -> Release:
+    """Build and publish a release. Computation runs outside any transaction and the writes go
+    in short batches (see `_batched`); the release stays hidden (`complete=False`) until the
+    last, small transaction publishes it. Ledger charges are written before the changes they
+    pay for, so a build that stops midway over-charges rather than under-charges; the next
+    build resumes it (same hidden release) and publishes it."""
     started = time.monotonic()
     now = now or timezone.now()
     policy = policy or current_policy()
+    resumed = _unfinished_release()
     previous = Release.objects.order_by("-pk").first()
     stats = BuildStats()
     live, included = _live(), _included()
-    drugs, _ = _include_events(live, included, _public_means(previous), policy, now, stats)
-    release = Release.objects.create(published_at=now, methodology_version=METHODOLOGY_VERSION)
-    hidden = _update_cells(drugs, release, previous, policy, stats, now)
-    update_engagement(release, previous, policy, now, stats.charges)
-    LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(physician_id=p, release=release, rho=rho, at=now)
-            for p, rho in stats.charges.items()
-            if rho > 0
-        ],
-        batch_size=5000,
+    drugs, _, write_included = _include_events(
+        live, included, _public_means(previous), policy, now, stats
     )
+    if resumed is not None:
+        # The stopped build may have included changes without stepping their cells: look at
+        # every cell (those it already stepped are up to date and do not step again).
+        drugs |= {key[1] for key in included} | set(
+            CellState.objects.values_list("drug_id", flat=True).distinct()
+        )
+    release = resumed or Release.all_objects.create(
+        published_at=now, methodology_version=METHODOLOGY_VERSION, complete=False
+    )
+    charged = _charge(release, stats.charges, {}, now)
+    write_included()
+    hidden = _update_cells(drugs, release, previous, policy, stats, now)
+    with transaction.atomic():
+        _publish(release, previous, policy, stats, charged, hidden, started, now)
+    log.info(
+        "release #%s: %s events (%s deferred), %s cells changed in %.1f s",
+        release.pk,
+        stats.events,
+        stats.deferred,
+        stats.cells_changed,
+        release.build_seconds,
+    )
+    return release
+
+
+def _charge(
+    release: Release, charges: dict[int, float], charged: dict[int, float], now: datetime
+) -> dict[int, float]:
+    """Write the charges not yet in the ledger; returns everything charged so far."""
+    rows = [
+        LedgerEntry(physician_id=p, release=release, rho=rho - charged.get(p, 0.0), at=now)
+        for p, rho in charges.items()
+        if rho - charged.get(p, 0.0) > 0
+    ]
+    _batched(rows, LedgerEntry.objects.bulk_create)
+    return {**charged, **{p: rho for p, rho in charges.items() if rho > 0}}
+
+
+def _publish(
+    release: Release,
+    previous: Release | None,
+    policy: PrivacyPolicy,
+    stats: BuildStats,
+    charged: dict[int, float],
+    hidden: int,
+    started: float,
+    now: datetime,
+) -> None:
+    update_engagement(release, previous, policy, now, stats.charges)
+    _charge(release, stats.charges, charged, now)
     max_spent = max(_spent(now).values(), default=0.0)
     release.n_events, release.n_deferred = stats.events, stats.deferred
     release.n_cells_changed = stats.cells_changed
@@ -314,15 +380,17 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
         else 0.0,
     }
     release.build_seconds = round(time.monotonic() - started, 3)
+    release.published_at = now
+    release.complete = True
     release.save()
-    log.info(
-        "release #%s: %s events (%s deferred), %s cells changed in %.1f s",
-        release.pk,
-        stats.events,
-        stats.deferred,
-        stats.cells_changed,
-        release.build_seconds,
-    )
+
+
+def _unfinished_release() -> Release | None:
+    """The hidden release of a build that stopped midway (the worker was killed), to resume."""
+    last = Release.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    release = Release.all_objects.filter(complete=False, pk__gt=last).order_by("-pk").first()
+    if release is not None:
+        log.warning("release #%s stopped midway: resuming it", release.pk)
     return release
 
 
@@ -394,35 +462,65 @@ def _update_cells(
                     version.breakdown_value,
                 )
             ] = version.pk
-    close, create, saved = [], [], []
+    # A resumed build: versions it already wrote replace those of the previous release (which
+    # it closed). Closing one of them again (last_release = previous) hides it for good.
+    for version in CellVersion.objects.filter(first_release=release, drug_id__in=drugs).only(
+        "pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value"
+    ):
+        current[
+            CellKey(
+                version.level,
+                version.drug_id,
+                version.indication_id or 0,
+                version.breakdown,
+                version.breakdown_value,
+            )
+        ] = version.pk
+    steps: list[tuple[CellState, int | None, CellVersion]] = []
     for (_, key, state, new_state, _), node_noise in zip(planned, noise, strict=True):
         state.state = tree.attach_noise(new_state, node_noise)
         state.step = state.state["step"]
-        saved.append(state)
         noisy_total, _ = tree.totals(state.state)
-        if key in current:
-            close.append(current[key])
-        create.append(
-            CellVersion(
-                first_release=release,
-                level=key.level,
-                drug_id=key.drug_id,
-                indication_id=key.indication_id or None,
-                breakdown=key.breakdown,
-                breakdown_value=key.value,
-                suppressed=False,
-                values=published_values(noisy_total, len(state.state["nodes"]), policy),
-            )
+        version = CellVersion(
+            first_release=release,
+            level=key.level,
+            drug_id=key.drug_id,
+            indication_id=key.indication_id or None,
+            breakdown=key.breakdown,
+            breakdown_value=key.value,
+            suppressed=False,
+            values=published_values(noisy_total, len(state.state["nodes"]), policy),
         )
-    close += [current[key] for key in hidden if key in current]
-    existing = [s for s in saved + departed if s.pk is not None]
-    CellState.objects.bulk_create([s for s in saved if s.pk is None], batch_size=2000)
-    CellState.objects.bulk_update(existing, ["state", "step"], batch_size=500)
-    for start in range(0, len(close), 5000):
-        CellVersion.objects.filter(pk__in=close[start : start + 5000]).update(last_release=previous)
-    CellVersion.objects.bulk_create(create, batch_size=5000)
-    stats.cells_changed = len(create) + len(close)
+        steps.append((state, current.get(key), version))
+    close = [current[key] for key in hidden if key in current]
+    # A cell's new tree state, its new version and the closing of the version it replaces commit
+    # together, so a build that stops midway can be resumed (see `build_release`). Versions
+    # belong to the hidden release, and closing sets `last_release` to the previous release:
+    # readers see none of it until the release is published.
+    cells_per_batch = max(1, WRITE_BATCH // 4)
+    _batched(steps, lambda chunk: _write_steps(chunk, previous), size=cells_per_batch)
+    _batched(
+        close, lambda pks: CellVersion.objects.filter(pk__in=pks).update(last_release=previous)
+    )
+    _batched(
+        [s for s in departed if s.pk is not None],
+        lambda rows: CellState.objects.bulk_update(rows, ["state", "step"]),
+        size=cells_per_batch,
+    )
+    stats.cells_changed = len(steps) + sum(1 for _, old, _ in steps if old) + len(close)
     return len(hidden)
+
+
+def _write_steps(
+    chunk: list[tuple[CellState, int | None, CellVersion]], previous: Release | None
+) -> None:
+    new = [state for state, _, _ in chunk if state.pk is None]
+    existing = [state for state, _, _ in chunk if state.pk is not None]
+    CellState.objects.bulk_create(new)
+    CellState.objects.bulk_update(existing, ["state", "step"])
+    replaced = [old for _, old, _ in chunk if old is not None]
+    CellVersion.objects.filter(pk__in=replaced).update(last_release=previous)
+    CellVersion.objects.bulk_create([version for _, _, version in chunk])
 
 
 def _pending_changes(
