@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -48,12 +49,17 @@ class Recorder:
         self.server_errors: list[str] = []
         self.failures: list[str] = []
         self.n = 0
+        self.started = time.monotonic()
+        self.worst_by_kind: dict[str, tuple[float, float]] = {}  # kind -> (seconds, at)
 
     def add(self, kind: str, status: int | None, seconds: float, detail: str = "") -> None:
         with self.lock:
             self.n += 1
             self.statuses[f"{kind} {status}"] += 1
             self.slowest = sorted([*self.slowest, (seconds, f"{kind} {status}")])[-5:]
+            at = time.monotonic() - self.started - seconds
+            if seconds > self.worst_by_kind.get(kind, (0.0, 0.0))[0]:
+                self.worst_by_kind[kind] = (seconds, at)
             if status is None:
                 self.failures.append(f"{time.strftime('%H:%M:%S')} {kind}: {detail}")
             elif status >= 500:
@@ -142,6 +148,24 @@ def targets(port: int, token: str) -> list[tuple[int, str, int]]:
     return out
 
 
+def worker_progress(db: Path) -> tuple[int, int]:
+    """(finished score fits, published releases), read from the database (WAL: no locking)."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            fits = con.execute(
+                "SELECT COUNT(*) FROM analytics_fitrun WHERE finished_at IS NOT NULL"
+            ).fetchone()[0]
+            releases = con.execute("SELECT COUNT(*) FROM portal_release WHERE complete").fetchone()[
+                0
+            ]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return -1, -1
+    return fits, releases
+
+
 def load_loop(rec: Recorder, port: int, stop: threading.Event, role: int) -> None:
     token = None
     while token is None and not stop.is_set():
@@ -202,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
         "DATABASE_URL": f"sqlite:///{tmp / 'drugratings.sqlite3'}",
         "DEBUG": "0",
         "RATINGS_PER_HOUR": "1000000",
+        "PYTHONUNBUFFERED": "1",
     }
     print(f"fresh SQLite database in {tmp}", flush=True)
     for step in (
@@ -224,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         log=tmp / "serve.log",
     )
     rec, stop = Recorder(), threading.Event()
-    started = time.monotonic()
+    started = rec.started = time.monotonic()
     while True:  # the first second the server answers
         try:
             call(port, "GET", "/healthz")
@@ -241,14 +266,15 @@ def run(args: argparse.Namespace) -> int:
     ]
     for thread in threads:
         thread.start()
-    started = time.monotonic()
-    released_at = None
+    released_at = fitted_at = None
     try:
         while time.monotonic() - started < args.timeout:
             time.sleep(5)
-            log = (tmp / "serve.log").read_text(errors="replace")
-            fits = log.count("initial fit #") + log.count("refit #")
-            if released_at is None and "release #" in log:
+            fits, releases = worker_progress(tmp / "drugratings.sqlite3")
+            if fitted_at is None and fits > 0:
+                fitted_at = time.monotonic()
+                print(f"  first fit after {fitted_at - started:.0f} s", flush=True)
+            if released_at is None and releases > 0:
                 released_at = time.monotonic()
                 print(f"  first release after {released_at - started:.0f} s", flush=True)
             print(
@@ -269,6 +295,9 @@ def run(args: argparse.Namespace) -> int:
     print("\nrequests by kind and status:")
     for key, count in sorted(rec.statuses.items()):
         print(f"  {key:<28} {count}")
+    print("slowest answer by kind (seconds, sent at second):")
+    for kind, (seconds, at) in sorted(rec.worst_by_kind.items()):
+        print(f"  {kind:<28} {seconds:6.2f}  at {at:5.0f}")
     for line in rec.server_errors[:20] + rec.failures[:20]:
         print(f"  ! {line}")
     print(
