@@ -462,12 +462,13 @@ def _update_cells(
                     version.breakdown_value,
                 )
             ] = version.pk
-    # A resumed build: versions it already wrote replace those of the previous release (which
-    # it closed). Closing one of them again (last_release = previous) hides it for good.
+    # A resumed build: versions it already wrote (never published) are deleted where this run
+    # replaces or suppresses them; the previous release's versions they replace are closed.
+    own: dict[CellKey, int] = {}
     for version in CellVersion.objects.filter(first_release=release, drug_id__in=drugs).only(
         "pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value"
     ):
-        current[
+        own[
             CellKey(
                 version.level,
                 version.drug_id,
@@ -476,7 +477,7 @@ def _update_cells(
                 version.breakdown_value,
             )
         ] = version.pk
-    steps: list[tuple[CellState, int | None, CellVersion]] = []
+    steps: list[tuple[CellState, int | None, int | None, CellVersion]] = []
     for (_, key, state, new_state, _), node_noise in zip(planned, noise, strict=True):
         state.state = tree.attach_noise(new_state, node_noise)
         state.step = state.state["step"]
@@ -491,8 +492,9 @@ def _update_cells(
             suppressed=False,
             values=published_values(noisy_total, len(state.state["nodes"]), policy),
         )
-        steps.append((state, current.get(key), version))
+        steps.append((state, current.get(key), own.get(key), version))
     close = [current[key] for key in hidden if key in current]
+    unwritten = [own[key] for key in hidden if key in own]
     # A cell's new tree state, its new version and the closing of the version it replaces commit
     # together, so a build that stops midway can be resumed (see `build_release`). Versions
     # belong to the hidden release, and closing sets `last_release` to the previous release:
@@ -502,25 +504,27 @@ def _update_cells(
     _batched(
         close, lambda pks: CellVersion.objects.filter(pk__in=pks).update(last_release=previous)
     )
+    _batched(unwritten, lambda pks: CellVersion.objects.filter(pk__in=pks).delete())
     _batched(
         [s for s in departed if s.pk is not None],
         lambda rows: CellState.objects.bulk_update(rows, ["state", "step"]),
         size=cells_per_batch,
     )
-    stats.cells_changed = len(steps) + sum(1 for _, old, _ in steps if old) + len(close)
+    stats.cells_changed = len(steps) + sum(1 for _, old, _, _ in steps if old) + len(close)
     return len(hidden)
 
 
 def _write_steps(
-    chunk: list[tuple[CellState, int | None, CellVersion]], previous: Release | None
+    chunk: list[tuple[CellState, int | None, int | None, CellVersion]], previous: Release | None
 ) -> None:
-    new = [state for state, _, _ in chunk if state.pk is None]
-    existing = [state for state, _, _ in chunk if state.pk is not None]
+    new = [state for state, _, _, _ in chunk if state.pk is None]
+    existing = [state for state, _, _, _ in chunk if state.pk is not None]
     CellState.objects.bulk_create(new)
     CellState.objects.bulk_update(existing, ["state", "step"])
-    replaced = [old for _, old, _ in chunk if old is not None]
+    replaced = [old for _, old, _, _ in chunk if old is not None]
     CellVersion.objects.filter(pk__in=replaced).update(last_release=previous)
-    CellVersion.objects.bulk_create([version for _, _, version in chunk])
+    CellVersion.objects.filter(pk__in=[own for _, _, own, _ in chunk if own is not None]).delete()
+    CellVersion.objects.bulk_create([version for _, _, _, version in chunk])
 
 
 def _pending_changes(

@@ -103,3 +103,25 @@ def test_a_build_stopped_while_writing_cells_resumes_without_duplicates(world, m
     assert len(keys) == len(set(keys))
     changed = [k for k, v in _cells(second).items() if _cells(first).get(k) != v]
     assert len(changed) > 2  # the two cells written before the stop and the rest after it
+
+
+def test_a_stopped_first_release_resumed_after_new_ratings_has_one_version_per_cell(
+    world, monkeypatch
+):
+    def stop(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(releases, "_publish", stop)
+    with pytest.raises(RuntimeError):
+        build_release()
+    assert Release.objects.count() == 0
+    monkeypatch.undo()
+    for user in add_physicians(12, start=700):
+        rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, 1)
+    release = build_release()
+    keys = [
+        (v.level, v.drug_id, v.indication_id, v.breakdown, v.breakdown_value)
+        for v in versions_at(release)
+    ]
+    assert len(keys) == len(set(keys))
+    assert release.n_events == 12
