@@ -29,7 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         manage = [sys.executable, "manage.py"]
-        worker = subprocess.Popen([*manage, "worker"])
+        # The worker's fits are CPU-heavy; pages and API answers come first on a shared machine.
+        worker = subprocess.Popen([*manage, "worker", "--nice", "10"])
         server = [
             sys.executable,
             "-m",
