@@ -43,9 +43,17 @@ def _count_calls():
 
 
 @pytest.fixture
-def callers(personas, small_catalog) -> dict[str, dict[str, str]]:
+def callers(personas, small_catalog, monkeypatch) -> dict[str, dict[str, str]]:
     """Headers of the three kinds of caller: anonymous, a physician's token, a pharma API key."""
+    from drugratings.api import portal as portal_api
     from drugratings.portal.actions import create_api_key
+
+    # The release stream stays open for minutes; here it ends after its first poll, so every
+    # generated request to it still gets a complete (checked) answer.
+    stream = portal_api.release_events
+    monkeypatch.setattr(
+        portal_api, "release_events", lambda after, seconds=0.0: stream(after, seconds)
+    )
 
     _, token = issue_token(personas.verified)
     _, key = create_api_key(personas.pharma, "fuzz", 30, ["reports:read", "releases:read"])
