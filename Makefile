@@ -37,7 +37,7 @@ test-fast: $(STAMP)
 
 # schemathesis over the whole served OpenAPI document (anonymous, physician token, pharma API
 # key): no 5xx and responses matching the document. `make test` runs a short version.
-FUZZ_EXAMPLES ?= 150
+FUZZ_EXAMPLES ?= 400
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_MIN_CALLS=$${FUZZ_MIN_CALLS:-20000} \
 		$(BIN)/python -m pytest drugratings/api/tests/test_fuzz.py -p no:randomly -q -s $(PYTEST_ARGS)
