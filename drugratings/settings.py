@@ -2,7 +2,7 @@
 
 DRUGRATINGS_MODE picks the defaults: `development` (the default), `demo` (fixed demo logins and
 secrets, short release interval) or `production` (refuses to start with a default secret key,
-DEBUG on, or a missing ALLOWED_HOSTS).
+DEBUG on, or a missing ALLOWED_HOSTS). DEBUG is off in every mode unless DEBUG=1.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ DEMO_MODE = MODE == "demo"
 
 _INSECURE_KEY = "insecure-development-key-never-use-in-production"
 SECRET_KEY = envstr("SECRET_KEY", _INSECURE_KEY)
-DEBUG = envbool("DEBUG", not PRODUCTION)
+# Debug pages show settings and source: only with an explicit DEBUG=1, never by mode, because the
+# demo is what newcomers expose on their network.
+DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )

@@ -11,6 +11,7 @@ from drugratings.accounts.access import AccessDenied, Capability, FigureView, re
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
+from drugratings.api.bounds import MAX_OFFSET, Id, Page
 from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import CatalogErrorReport, Drug
@@ -103,9 +104,9 @@ class Stats(Schema):
 
 class DrugFilters(Schema):
     q: str = Field("", max_length=100)
-    drug_class: int | None = None
-    indication: int | None = None
-    page: int = Field(1, ge=1)
+    drug_class: Id | None = None
+    indication: Id | None = None
+    page: Page = 1
     page_size: int = Field(20, ge=1, le=100)
 
 
@@ -157,7 +158,7 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
 @router.get(
     "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
 )
-def get_drug(request: HttpRequest, drug_id: int) -> dict:
+def get_drug(request: HttpRequest, drug_id: Id) -> dict:
     require(request.user, Capability.READ_CATALOG)
     drug = catalog.get_drug(drug_id)
     view = _view(request, Subject(drug_id=drug.pk))
@@ -187,7 +188,7 @@ class TrendPointOut(Schema):
     auth=SIGNED_IN,
     summary="Monthly rater-adjusted trend of a drug (last 24 months)",
 )
-def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
+def drug_trend(request: HttpRequest, drug_id: Id) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
     if _view(request, Subject(drug_id=drug.pk)) != FigureView.LIVE:
@@ -235,7 +236,7 @@ def list_indications(
     request: HttpRequest,
     q: str = "",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_indications(q, limit, offset)
@@ -260,7 +261,7 @@ def list_indications(
     auth=SIGNED_IN,
     summary="An indication and its drugs, side by side",
 )
-def get_indication(request: HttpRequest, indication_id: int) -> dict:
+def get_indication(request: HttpRequest, indication_id: Id) -> dict:
     require(request.user, Capability.READ_CATALOG)
     indication = catalog.get_indication(indication_id)
     view = _view(request, Subject(indication_id=indication.pk))
@@ -287,7 +288,7 @@ def list_drug_classes(
     request: HttpRequest,
     q: str = "",
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_drug_classes(q, limit, offset)
@@ -305,7 +306,7 @@ def list_drug_classes(
     auth=SIGNED_IN,
     summary="A drug class and its drugs, with scores across indications",
 )
-def get_drug_class(request: HttpRequest, class_id: int) -> dict:
+def get_drug_class(request: HttpRequest, class_id: Id) -> dict:
     require(request.user, Capability.READ_CATALOG)
     drug_class = catalog.get_drug_class(class_id)
     view = _view(request, Subject(class_id=drug_class.pk))
@@ -330,7 +331,7 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
 class CatalogReportIn(Schema):
     kind: str = Field(description="not_on_label, missing_indication, wrong_source or other")
     message: str = Field(max_length=2000)
-    indication_id: int | None = None
+    indication_id: Id | None = None
 
 
 class CatalogReportOut(Schema):
@@ -347,7 +348,7 @@ class CatalogResolveIn(Schema):
     decision: str = Field(description="correct or dismiss")
     note: str = Field("", max_length=500)
     action: str | None = Field(None, description="remove_indication or add_indication")
-    indication_id: int | None = None
+    indication_id: Id | None = None
     reference: str = Field("", max_length=150, description="The label or reference checked")
 
 
@@ -369,7 +370,7 @@ def _report_out(report: CatalogErrorReport) -> dict:
     auth=SIGNED_IN,
     summary="Report a wrong catalogue fact (verified physicians and moderators)",
 )
-def report_catalog_error(request: HttpRequest, drug_id: int, payload: CatalogReportIn) -> Status:
+def report_catalog_error(request: HttpRequest, drug_id: Id, payload: CatalogReportIn) -> Status:
     report = catalog_actions.report_error(
         request.user,
         drug_id,
@@ -397,7 +398,7 @@ def catalog_report_queue(request: HttpRequest) -> list[dict]:
     auth=SIGNED_IN,
     summary="Correct the catalogue or dismiss a report (moderators; audited)",
 )
-def resolve_catalog_report(request: HttpRequest, report_id: int, payload: CatalogResolveIn) -> dict:
+def resolve_catalog_report(request: HttpRequest, report_id: Id, payload: CatalogResolveIn) -> dict:
     report = catalog_actions.resolve_report(
         request.user,
         report_id,
