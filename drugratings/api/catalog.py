@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
+from ninja.responses import NinjaJSONEncoder
 
 from drugratings.accounts.access import AccessDenied, Capability, can, require
 from drugratings.analytics.access import public_figures
@@ -13,7 +15,12 @@ from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug
-from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
+from drugratings.core.cached import document_response
+from drugratings.portal.access import (
+    drug_cells_for_viewer,
+    figures_key,
+    indication_cells_for_viewer,
+)
 from drugratings.ratings import access as ratings_access
 
 router = Router(tags=["catalogue"])
@@ -140,10 +147,21 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
 @router.get(
     "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
 )
-def get_drug(request: HttpRequest, drug_id: int) -> dict:
+def get_drug(request: HttpRequest, drug_id: int) -> HttpResponse:
     require(request.user, Capability.READ_SCORES)
+    # Stored bytes per (drug, figures version, kind of viewer): see core/cached.py.
+    return document_response(
+        request,
+        "api-drug",
+        figures_key(request.user, drug_id),
+        lambda: _drug_document(request, drug_id),
+        content_type="application/json",
+    )
+
+
+def _drug_document(request: HttpRequest, drug_id: int) -> bytes:
     drug = catalog.get_drug(drug_id)
-    return {
+    doc = {
         **drug_summary(drug),
         "manufacturer": drug.manufacturer,
         "application_numbers": drug.application_numbers,
@@ -152,6 +170,9 @@ def get_drug(request: HttpRequest, drug_id: int) -> dict:
         "first_marketed": drug.first_marketed,
         "scores": [cell.as_api() for cell in drug_cells_for_viewer(request.user, drug.pk)],
     }
+    return json.dumps(
+        DrugDetail.model_validate(doc).model_dump(mode="json"), cls=NinjaJSONEncoder
+    ).encode()
 
 
 class TrendPointOut(Schema):

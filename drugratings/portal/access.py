@@ -13,12 +13,14 @@ from django.utils import timezone
 from drugratings.accounts.access import AccessDenied, Capability, can, require
 from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
 from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
+from drugratings.analytics.models import FitRun
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
 from drugratings.portal.privacy.engagement import engagement_at
 from drugratings.portal.releases import versions_at
 from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.versions import version_of
 
 RANK_DRAWS = 4000
 
@@ -370,6 +372,19 @@ def drug_cells_for_viewer(user: User, drug_id: int, **filters) -> list:
     if not can(user, Capability.READ_LIVE_FIGURES):
         return release_drug_cells(drug_id)
     return drug_score_cells(drug_id, **filters)
+
+
+def figures_key(user: User, drug_id: int) -> list[object]:
+    """What a drug's figures, as `drug_cells_for_viewer` gives them to `user`, depend on: a cache
+    key part. Live viewers: the drug's ratings version and the current fit. Release viewers:
+    only the latest release and their organisation, never the live version (an ETag that
+    changed with each rating would tell pharma when a drug was rated)."""
+    if can(user, Capability.READ_LIVE_FIGURES):
+        fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+        return [drug_id, "live", version_of(drug_id), fit_id]
+    release_id = Release.objects.order_by("-pk").values_list("pk", flat=True).first()
+    analyst = getattr(user, "pharma_analyst", None)
+    return [drug_id, "release", release_id, analyst.organization_id if analyst else None]
 
 
 def indication_cells_for_viewer(user: User, indication_id: int) -> dict[int, list]:
