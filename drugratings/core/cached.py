@@ -17,7 +17,7 @@ from typing import Final
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, new_method_proxy
 from django.utils.http import parse_etags
 
 SECONDS: Final = 24 * 3600  # keys change on every write; this only bounds unused entries
@@ -75,6 +75,17 @@ def document_response(
     return response
 
 
+class _Deferred(SimpleLazyObject):
+    # Numbers too: template filters such as `pluralize` call float() on their value.
+    __int__ = new_method_proxy(int)
+    __float__ = new_method_proxy(float)
+
+
 def deferred(build: Callable[[], object]) -> object:
     """A value built only when a template first uses it, so a cached fragment skips the work."""
-    return SimpleLazyObject(build)
+    return _Deferred(build)
+
+
+def fragment_key(*parts: object) -> str:
+    """One vary-on value for `{% cache %}` from the parts a page fragment depends on."""
+    return digest(parts)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import Capability, can
@@ -17,8 +18,13 @@ from drugratings.analytics.models import Window
 from drugratings.analytics.trends import monthly_trend
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Indication
+from drugratings.core.cached import deferred, fragment_key
 from drugratings.moderation.models import FlagReason
-from drugratings.portal.access import drug_cells_for_viewer, indication_cells_for_viewer
+from drugratings.portal.access import (
+    drug_cells_for_viewer,
+    figures_key,
+    indication_cells_for_viewer,
+)
 from drugratings.ratings.access import (
     CommentSort,
     drugs_for_indication,
@@ -126,17 +132,23 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     window = request.GET.get("window", Window.ALL_TIME)
     if window not in Window.values:
         window = Window.ALL_TIME
-    sections: list[ScoreSection] = []
     pharma = not can(request.user, Capability.READ_LIVE_FIGURES)
-    if show_scores:
-        cells = drug_cells_for_viewer(
-            request.user, drug.pk, specialty_id=specialty_id, window=window
-        )
-        sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
-    all_sections = len(sections)
-    if request.GET.get("all") != "1":
-        sections = sections[:SECTIONS_SHOWN]
-    trend = _trend_lines(drug.pk) if show_scores and not pharma else []
+
+    def figures() -> tuple[list[ScoreSection], int, list[dict]]:
+        sections: list[ScoreSection] = []
+        if show_scores:
+            cells = drug_cells_for_viewer(
+                request.user, drug.pk, specialty_id=specialty_id, window=window
+            )
+            sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
+        all_sections = len(sections)
+        if request.GET.get("all") != "1":
+            sections = sections[:SECTIONS_SHOWN]
+        trend = _trend_lines(drug.pk) if show_scores and not pharma else []
+        return sections, all_sections - len(sections), trend
+
+    # Built only when the template's cached figures fragment misses (core/cached.py).
+    built = deferred(figures)
     comments, comment_total = [], 0
     comment_sort = request.GET.get("sort", CommentSort.HELPFUL)
     if comment_sort not in CommentSort.ALL:
@@ -161,8 +173,13 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "drug": drug,
             "pharma": pharma,
-            "hidden_sections": all_sections - len(sections),
-            "trend": trend,
+            "hidden_sections": deferred(lambda: built[1]),
+            "trend": deferred(lambda: built[2]),
+            "figures_fragment": fragment_key(
+                *(figures_key(request.user, drug.pk) if show_scores else ["none"]),
+                drug.pk, specialty_id, window, request.GET.get("all") == "1",
+                can(request.user, Capability.RATE), sorted(mine, key=str), get_language(),
+            ),
             "show_comments": show_comments,
             "comments": comments,
             "comment_total": comment_total,
@@ -173,7 +190,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
             "can_vote": can(request.user, Capability.VOTE),
             "mine": mine,
             "flag_reasons": FlagReason.choices,
-            "sections": sections,
+            "sections": deferred(lambda: built[0]),
             "show_scores": show_scores,
             "specialties": Specialty.objects.all(),
             "specialty_id": specialty_id,
