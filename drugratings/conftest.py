@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.test import Client
 
 from drugratings.accounts.actions import issue_token
@@ -21,10 +22,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches():
+def _fresh_caches(request):
     from drugratings.analytics.actions import discard_pending_views
 
-    cache.clear()
+    if isinstance(caches["default"], DatabaseCache):
+        # The database cache lives in the test database, outside any test's transaction (and
+        # outside `flush`): clear it with the database set up and unblocked.
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            cache.clear()
+    else:
+        cache.clear()
     discard_pending_views()
     invalidate_search_index()
     yield
