@@ -27,10 +27,15 @@ def _fresh_caches(request):
 
     if isinstance(caches["default"], DatabaseCache):
         # The database cache lives in the test database, outside any test's transaction (and
-        # outside `flush`): clear it with the database set up and unblocked.
-        request.getfixturevalue("django_db_setup")
-        with request.getfixturevalue("django_db_blocker").unblock():
-            cache.clear()
+        # outside `flush`): clear it with the database unblocked. A test without the database
+        # cannot reach the database cache either.
+        uses_db = request.node.get_closest_marker("django_db") or {
+            "db", "transactional_db", "live_server", "django_db_setup"
+        } & set(request.fixturenames)
+        if uses_db:
+            request.getfixturevalue("django_db_setup")
+            with request.getfixturevalue("django_db_blocker").unblock():
+                cache.clear()
     else:
         cache.clear()
     discard_pending_views()
