@@ -1,8 +1,9 @@
 """Run every benchmark (`make bench`): ``python bench/run.py [--quick] [--only reads|...]``.
 
 Runs bench/bench_reads.py (healthz / drug API / drug page under 8 clients, with ratios), then
-bench/bench_platform.py, bench/bench_portal.py and bench/bench_stats.py, each as a subprocess whose output goes
-straight to this terminal, then prints a summary. Exits non-zero when a benchmark crashed
+bench/bench_platform.py, bench/bench_portal.py and bench/bench_stats.py, each as a subprocess
+whose output goes straight to this terminal, then prints a summary. Exits non-zero when a
+benchmark crashed
 (exited non-zero); a FAIL against a target is reported, not turned into an exit status.
 
 --quick  passes --quick to bench_platform.py and --skip-10m --skip-r to bench_stats.py (its
