@@ -3,8 +3,8 @@
 Runs bench/bench_reads.py (healthz / drug API / drug page under 8 clients, with ratios), then
 bench/bench_platform.py, bench/bench_portal.py and bench/bench_stats.py, each as a subprocess
 whose output goes straight to this terminal, then prints a summary. Exits non-zero when a
-benchmark crashed
-(exited non-zero); a FAIL against a target is reported, not turned into an exit status.
+benchmark crashed (exited non-zero); a FAIL against a target is reported, not turned into an
+exit status.
 
 --quick  passes --quick to bench_platform.py and --skip-10m --skip-r to bench_stats.py (its
          cheap subset: the 250k x 5 case without lme4), for a smoke run.
