@@ -134,6 +134,10 @@ def report(results: dict, drug: dict, threads: int, seconds: float, load: float)
     rows = []
     for name, r in results.items():
         lat = r["latency"]
+        if not lat.get("n"):
+            print(f"{name:10s} no successful response: {r['statuses']} {r['error_samples'][:2]}")
+            rows.append({"section": "reads", "measurement": f"{name} answered", "verdict": "FAIL"})
+            continue
         p95_ratio = lat["p95_ms"] / floor["latency"]["p95_ms"]
         rps_ratio = r["ok_rps"] / floor["ok_rps"]
         target = TARGETS.get(name, {})
