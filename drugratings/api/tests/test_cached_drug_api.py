@@ -111,3 +111,24 @@ def test_missing_drug_is_a_404_and_nothing_is_stored(small_catalog, personas, ap
     client = api_as(personas.verified)
     assert client.get("/api/v1/drugs/999999").status_code == 404
     assert client.get("/api/v1/drugs/999999").status_code == 404
+
+
+def test_viewers_sharing_a_key_get_the_same_figures(small_catalog, personas, api_as):
+    """The key must follow `drug_cells_for_viewer`'s own decision of what each viewer sees: two
+    viewers with one key share stored bytes, so their figures must be the same."""
+    from drugratings.accounts.access import Capability, can
+    from drugratings.portal.access import drug_cells_for_viewer, figures_key
+
+    _rate(api_as(personas.verified), small_catalog)
+    drug = small_catalog.atorvastatin.pk
+    by_key: dict[str, tuple[str, list]] = {}
+    for name, user in vars(personas).items():
+        if not can(user, Capability.READ_SCORES):
+            continue
+        key = repr(figures_key(user, drug))
+        cells = [repr(c) for c in drug_cells_for_viewer(user, drug)]
+        if key in by_key:
+            assert by_key[key][1] == cells, f"{name} and {by_key[key][0]} share a key"
+        else:
+            by_key[key] = (name, cells)
+    assert len(by_key) >= 2  # live and release viewers never share one
