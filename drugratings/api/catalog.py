@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
 
 from drugratings.accounts.access import AccessDenied, Capability, FigureView, require
 from drugratings.analytics.access import public_figures
@@ -15,11 +17,13 @@ from drugratings.api.bounds import MAX_OFFSET, Id, Page
 from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import CatalogErrorReport, Drug
+from drugratings.core.cached import document_response
 from drugratings.portal.access import (
     Subject,
     drug_cells_for_viewer,
     drugs_shown_for_indication,
     figure_view_for,
+    figures_key,
     indication_cells_for_viewer,
 )
 from drugratings.ratings import access as ratings_access
@@ -158,11 +162,23 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
 @router.get(
     "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
 )
-def get_drug(request: HttpRequest, drug_id: Id) -> dict:
+def get_drug(request: HttpRequest, drug_id: Id) -> HttpResponse:
     require(request.user, Capability.READ_CATALOG)
     drug = catalog.get_drug(drug_id)
+    # The one figure check (403 for pharma outside scope or subscription) runs before the
+    # cache: stored bytes per (drug, figures version, kind of viewer), see core/cached.py.
     view = _view(request, Subject(drug_id=drug.pk))
-    return {
+    return document_response(
+        request,
+        "api-drug",
+        figures_key(view, request.user, drug.pk),
+        lambda: _drug_document(view, drug),
+        content_type="application/json",
+    )
+
+
+def _drug_document(view: FigureView, drug: Drug) -> bytes:
+    doc = {
         **drug_summary(drug),
         "manufacturer": drug.manufacturer,
         "application_numbers": drug.application_numbers,
@@ -171,6 +187,9 @@ def get_drug(request: HttpRequest, drug_id: Id) -> dict:
         "first_marketed": drug.first_marketed,
         "scores": [cell.as_api() for cell in drug_cells_for_viewer(view, drug.pk)],
     }
+    return json.dumps(
+        DrugDetail.model_validate(doc).model_dump(mode="json"), cls=NinjaJSONEncoder
+    ).encode()
 
 
 class TrendPointOut(Schema):
