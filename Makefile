@@ -7,7 +7,7 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench validate eval-safety lint install serve clean
+.PHONY: demo test test-fast bench validate eval-safety lint install serve clean fuzz demo-load-check
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -34,6 +34,18 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+# schemathesis over the whole served OpenAPI document (anonymous, physician token, pharma API
+# key): no 5xx and responses matching the document. `make test` runs a short version.
+FUZZ_EXAMPLES ?= 400
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_MIN_CALLS=$${FUZZ_MIN_CALLS:-20000} \
+		$(BIN)/python -m pytest drugratings/api/tests/test_fuzz.py -p no:randomly -q -s $(PYTEST_ARGS)
+
+# Fresh demo database, server + worker, requests from the first second through the first fit and
+# release: prints the count of 5xx and the slowest answer (target 0 and < 10 s). Takes minutes.
+demo-load-check: $(STAMP)
+	$(BIN)/python bench/load_during_worker.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

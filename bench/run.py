@@ -1,8 +1,10 @@
-"""Run every benchmark (`make bench`): ``python bench/run.py [--quick] [--only platform|stats]``.
+"""Run every benchmark (`make bench`): ``python bench/run.py [--quick] [--only reads|...]``.
 
-Runs bench/bench_platform.py, then bench/bench_stats.py, each as a subprocess whose output goes
-straight to this terminal, then prints a summary. Exits non-zero when a benchmark crashed
-(exited non-zero); a FAIL against a target is reported, not turned into an exit status.
+Runs bench/bench_reads.py (healthz / drug API / drug page under 8 clients, with ratios), then
+bench/bench_platform.py, bench/bench_portal.py and bench/bench_stats.py, each as a subprocess
+whose output goes straight to this terminal, then prints a summary. Exits non-zero when a
+benchmark crashed (exited non-zero); a FAIL against a target is reported, not turned into an
+exit status.
 
 --quick  passes --quick to bench_platform.py and --skip-10m --skip-r to bench_stats.py (its
          cheap subset: the 250k x 5 case without lme4), for a smoke run.
@@ -27,6 +29,8 @@ RESULTS = BENCH / "results"
 def command(name: str, quick: bool) -> list[str]:
     if name == "platform":
         return [sys.executable, str(BENCH / "bench_platform.py"), *(["--quick"] if quick else [])]
+    if name == "reads":
+        return [sys.executable, str(BENCH / "bench_reads.py"), *(["--quick"] if quick else [])]
     if name == "portal":
         return [sys.executable, str(BENCH / "bench_portal.py"), *(["--quick"] if quick else [])]
     if name == "privacy":
@@ -48,7 +52,7 @@ def verdicts(name: str, since: float) -> tuple[int, int, list[str]]:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return 0, 0, []
-    if name in ("platform", "portal", "privacy"):
+    if name in ("reads", "platform", "portal", "privacy"):
         rows = data.get("rows", [])
         passed = [r for r in rows if r.get("verdict") == "PASS"]
         failed = [f"{r['section']}: {r['measurement']}" for r in rows if r.get("verdict") == "FAIL"]
@@ -92,10 +96,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     p.add_argument(
-        "--only", choices=("privacy", "platform", "portal", "stats"), help="run one benchmark only"
+        "--only",
+        choices=("reads", "privacy", "platform", "portal", "stats"),
+        help="run one benchmark only",
     )
     args = p.parse_args()
-    names = [args.only] if args.only else ["privacy", "platform", "portal", "stats"]
+    names = [args.only] if args.only else ["reads", "privacy", "platform", "portal", "stats"]
 
     def _term(signum, _frame):
         raise SystemExit(128 + signum)

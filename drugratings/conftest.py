@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.test import Client
 
 from drugratings.accounts.actions import issue_token
@@ -21,10 +22,25 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches():
+def _fresh_caches(request):
     from drugratings.analytics.actions import discard_pending_views
 
-    cache.clear()
+    if isinstance(caches["default"], DatabaseCache):
+        # The database cache lives in the test database, outside any test's transaction (and
+        # outside `flush`): clear it with the database unblocked. A test without the database
+        # cannot reach the database cache either.
+        uses_db = request.node.get_closest_marker("django_db") or {
+            "db",
+            "transactional_db",
+            "live_server",
+            "django_db_setup",
+        } & set(request.fixturenames)
+        if uses_db:
+            request.getfixturevalue("django_db_setup")
+            with request.getfixturevalue("django_db_blocker").unblock():
+                cache.clear()
+    else:
+        cache.clear()
     discard_pending_views()
     invalidate_search_index()
     yield

@@ -2,7 +2,7 @@
 
 DRUGRATINGS_MODE picks the defaults: `development` (the default), `demo` (fixed demo logins and
 secrets, short release interval) or `production` (refuses to start with a default secret key,
-DEBUG on, or a missing ALLOWED_HOSTS).
+DEBUG on, or a missing ALLOWED_HOSTS). DEBUG is off in every mode unless DEBUG=1.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ DEMO_MODE = MODE == "demo"
 
 _INSECURE_KEY = "insecure-development-key-never-use-in-production"
 SECRET_KEY = envstr("SECRET_KEY", _INSECURE_KEY)
-DEBUG = envbool("DEBUG", not PRODUCTION)
+# Debug pages show settings and source: only with an explicit DEBUG=1, never by mode, because the
+# demo is what newcomers expose on their network.
+DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
@@ -127,12 +129,47 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "drugratings",
+# Caches shared by every web process (and machine): Redis when REDIS_URL is set, else the
+# database's own table (created by core's migrations), so that stored documents, sessions and
+# anything else cached hold across processes. `locmem` is per process: one process only.
+REDIS_URL = envstr("REDIS_URL", "")
+CACHE_BACKEND = envstr("CACHE_BACKEND", "redis" if REDIS_URL else "database")
+CACHE_TABLE = "drugratings_cache"
+if CACHE_BACKEND == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("CACHE_BACKEND=redis needs REDIS_URL (redis://host:port/db).")
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "drugratings",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
     }
-}
+elif CACHE_BACKEND == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            "OPTIONS": {"MAX_ENTRIES": envint("CACHE_MAX_ENTRIES", 50_000)},
+        }
+    }
+elif CACHE_BACKEND == "locmem":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "drugratings",
+        }
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_BACKEND={CACHE_BACKEND!r}: use redis, database or locmem.")
+# Sessions read from the cache and fall back to the database; with a per-process cache a
+# signed-out session could live on in another process, so then the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHE_BACKEND == "locmem"
+    else "django.contrib.sessions.backends.cached_db"
+)
 
 LANGUAGE_CODE = "en"
 # The interface in four languages, chosen from the browser (Accept-Language) or the switch in

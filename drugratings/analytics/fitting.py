@@ -39,6 +39,9 @@ RANK_SEED = 20170101
 # starts from the previous fit's components, so a refit after a few new ratings is cheap.
 PRODUCT_METHOD = "auto"
 RANK_DRAWS = 1000
+# Rows per write transaction: a few tenths of a second on SQLite, so requests that write (sign-ins,
+# ratings, audit rows) wait at most that long for the lock while the worker stores a fit.
+WRITE_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -344,17 +347,45 @@ def refit_scores(now: datetime | None = None) -> FitRun:
                         diags[name] = info["diagnostics"]
                     if window == Window.ALL_TIME and info["result"] is not None:
                         drug_results[name] = info["result"]
+    effects = _effects_blob(data, drug_results) if drug_results else None
+    _write_scores(scores)
+    # The switch is the only transaction that readers notice: a few rows, milliseconds.
     with transaction.atomic():
-        Score.objects.bulk_create(scores, batch_size=5000)
         FitRun.objects.filter(is_current=True).update(is_current=False)
         fit_run.summary = summary
         fit_run.diagnostics = diags
-        fit_run.effects = _effects_blob(data, drug_results) if drug_results else None
+        fit_run.effects = effects
         fit_run.finished_at = timezone.now()
         fit_run.is_current = True
         fit_run.save()
-    # Older fits are kept briefly for audit, then pruned so the table does not grow without end.
-    stale = FitRun.objects.filter(is_current=False).order_by("-pk").values_list("pk", flat=True)[3:]
-    FitRun.objects.filter(pk__in=list(stale)).delete()
+    prune_fits()
     log.info("refit %s ratings in %.1f s", data.drug.size, time.monotonic() - started)
     return fit_run
+
+
+def _write_scores(scores: list[Score]) -> None:
+    """Insert in short transactions of WRITE_BATCH rows each. On SQLite a writer holds the one
+    write lock until it commits; one transaction for every score kept sign-ins and ratings
+    waiting past the busy timeout. The rows belong to a fit that is not current yet, so readers
+    never see a half-written fit."""
+    for start in range(0, len(scores), WRITE_BATCH):
+        with transaction.atomic():
+            Score.objects.bulk_create(scores[start : start + WRITE_BATCH])
+
+
+def prune_fits(keep: int = 3) -> None:
+    """Older fits are kept briefly for audit, then pruned so the table does not grow without
+    end; so are fits that never finished (a worker stopped mid-write). Scores go in short
+    batches for the same reason they are written in batches."""
+    current = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    old = FitRun.objects.filter(is_current=False).order_by("-pk").values_list("pk", flat=True)
+    stale = set(old[keep:])
+    if current is not None:
+        stale |= set(old.filter(finished_at__isnull=True, pk__lt=current))
+    for fit_id in sorted(stale):
+        while batch := list(
+            Score.objects.filter(fit_id=fit_id).values_list("pk", flat=True)[:WRITE_BATCH]
+        ):
+            with transaction.atomic():
+                Score.objects.filter(pk__in=batch).delete()
+        FitRun.objects.filter(pk=fit_id).delete()

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
 
 from drugratings.accounts.access import AccessDenied, Capability, FigureView, require
 from drugratings.analytics.access import public_figures
 from drugratings.analytics.trends import monthly_trend
 from drugratings.api.auth import SIGNED_IN
+from drugratings.api.bounds import MAX_OFFSET, Id, Page
 from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import CatalogErrorReport, Drug
+from drugratings.core.cached import document_response
 from drugratings.portal.access import (
     Subject,
     drug_cells_for_viewer,
     drugs_shown_for_indication,
     figure_view_for,
+    figures_key,
     indication_cells_for_viewer,
 )
 from drugratings.ratings import access as ratings_access
@@ -103,9 +108,9 @@ class Stats(Schema):
 
 class DrugFilters(Schema):
     q: str = Field("", max_length=100)
-    drug_class: int | None = None
-    indication: int | None = None
-    page: int = Field(1, ge=1)
+    drug_class: Id | None = None
+    indication: Id | None = None
+    page: Page = 1
     page_size: int = Field(20, ge=1, le=100)
 
 
@@ -157,11 +162,23 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
 @router.get(
     "/drugs/{drug_id}", response=DrugDetail, auth=SIGNED_IN, summary="A drug and its scores"
 )
-def get_drug(request: HttpRequest, drug_id: int) -> dict:
+def get_drug(request: HttpRequest, drug_id: Id) -> HttpResponse:
     require(request.user, Capability.READ_CATALOG)
     drug = catalog.get_drug(drug_id)
+    # The one figure check (403 for pharma outside scope or subscription) runs before the
+    # cache: stored bytes per (drug, figures version, kind of viewer), see core/cached.py.
     view = _view(request, Subject(drug_id=drug.pk))
-    return {
+    return document_response(
+        request,
+        "api-drug",
+        figures_key(view, request.user, drug.pk),
+        lambda: _drug_document(view, drug),
+        content_type="application/json",
+    )
+
+
+def _drug_document(view: FigureView, drug: Drug) -> bytes:
+    doc = {
         **drug_summary(drug),
         "manufacturer": drug.manufacturer,
         "application_numbers": drug.application_numbers,
@@ -170,6 +187,9 @@ def get_drug(request: HttpRequest, drug_id: int) -> dict:
         "first_marketed": drug.first_marketed,
         "scores": [cell.as_api() for cell in drug_cells_for_viewer(view, drug.pk)],
     }
+    return json.dumps(
+        DrugDetail.model_validate(doc).model_dump(mode="json"), cls=NinjaJSONEncoder
+    ).encode()
 
 
 class TrendPointOut(Schema):
@@ -187,7 +207,7 @@ class TrendPointOut(Schema):
     auth=SIGNED_IN,
     summary="Monthly rater-adjusted trend of a drug (last 24 months)",
 )
-def drug_trend(request: HttpRequest, drug_id: int) -> list[dict]:
+def drug_trend(request: HttpRequest, drug_id: Id) -> list[dict]:
     require(request.user, Capability.READ_SCORES)
     drug = catalog.get_drug(drug_id)
     if _view(request, Subject(drug_id=drug.pk)) != FigureView.LIVE:
@@ -235,7 +255,7 @@ def list_indications(
     request: HttpRequest,
     q: str = "",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_indications(q, limit, offset)
@@ -260,7 +280,7 @@ def list_indications(
     auth=SIGNED_IN,
     summary="An indication and its drugs, side by side",
 )
-def get_indication(request: HttpRequest, indication_id: int) -> dict:
+def get_indication(request: HttpRequest, indication_id: Id) -> dict:
     require(request.user, Capability.READ_CATALOG)
     indication = catalog.get_indication(indication_id)
     view = _view(request, Subject(indication_id=indication.pk))
@@ -287,7 +307,7 @@ def list_drug_classes(
     request: HttpRequest,
     q: str = "",
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     require(request.user, Capability.READ_CATALOG)
     items, total = catalog.list_drug_classes(q, limit, offset)
@@ -305,7 +325,7 @@ def list_drug_classes(
     auth=SIGNED_IN,
     summary="A drug class and its drugs, with scores across indications",
 )
-def get_drug_class(request: HttpRequest, class_id: int) -> dict:
+def get_drug_class(request: HttpRequest, class_id: Id) -> dict:
     require(request.user, Capability.READ_CATALOG)
     drug_class = catalog.get_drug_class(class_id)
     view = _view(request, Subject(class_id=drug_class.pk))
@@ -330,7 +350,7 @@ def get_drug_class(request: HttpRequest, class_id: int) -> dict:
 class CatalogReportIn(Schema):
     kind: str = Field(description="not_on_label, missing_indication, wrong_source or other")
     message: str = Field(max_length=2000)
-    indication_id: int | None = None
+    indication_id: Id | None = None
 
 
 class CatalogReportOut(Schema):
@@ -347,7 +367,7 @@ class CatalogResolveIn(Schema):
     decision: str = Field(description="correct or dismiss")
     note: str = Field("", max_length=500)
     action: str | None = Field(None, description="remove_indication or add_indication")
-    indication_id: int | None = None
+    indication_id: Id | None = None
     reference: str = Field("", max_length=150, description="The label or reference checked")
 
 
@@ -369,7 +389,7 @@ def _report_out(report: CatalogErrorReport) -> dict:
     auth=SIGNED_IN,
     summary="Report a wrong catalogue fact (verified physicians and moderators)",
 )
-def report_catalog_error(request: HttpRequest, drug_id: int, payload: CatalogReportIn) -> Status:
+def report_catalog_error(request: HttpRequest, drug_id: Id, payload: CatalogReportIn) -> Status:
     report = catalog_actions.report_error(
         request.user,
         drug_id,
@@ -397,7 +417,7 @@ def catalog_report_queue(request: HttpRequest) -> list[dict]:
     auth=SIGNED_IN,
     summary="Correct the catalogue or dismiss a report (moderators; audited)",
 )
-def resolve_catalog_report(request: HttpRequest, report_id: int, payload: CatalogResolveIn) -> dict:
+def resolve_catalog_report(request: HttpRequest, report_id: Id, payload: CatalogResolveIn) -> dict:
     report = catalog_actions.resolve_report(
         request.user,
         report_id,

@@ -15,7 +15,55 @@ from drugratings.accounts.access import AccessDenied
 from drugratings.api import accounts, catalog, portal, ratings
 from drugratings.errors import Conflict, InvalidInput, Throttled
 
-api = NinjaAPI(
+# Every operation can answer these with the error shape below; the document says so, so clients
+# (and the schema fuzzer, `make fuzz`) can rely on the documented responses.
+ERROR_STATUSES = {
+    400: "Malformed request (e.g. a body that cannot be parsed)",
+    401: "Not signed in",
+    403: "Signed in, but not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflicts with the current state",
+    413: "Request too large",
+    415: "Unsupported content type",
+    422: "Invalid input; `errors` names each field",
+    429: "Too many requests; retry later",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+class DrugRatingsAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_STATUSES.items():
+                    responses.setdefault(status, {"description": description, "content": error})
+        return schema
+
+
+api = DrugRatingsAPI(
     title="Drug Ratings API",
     version="1",
     description=(

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from drugratings.accounts.access import Capability, require
 from drugratings.api.auth import SIGNED_IN
+from drugratings.api.bounds import MAX_OFFSET, Id, Offset
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, alerts, changes, portfolio
 from drugratings.portal import areas as portal_areas
@@ -324,7 +325,7 @@ def latest(request: HttpRequest) -> dict:
 
 
 @router.get("/portal/releases/{release_id}", response=ReleaseOut, summary="One release")
-def release_detail(request: HttpRequest, release_id: int) -> dict:
+def release_detail(request: HttpRequest, release_id: Id) -> dict:
     _portal(request, "releases:read")
     release = access.get_release(release_id)
     request.portal_release = release  # type: ignore[attr-defined]
@@ -344,10 +345,10 @@ def dictionary(request: HttpRequest) -> dict:
 )
 def indication_report(
     request: HttpRequest,
-    indication_id: int,
+    indication_id: Id,
     breakdown: str = "none",
     format: str = "json",
-    release: int | None = None,
+    release: Id | None = None,
 ):
     _portal(request, "reports:read")
     return _respond(
@@ -362,10 +363,10 @@ def indication_report(
 )
 def drug_class_report(
     request: HttpRequest,
-    class_id: int,
+    class_id: Id,
     breakdown: str = "none",
     format: str = "json",
-    release: int | None = None,
+    release: Id | None = None,
 ):
     _portal(request, "reports:read")
     return _respond(
@@ -380,17 +381,17 @@ def drug_class_report(
 )
 def drug_report(
     request: HttpRequest,
-    drug_id: int,
+    drug_id: Id,
     breakdown: str = "none",
     format: str = "json",
-    release: int | None = None,
+    release: Id | None = None,
 ):
     _portal(request, "reports:read")
     return _respond(request, access.drug_report(request.user, drug_id, breakdown, release), format)
 
 
 @router.get("/portal/stream", summary="Server-sent events, one per new release")
-def stream(request: HttpRequest, after: int | None = None):
+def stream(request: HttpRequest, after: Offset | None = None):
     # The checks (role, key scope, organisation) and the audit row happen here, synchronously
     # as for every endpoint; only the body is asynchronous (portal/stream.py).
     _portal(request, "releases:read")
@@ -403,8 +404,8 @@ def stream(request: HttpRequest, after: int | None = None):
         start = int(last)
     except ValueError:
         raise InvalidInput(field, "Give a release id.") from None
-    if not 0 <= start <= MAX_RELEASE_ID:  # the database's integers stop at 2**63 - 1
-        raise InvalidInput(field, f"Give a release id between 0 and {MAX_RELEASE_ID}.")
+    if not 0 <= start <= MAX_OFFSET:
+        raise InvalidInput(field, f"Give a release id between 0 and {MAX_OFFSET}.")
     response = StreamingHttpResponse(release_events(start), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from drugratings.api.auth import SIGNED_IN
+from drugratings.api.bounds import MAX_ID, MAX_OFFSET, Id
 from drugratings.moderation import actions as moderation_actions
 from drugratings.ratings import access, actions
 from drugratings.ratings.dimensions import SCORE_MAX, SCORE_MIN
@@ -20,7 +21,7 @@ Score = Annotated[int, Field(strict=True, ge=SCORE_MIN, le=SCORE_MAX)] | None
 
 
 class RatingIn(Schema):
-    indication_id: Annotated[int, Field(strict=True)]
+    indication_id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
     efficacy: Score = None
     safety: Score = None
     tolerability: Score = None
@@ -112,7 +113,7 @@ def rating_out(rating: Rating, comment: Comment | None) -> dict:
     response={200: RatingOut, 201: RatingOut},
     summary="Rate a drug for an indication (201 first time, 200 when replacing)",
 )
-def put_my_rating(request: HttpRequest, drug_id: int, payload: RatingIn) -> Status:
+def put_my_rating(request: HttpRequest, drug_id: Id, payload: RatingIn) -> Status:
     outcome = actions.upsert_rating(
         request.user,
         drug_id,
@@ -133,7 +134,7 @@ def put_my_rating(request: HttpRequest, drug_id: int, payload: RatingIn) -> Stat
     response={204: None},
     summary="Withdraw your rating of a drug for an indication",
 )
-def delete_my_rating(request: HttpRequest, drug_id: int, indication_id: int) -> Status:
+def delete_my_rating(request: HttpRequest, drug_id: Id, indication_id: Id) -> Status:
     actions.withdraw_rating(request.user, drug_id, indication_id)
     return Status(204, None)
 
@@ -146,11 +147,11 @@ def list_my_ratings(request: HttpRequest) -> list[dict]:
 @router.get("/drugs/{drug_id}/comments", response=CommentList, summary="Comments on a drug")
 def list_comments(
     request: HttpRequest,
-    drug_id: int,
-    indication_id: int | None = None,
+    drug_id: Id,
+    indication_id: Id | None = None,
     sort: str = "helpful",
     limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     items, total = access.published_comments(
         request.user, drug_id, indication_id=indication_id, sort=sort, limit=limit, offset=offset
@@ -161,12 +162,12 @@ def list_comments(
 @router.post(
     "/comments/{comment_id}/helpful", response=HelpfulOut, summary="Mark a comment helpful (once)"
 )
-def helpful(request: HttpRequest, comment_id: int) -> dict:
+def helpful(request: HttpRequest, comment_id: Id) -> dict:
     return {"helpful_count": actions.vote_helpful(request.user, comment_id)}
 
 
 @router.post("/comments/{comment_id}/flag", response={201: FlagOut}, summary="Report a comment")
-def flag(request: HttpRequest, comment_id: int, payload: FlagIn) -> Status:
+def flag(request: HttpRequest, comment_id: Id, payload: FlagIn) -> Status:
     created = moderation_actions.flag_comment(
         request.user, comment_id, payload.reason, payload.note
     )

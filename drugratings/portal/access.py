@@ -19,6 +19,7 @@ from drugratings.accounts.access import (
 )
 from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
 from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
+from drugratings.analytics.models import FitRun
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
@@ -26,6 +27,7 @@ from drugratings.portal.privacy.engagement import engagement_at
 from drugratings.portal.releases import versions_at
 from drugratings.portal.reports.combined import combined_layout, is_combined
 from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.versions import version_of
 
 RANK_DRAWS = 4000
 
@@ -485,6 +487,22 @@ def drug_cells_for_viewer(view: FigureView, drug_id: int, **filters) -> list:
     if view == FigureView.LIVE:
         return drug_score_cells(drug_id, **filters)
     return []
+
+
+def figures_key(view: FigureView, user: User, drug_id: int) -> list[object]:
+    """What a drug's figures, as `drug_cells_for_viewer(view, ...)` gives them, depend on: a
+    cache key part. Live viewers: the drug's ratings version and the current fit. Release
+    viewers: only the latest release and their organisation, never the live version (an ETag
+    that changed with each rating would tell pharma when a drug was rated). Viewers without
+    figures: the drug alone (nothing that moves with a rating)."""
+    if view == FigureView.LIVE:
+        fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+        return [drug_id, "live", version_of(drug_id), fit_id]
+    if view == FigureView.RELEASE:
+        release_id = Release.objects.order_by("-pk").values_list("pk", flat=True).first()
+        analyst = getattr(user, "pharma_analyst", None)
+        return [drug_id, "release", release_id, analyst.organization_id if analyst else None]
+    return [drug_id, "none"]
 
 
 def drugs_shown_for_indication(

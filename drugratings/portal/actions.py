@@ -5,20 +5,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404
 
 from drugratings.accounts import actions as account_actions
 from drugratings.accounts.access import Capability, can, require
 from drugratings.accounts.models import ApiToken, TokenKind, User
+from drugratings.dblocks import short_lock_wait
 from drugratings.errors import InvalidInput
 from drugratings.portal import outbound
 from drugratings.portal.models import PortalRequest, Release, Webhook
 
 API_KEY_SCOPES = ("reports:read", "releases:read")
+AUDIT_LOCK_WAIT_SECONDS = 2.0
+log = logging.getLogger(__name__)
 
 
 def log_request(
@@ -34,7 +39,7 @@ def log_request(
     if can(user, Capability.USE_PORTAL):
         analyst = getattr(user, "pharma_analyst", None)
         organization = analyst.organization if analyst else None
-    PortalRequest.objects.create(
+    row = PortalRequest(
         user=user if user is not None and user.is_authenticated else None,
         organization=organization,
         method=method[:8],
@@ -46,6 +51,25 @@ def log_request(
         if api_token and api_token.kind == TokenKind.API_KEY
         else "",
     )
+    # Best effort: the audit row must never turn the answer into a 5xx or hold it up while the
+    # worker writes. A row that cannot be stored within AUDIT_LOCK_WAIT_SECONDS goes to the log
+    # in full instead, so the record survives.
+    try:
+        with short_lock_wait(AUDIT_LOCK_WAIT_SECONDS):
+            row.save()
+    except DatabaseError:
+        log.warning(
+            "portal audit row not stored: user=%s org=%s %s %s?%s status=%s release=%s key=%s",
+            row.user_id,
+            row.organization_id,
+            row.method,
+            row.path,
+            row.query,
+            row.status,
+            row.release_id,
+            row.api_key_prefix,
+            exc_info=True,
+        )
 
 
 def create_api_key(user: User, name: str, days: int, scopes: list[str]) -> tuple[ApiToken, str]:

@@ -80,6 +80,15 @@ class PharmaAnalyst(models.Model):
         return self.display_name or f"analyst #{self.pk}"
 
 
+class PublishedReleases(models.Manager):
+    """Releases whose build finished. The builder writes a release in many short transactions
+    (so the embedded SQLite database stays writable for requests meanwhile); until its last one
+    commits, the release is hidden from every reader that uses `Release.objects`."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(complete=True)
+
+
 class Release(models.Model):
     """A published, immutable snapshot of every report cell. Pharma reads only releases."""
 
@@ -92,9 +101,14 @@ class Release(models.Model):
     n_cells_changed = models.IntegerField(default=0)
     n_cells_published = models.IntegerField(default=0)
     n_cells_suppressed = models.IntegerField(default=0)
+    complete = models.BooleanField(default=True, help_text="False while being built")
+
+    objects = PublishedReleases()
+    all_objects = models.Manager()  # noqa: DJ012 (the builder's view, incl. one being written)
 
     class Meta:
         ordering = ["-pk"]
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return f"release #{self.pk}"

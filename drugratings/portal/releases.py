@@ -160,10 +160,33 @@ def _leniencies(physicians: set[int], live, public, policy) -> dict[int, np.ndar
     }
 
 
-def _include_events(live, included, public, policy, now, stats) -> tuple[set[int], set[RatingKey]]:
-    """Apply changes that fit each physician's remaining budget; returns the touched drugs and
-    the included rating keys that changed. Costs here are the upper bound (every cell the change
-    touches, published or suppressed), and that upper bound is what the ledger records."""
+@dataclass
+class IncludedChanges:
+    """The included-rating rows a release will write: planned first, so the cells are computed
+    from them in memory, and written in the release's one write transaction."""
+
+    creates: list[IncludedRating] = field(default_factory=list)
+    updates: list[IncludedRating] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
+
+    def write(self) -> None:
+        for start in range(0, len(self.deletes), 5000):
+            IncludedRating.objects.filter(pk__in=self.deletes[start : start + 5000]).delete()
+        IncludedRating.objects.bulk_create(self.creates, batch_size=5000)
+        IncludedRating.objects.bulk_update(
+            self.updates,
+            ["raw", "adjusted", "specialty_id", "region", "month", "included_at"],
+            batch_size=2000,
+        )
+
+
+def _include_events(
+    live, included, public, policy, now, stats
+) -> tuple[set[int], set[RatingKey], IncludedChanges]:
+    """Plan the changes that fit each physician's remaining budget; returns the touched drugs,
+    the included rating keys that changed, and the planned rows (written inside the release's
+    one write transaction). Costs here are the upper bound (every cell the change touches,
+    published or suppressed), and that upper bound is what the ledger records."""
     spent = _spent(now)
     events: dict[int, list[RatingKey]] = defaultdict(list)
     for key, placed in live.items():
@@ -224,15 +247,7 @@ def _include_events(live, included, public, policy, now, stats) -> tuple[set[int
                         **fields,
                     )
                 )
-    for start in range(0, len(deletes), 5000):
-        IncludedRating.objects.filter(pk__in=deletes[start : start + 5000]).delete()
-    IncludedRating.objects.bulk_create(creates, batch_size=5000)
-    IncludedRating.objects.bulk_update(
-        updates,
-        ["raw", "adjusted", "specialty_id", "region", "month", "included_at"],
-        batch_size=2000,
-    )
-    return touched_drugs, changed
+    return touched_drugs, changed, IncludedChanges(creates, updates, deletes)
 
 
 def event_cost(new_cells: set[str], old_cells: set[str], policy: PrivacyPolicy) -> float:
@@ -259,21 +274,34 @@ def _cell_keys(key: RatingKey, placed: Placed) -> list[str]:
     ]
 
 
-def _rows_for(drugs: set[int]) -> RatingRows:
-    rows = list(
-        IncludedRating.objects.filter(drug_id__in=drugs)
-        .values_list(
-            "physician_id",
-            "drug_id",
-            "indication_id",
-            "specialty_id",
-            "region",
-            "month",
-            "adjusted",
-            "included_at",
-        )
+ROW_FIELDS = (
+    "physician_id",
+    "drug_id",
+    "indication_id",
+    "specialty_id",
+    "region",
+    "month",
+    "adjusted",
+    "included_at",
+)
+
+
+def _rows_for(drugs: set[int], pending: IncludedChanges) -> RatingRows:
+    """The included ratings of these drugs as they will be once `pending` is written: the
+    stored rows, less those it deletes or replaces, plus its new and updated rows."""
+    replaced = set(pending.deletes) | {row.pk for row in pending.updates}
+    rows = [
+        row[1:]
+        for row in IncludedRating.objects.filter(drug_id__in=drugs)
+        .values_list("pk", *ROW_FIELDS)
         .iterator(chunk_size=5000)
-    )
+        if row[0] not in replaced
+    ]
+    rows += [
+        tuple(getattr(row, name) for name in ROW_FIELDS)
+        for row in pending.creates + pending.updates
+        if row.drug_id in drugs
+    ]
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return RatingRows(
@@ -299,19 +327,52 @@ def _rows_for(drugs: set[int]) -> RatingRows:
     )
 
 
-@transaction.atomic
 def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = None) -> Release:
+    """Build and publish a release. Everything is computed first, outside any transaction
+    (reading, budgets, tree steps, noise); then one transaction writes the included ratings,
+    cell states and versions, engagement and ledger, and marks the release complete. On SQLite
+    the database's one write lock is held only for that write phase, so sign-ins, ratings and
+    reports keep answering while the worker builds (issue 10). The release row exists, hidden
+    (`complete=False`), from the start because the new cell versions point at it; a build that
+    stops before its write phase leaves only that empty row, removed by the next build."""
     started = time.monotonic()
     now = now or timezone.now()
     policy = policy or current_policy()
+    Release.all_objects.filter(complete=False).delete()
     previous = Release.objects.order_by("-pk").first()
     stats = BuildStats()
     live, included = _live(), _included()
-    drugs, _ = _include_events(live, included, _public_means(previous), policy, now, stats)
+    drugs, _, pending = _include_events(live, included, _public_means(previous), policy, now, stats)
     drugs |= _drugs_with_newly_closed_months(previous, now)
-    release = Release.objects.create(published_at=now, methodology_version=METHODOLOGY_VERSION)
-    hidden = _update_cells(drugs, release, previous, policy, stats, now)
-    update_engagement(release, previous, policy, now, stats.charges)
+    release = Release.all_objects.create(
+        published_at=now, methodology_version=METHODOLOGY_VERSION, complete=False
+    )
+    plan = _plan_cells(drugs, pending, release, previous, policy, stats, now)
+    with transaction.atomic():
+        pending.write()
+        _write_cells(*plan.writes, previous)
+        update_engagement(release, previous, policy, now, stats.charges)
+        _publish(release, previous, policy, stats, plan.hidden, started)
+    log.info(
+        "release #%s: %s events (%s deferred), %s cells changed in %.1f s",
+        release.pk,
+        stats.events,
+        stats.deferred,
+        stats.cells_changed,
+        release.build_seconds,
+    )
+    return release
+
+
+def _publish(
+    release: Release,
+    previous: Release | None,
+    policy: PrivacyPolicy,
+    stats: BuildStats,
+    hidden: int,
+    started: float,
+) -> None:
+    now = release.published_at
     LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(physician_id=p, release=release, rho=rho, at=now)
@@ -334,16 +395,8 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
         else 0.0,
     }
     release.build_seconds = round(time.monotonic() - started, 3)
+    release.complete = True
     release.save()
-    log.info(
-        "release #%s: %s events (%s deferred), %s cells changed in %.1f s",
-        release.pk,
-        stats.events,
-        stats.deferred,
-        stats.cells_changed,
-        release.build_seconds,
-    )
-    return release
 
 
 def _drugs_with_newly_closed_months(previous: Release | None, now: datetime) -> set[int]:
@@ -372,19 +425,28 @@ def _steps_summary(physicians: list[int]) -> dict:
     }
 
 
-def _update_cells(
+@dataclass(frozen=True)
+class CellPlan:
+    """What a release writes to its cells, computed before the write transaction."""
+
+    writes: tuple[list[CellState], list[CellVersion], list[int]] = ([], [], [])
+    hidden: int = 0
+
+
+def _plan_cells(
     drugs: set[int],
+    pending: IncludedChanges,
     release: Release,
     previous: Release | None,
     policy: PrivacyPolicy,
     stats: BuildStats,
     now: datetime,
-) -> int:
+) -> CellPlan:
     """Step the level-1 cells with at least k pending physicians, derive the drug-level cells,
-    and publish what moved; returns the number of suppressed cells."""
+    and plan the versions of what moved (and the number of suppressed cells)."""
     if not drugs:
-        return 0
-    totals = cell_totals(_rows_for(drugs))
+        return CellPlan()
+    totals = cell_totals(_rows_for(drugs, pending))
     records = {
         s.key: s for s in CellState.objects.filter(drug_id__in=drugs).iterator(chunk_size=5000)
     }
@@ -407,11 +469,10 @@ def _update_cells(
     moved = {s.key for s in planned} | steps.drug_keys_moved(planned)
     current = _current_versions(previous, drugs)
     create, close = _version_changes(values, moved, current, release)
-    _write_cells(saved + departed, create, close, previous)
     # Cells, not versions: a replaced cell closes one version and opens another but is one change.
     replaced = sum(1 for v in create if _key_of(v) in current)
     stats.cells_changed = len(create) + len(close) - replaced
-    return len(set(grid.keys) - set(values))
+    return CellPlan((saved + departed, create, close), len(set(grid.keys) - set(values)))
 
 
 def _attach_noise(

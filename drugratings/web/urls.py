@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from drugratings.bounds import IdConverter
 from drugratings.web.views import (
     accounts,
     app,
@@ -17,6 +18,8 @@ from drugratings.web.views import (
 )
 
 app_name = "web"
+# Path ids beyond the id range are a 404, not a database overflow.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", catalog.home, name="home"),
@@ -30,8 +33,8 @@ urlpatterns = [
     path("drugs/<slug:slug>/rate/", ratings.rate, name="rate"),
     path("drugs/<slug:slug>/withdraw/", ratings.withdraw, name="withdraw"),
     path("drugs/<slug:slug>/report-error/", catalog_reports.report, name="catalog_report"),
-    path("comments/<int:comment_id>/helpful/", ratings.helpful, name="helpful"),
-    path("comments/<int:comment_id>/flag/", ratings.flag, name="flag"),
+    path("comments/<id:comment_id>/helpful/", ratings.helpful, name="helpful"),
+    path("comments/<id:comment_id>/flag/", ratings.flag, name="flag"),
     path("me/ratings/", ratings.my_ratings, name="my_ratings"),
     path("search/indications", ratings.indication_suggest, name="indication_suggest"),
     path("portal/", portal.dashboard, name="portal"),
@@ -50,15 +53,15 @@ urlpatterns = [
     ),
     path("portal/account/", portal_brand.my_account, name="portal_account"),
     path("portal/webhooks/", portal.webhooks, name="portal_webhooks"),
-    path("portal/<str:kind>/<int:pk>/", portal.report, name="portal_report"),
-    path("portal/<str:kind>/<int:pk>/export.<str:fmt>", portal.export, name="portal_export"),
+    path("portal/<str:kind>/<id:pk>/", portal.report, name="portal_report"),
+    path("portal/<str:kind>/<id:pk>/export.<str:fmt>", portal.export, name="portal_export"),
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/quarantine/", trust.quarantine, name="quarantine"),
     path("moderation/catalogue/", catalog_reports.queue, name="catalog_queue"),
-    path("moderation/catalogue/<int:report_id>/", catalog_reports.resolve, name="catalog_resolve"),
-    path("moderation/quarantine/<int:case_id>/", trust.decide, name="quarantine_decide"),
+    path("moderation/catalogue/<id:report_id>/", catalog_reports.resolve, name="catalog_resolve"),
+    path("moderation/quarantine/<id:case_id>/", trust.decide, name="quarantine_decide"),
     path("me/interests/", trust.interests, name="interests"),
-    path("moderation/comments/<int:comment_id>/", moderation.act, name="moderate_comment"),
+    path("moderation/comments/<id:comment_id>/", moderation.act, name="moderate_comment"),
     path("indications/", catalog.indication_list, name="indications"),
     path("indications/<slug:slug>/", catalog.indication_page, name="indication"),
     path("classes/", catalog.class_list, name="classes"),
@@ -67,7 +70,7 @@ urlpatterns = [
     path("drugs/<slug:slug>/save/", me.toggle_saved, name="toggle_saved"),
     path("me/saved/", me.saved, name="saved"),
     path("me/notifications/", me.notifications, name="notifications"),
-    path("comments/<int:comment_id>/reply/", me.reply, name="reply"),
+    path("comments/<id:comment_id>/reply/", me.reply, name="reply"),
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),

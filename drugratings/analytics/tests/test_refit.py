@@ -173,3 +173,49 @@ def test_the_method_can_be_overridden_for_the_benchmark(leniency_world):
     data = load_rating_arrays()
     assert _fit_items(data, 0, False, None, False).result.method == "reml"
     assert _fit_items(data, 0, False, None, False, "moments").result.method == "moments"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_refit_writes_in_short_transactions(leniency_world, monkeypatch):
+    """On SQLite the worker holds the one write lock until it commits: scores go in batches so
+    sign-ins and ratings never wait long, and the fit only becomes current at the end."""
+    from django.db import connection
+
+    from drugratings.analytics import fitting
+    from drugratings.testing.transactions import rows_per_transaction
+
+    if connection.vendor != "sqlite":
+        pytest.skip("measures SQLite's BEGIN statements")
+    monkeypatch.setattr(fitting, "WRITE_BATCH", 5)
+    refit_scores()
+    with rows_per_transaction() as sizes:
+        fit = refit_scores()
+    n_scores = Score.objects.filter(fit=fit).count()
+    assert n_scores > 20
+    assert sum(sizes) >= n_scores
+    assert max(sizes) <= 5, sizes
+
+
+def test_pruning_keeps_three_old_fits_and_drops_unfinished_ones(leniency_world, monkeypatch):
+    from drugratings.analytics import fitting
+
+    monkeypatch.setattr(fitting, "WRITE_BATCH", 7)
+    fits = [refit_scores() for _ in range(3)]
+    unfinished = FitRun.objects.create(methodology_version=METHODOLOGY_VERSION)
+    Score.objects.bulk_create(
+        [
+            Score(
+                fit=unfinished,
+                drug=leniency_world.atorvastatin,
+                dimension="efficacy",
+                n_ratings=1,
+                n_raters=1,
+                shown=False,
+            )
+        ]
+    )
+    fits += [refit_scores() for _ in range(3)]
+    kept = set(FitRun.objects.values_list("pk", flat=True))
+    assert kept == {f.pk for f in fits[-4:]}
+    assert not Score.objects.filter(fit_id__in=[fits[0].pk, fits[1].pk, unfinished.pk]).exists()
+    assert set(Score.objects.values_list("fit_id", flat=True)) == kept

@@ -31,3 +31,14 @@ def test_one_pass_of_the_worker_fits_and_releases(small_catalog, personas, setti
     call_command("worker", "--once", stdout=again)
     assert "refit #" in again.getvalue() and "quarantine case" in again.getvalue()
     assert Release.objects.count() == 1  # not due again yet
+
+
+def test_the_worker_can_yield_the_cpu_to_the_web_server(db, monkeypatch):
+    import os
+
+    calls = []
+    monkeypatch.setattr(os, "nice", lambda n: calls.append(n))
+    call_command("worker", "--once", "--nice", "10", stdout=StringIO())
+    assert calls == [10]
+    call_command("worker", "--once", stdout=StringIO())
+    assert calls == [10]  # not by default

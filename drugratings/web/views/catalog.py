@@ -17,6 +17,7 @@ from drugratings.analytics.access import ScoreCell, public_figures
 from drugratings.analytics.actions import count_drug_view
 from drugratings.analytics.models import Window
 from drugratings.analytics.trends import monthly_trend
+from drugratings.bounds import MAX_PAGE, query_int
 from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import Indication
@@ -60,10 +61,8 @@ class ScoreSection:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    # Ids and counts from the query string: malformed or out-of-range values mean "not given".
+    return query_int(value, None)
 
 
 @require_GET
@@ -84,7 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
-    page_number = _int_or_none(request.GET.get("page")) or 1
+    page_number = query_int(request.GET.get("page"), 1, high=MAX_PAGE)
     found = catalog.search_drugs(q, page=page_number, page_size=20) if q else None
     indications = catalog.list_indications(q, limit=8)[0] if q else []
     return render(request, "web/search.html", {"q": q, "found": found, "indications": indications})

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import AccessDenied
 from drugratings.accounts.regions import region_name
+from drugratings.bounds import require_int
 from drugratings.catalog import access as catalog
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, actions
@@ -204,13 +205,13 @@ def keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("revoke"):
-                actions.revoke_api_key(request.user, int(request.POST["revoke"]))
+                actions.revoke_api_key(request.user, require_int(request.POST["revoke"], "revoke"))
                 messages.success(request, "Key revoked.")
                 return redirect("web:portal_keys")
             _, secret = actions.create_api_key(
                 request.user,
                 request.POST.get("name", ""),
-                int(request.POST.get("days") or 0),
+                require_int(request.POST.get("days") or 0, "days", 0, 3650),
                 request.POST.getlist("scopes"),
             )
         except (InvalidInput, ValueError) as exc:
@@ -238,7 +239,7 @@ def webhooks(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("delete"):
-                actions.delete_webhook(request.user, int(request.POST["delete"]))
+                actions.delete_webhook(request.user, require_int(request.POST["delete"], "delete"))
                 messages.success(request, "Webhook deleted.")
                 return redirect("web:portal_webhooks")
             _, secret = actions.create_webhook(

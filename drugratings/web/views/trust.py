@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from drugratings.accounts.access import AccessDenied, Capability, require
+from drugratings.bounds import require_int
 from drugratings.errors import InvalidInput
 from drugratings.trust import access, actions
 from drugratings.trust.models import InterestKind
@@ -41,7 +42,12 @@ def interests(request: HttpRequest) -> HttpResponse:
     form = InterestForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("withdraw"):
-            actions.withdraw_interest(request.user, int(request.POST["withdraw"]))
+            try:
+                interest_id = require_int(request.POST["withdraw"], "withdraw")
+            except InvalidInput as exc:
+                messages.error(request, exc.message)
+                return redirect("web:interests")
+            actions.withdraw_interest(request.user, interest_id)
             messages.success(request, "Declaration withdrawn.")
             return redirect("web:interests")
         if form.is_valid():

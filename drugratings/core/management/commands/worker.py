@@ -6,6 +6,7 @@ Runs until stopped. Several workers may run: each job is claimed in the database
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from typing import Any
@@ -24,9 +25,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Run each due job once and exit.")
         parser.add_argument("--poll", type=float, default=2.0, help="Seconds between checks.")
+        parser.add_argument(
+            "--nice",
+            type=int,
+            default=0,
+            help="Lower this process's CPU priority by N (serve uses 10: on a small machine "
+            "shared with the web server, a refit must not slow the pages down).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.running = True
+        if options["nice"] > 0:
+            os.nice(options["nice"])
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         while self.running:

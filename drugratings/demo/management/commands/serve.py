@@ -60,7 +60,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         manage = [sys.executable, "manage.py"]
-        worker = subprocess.Popen([*manage, "worker"])
+        # The worker's fits are CPU-heavy; pages and API answers come first on a shared machine.
+        worker = subprocess.Popen([*manage, "worker", "--nice", "10"])
         server = server_command(options["host"], options["port"], options["workers"])
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(f"\nDrug Ratings is serving on {url}  (Ctrl-C stops it)")

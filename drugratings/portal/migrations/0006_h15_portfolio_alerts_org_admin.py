@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0001_initial'),
-        ('portal', '0004_h12_iso_regions'),
+        ('portal', '0005_h10b_release_complete'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0006_h15_combined_breakdowns'),
+        ('portal', '0007_h15_combined_breakdowns'),
     ]
 
     operations = [

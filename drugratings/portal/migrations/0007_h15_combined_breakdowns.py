@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0005_h15_portfolio_alerts_org_admin'),
+        ('portal', '0006_h15_portfolio_alerts_org_admin'),
     ]
 
     operations = [

@@ -1,0 +1,100 @@
+"""A release is computed outside any transaction and written in one short one at the end; it
+stays hidden until that transaction commits, and a build that stops midway leaves nothing a
+reader can see (issue 10: on SQLite a long write transaction locks every request out)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from drugratings.portal import releases
+from drugratings.portal.models import CellVersion, LedgerEntry, Release
+from drugratings.portal.releases import build_release, versions_at
+from drugratings.portal.tests.conftest import add_physicians, rate
+from drugratings.ratings.queries import scored_ratings
+
+
+def _cells(release: Release) -> dict[tuple, dict]:
+    return {
+        (v.level, v.drug_id, v.indication_id, v.breakdown, v.breakdown_value): v.values
+        for v in versions_at(release)
+    }
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_release_is_computed_outside_any_transaction(world, monkeypatch):
+    """Planning (budgets, tree steps, noise) runs with no transaction open, so the database's
+    write lock is held only while the planned rows are written."""
+    seen = []
+    for name in ("_include_events", "_plan_cells"):
+        real = getattr(releases, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            seen.append((_name, connection.in_atomic_block))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(releases, name, spy)
+    first = build_release()
+    assert first.complete and first.n_cells_published > 10
+    assert seen == [("_include_events", False), ("_plan_cells", False)]
+
+
+def test_a_release_stays_hidden_until_published(world, monkeypatch):
+    first = build_release()
+    for user in add_physicians(12, start=500):
+        rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, 1)
+    seen = {}
+
+    def stop_before_publishing(*args, **kwargs):
+        seen["latest"] = Release.objects.order_by("-pk").first()
+        seen["cells"] = _cells(seen["latest"])
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(releases, "_publish", stop_before_publishing)
+    with pytest.raises(RuntimeError):
+        build_release()
+    # Mid-build, readers still saw the first release, whole and unchanged; the write phase
+    # rolled back, so the abandoned release holds no versions and charged nobody.
+    assert seen["latest"].pk == first.pk
+    assert seen["cells"] == _cells(first)
+    abandoned = Release.all_objects.get(complete=False)
+    assert not CellVersion.objects.filter(first_release=abandoned).exists()
+    assert not LedgerEntry.objects.filter(release=abandoned).exists()
+    assert Release.objects.order_by("-pk").first().pk == first.pk
+    monkeypatch.undo()
+
+    second = build_release()  # removes the abandoned row and publishes the changes
+    assert second.complete and not Release.all_objects.filter(pk=abandoned.pk).exists()
+    assert Release.objects.order_by("-pk").first().pk == second.pk
+    assert _cells(first) == seen["cells"]  # the first release still reads the same
+    keys = [
+        (v.level, v.drug_id, v.indication_id, v.breakdown, v.breakdown_value)
+        for v in versions_at(second)
+    ]
+    assert len(keys) == len(set(keys))  # one version per cell: nothing left half-closed
+    atorvastatin = (1, world.catalog.atorvastatin.pk, world.catalog.hyperlipidemia.pk, "none", "")
+    assert _cells(second)[atorvastatin] != _cells(first)[atorvastatin]  # the 12 new ratings
+    third = build_release()
+    assert third.n_events == 0 and third.n_cells_changed == 0
+
+
+def test_a_stopped_first_release_leaves_nothing_and_the_next_build_includes_everything(
+    world, monkeypatch
+):
+    def stop(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(releases, "_publish", stop)
+    with pytest.raises(RuntimeError):
+        build_release()
+    assert Release.objects.count() == 0
+    monkeypatch.undo()
+    for user in add_physicians(12, start=700):
+        rate(user, world.catalog.atorvastatin, world.catalog.hyperlipidemia, 1)
+    release = build_release()
+    keys = [
+        (v.level, v.drug_id, v.indication_id, v.breakdown, v.breakdown_value)
+        for v in versions_at(release)
+    ]
+    assert len(keys) == len(set(keys))
+    assert release.n_events == scored_ratings().count()
