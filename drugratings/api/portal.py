@@ -188,7 +188,7 @@ def areas(request: HttpRequest, q: str = Query("", max_length=100)) -> dict:
     summary="Releases oldest first, with the number of cells each changed",
 )
 def releases(
-    request: HttpRequest, after: int | None = None, limit: int = Query(50, ge=1, le=200)
+    request: HttpRequest, after: Offset | None = None, limit: int = Query(50, ge=1, le=200)
 ) -> dict:
     _portal(request, "releases:read")
     page, cursor = changes.releases_page(after, limit)
@@ -206,7 +206,9 @@ def releases(
     response=ChangesOut,
     summary="Every published cell whose figures differ between two releases",
 )
-def changes_feed(request: HttpRequest, since: int = Query(..., ge=0), until: int | None = None):
+def changes_feed(
+    request: HttpRequest, since: int = Query(..., ge=0, le=MAX_OFFSET), until: Id | None = None
+):
     org = _portal(request, "reports:read")
     to_release = (
         changes.get_release(until, "until") if until is not None else access.latest_release()
@@ -293,7 +295,7 @@ class AlertsOut(Schema):
     response=PortfolioOut,
     summary="Your manufacturers' drugs against their competitors, from the latest release",
 )
-def portfolio_view(request: HttpRequest, dimension: str | None = None, release: int | None = None):
+def portfolio_view(request: HttpRequest, dimension: str | None = None, release: Id | None = None):
     org = _portal(request, "reports:read")
     if dimension is not None and dimension not in DIMENSION_NAMES:
         raise InvalidInput("dimension", f"Use one of {', '.join(DIMENSION_NAMES)}.")
@@ -311,7 +313,7 @@ def portfolio_view(request: HttpRequest, dimension: str | None = None, release: 
     response=AlertsOut,
     summary="Significant published moves of the drugs your organisation watches",
 )
-def alerts_view(request: HttpRequest, since: int = Query(0, ge=0)):
+def alerts_view(request: HttpRequest, since: int = Query(0, ge=0, le=MAX_OFFSET)):
     org = _portal(request, "reports:read")
     return {"items": alerts.describe(alerts.alerts_since(org, since))}
 
