@@ -127,6 +127,11 @@ def test_pages_and_exports_are_pinned_to_the_release_asked_for(world, web_as):
     bad = client.get(f"/portal/indications/{indication}/", {"release": "abc"})
     assert bad.status_code == 400 and "release" in bad.content.decode().lower()
     assert client.get(f"/portal/indications/{indication}/", {"release": 99999}).status_code == 404
+    # Beyond any possible id (h10b's bounds): a 400 naming the field, never a database error.
+    huge = client.get(f"/portal/indications/{indication}/", {"release": 2**31})
+    assert huge.status_code == 400 and "release" in huge.content.decode().lower()
+    alerts = client.get("/portal/alerts/", {"since": "9" * 40})
+    assert alerts.status_code == 200
 
 
 def test_every_row_names_the_drug_brands_manufacturer_and_indication(world, api_as, web_as):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import AccessDenied
 from drugratings.accounts.regions import region_name
-from drugratings.bounds import require_int
+from drugratings.bounds import MAX_ID, parse_int, require_int
 from drugratings.catalog import access as catalog
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, actions
@@ -113,9 +113,10 @@ def _release_param(request: HttpRequest) -> int | None:
     raw = request.GET.get("release", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    value = parse_int(raw, 1, MAX_ID)
+    if value is None:
         raise InvalidInput("release", "Give a release id (a whole number).")
-    return int(raw)
+    return value
 
 
 def _load_report(request: HttpRequest, kind: str, pk: int) -> access.Report | HttpResponse:

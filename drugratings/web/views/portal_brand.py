@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 
 from drugratings.accounts.access import AccessDenied
+from drugratings.bounds import query_int
 from drugratings.catalog.models import Drug
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, alerts, changes, organisation
@@ -50,7 +51,7 @@ def portfolio_context(request: HttpRequest, org) -> dict:
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+    return query_int(raw, None)  # ids only: out of range reads as absent (h10b's bounds)
 
 
 @login_required
