@@ -25,7 +25,8 @@ def test_the_demo_brand_analyst_answers_tolerability_among_cardiologists_by_mont
     live_server, browser, world
 ):
     ensure_demo_accounts()
-    _spread_over_months(world, extra=150)
+    # Month cells show once their month has closed (issue 13): four closed months of ratings.
+    _spread_over_months(world, extra=330, months_back=4)
     release = build_release()
     cardiology = Specialty.objects.get(slug="cardiology")
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
