@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -352,8 +353,8 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     # The switch is the only transaction that readers notice: a few rows, milliseconds.
     with transaction.atomic():
         FitRun.objects.filter(is_current=True).update(is_current=False)
-        fit_run.summary = summary
-        fit_run.diagnostics = diags
+        fit_run.summary = json_safe(summary)
+        fit_run.diagnostics = json_safe(diags)
         fit_run.effects = effects
         fit_run.finished_at = timezone.now()
         fit_run.is_current = True
@@ -361,6 +362,18 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     prune_fits()
     log.info("refit %s ratings in %.1f s", data.drug.size, time.monotonic() - started)
     return fit_run
+
+
+def json_safe(value):
+    """NaN and infinities as null: PostgreSQL's JSON rejects them (a variance component of a
+    tiny or degenerate fit can be NaN), and no JSON reader takes them either."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _write_scores(scores: list[Score]) -> None:

@@ -10,6 +10,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -40,6 +42,19 @@ def _count_calls():
     print(f"\nschemathesis: {len(CALLS)} generated requests over {len(set(CALLS))} operations")
     minimum = int(os.environ.get("FUZZ_MIN_CALLS", "0"))
     assert len(CALLS) >= minimum, f"only {len(CALLS)} generated requests, wanted {minimum}"
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """schemathesis calls the WSGI application directly, so Django's request signals run
+    `close_old_connections` after each request, which closes the test's database connection
+    (harmless on in-memory SQLite, fatal on PostgreSQL). Django's own test client disconnects
+    it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

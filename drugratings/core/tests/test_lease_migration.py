@@ -13,7 +13,7 @@ from drugratings.core.models import JobLease
 BEFORE = [("analytics", "0003_job_lease"), ("core", None)]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_existing_lease_rows_survive_the_move_to_core():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

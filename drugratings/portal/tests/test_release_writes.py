@@ -21,7 +21,7 @@ def _cells(release: Release) -> dict[tuple, dict]:
     }
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_release_is_computed_outside_any_transaction(world, monkeypatch):
     """Planning (budgets, tree steps, noise) runs with no transaction open, so the database's
     write lock is held only while the planned rows are written."""
