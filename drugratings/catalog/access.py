@@ -41,6 +41,11 @@ def get_drug_by_slug(slug: str) -> Drug:
     return _one(drugs_with_relations(), f"No drug '{slug}'.", slug=slug)
 
 
+def get_drug_name(slug: str) -> Drug:
+    """The drug's id, slug and name only: what a page stored elsewhere needs to be found."""
+    return _one(Drug.objects.only("pk", "slug", "generic_name"), f"No drug '{slug}'.", slug=slug)
+
+
 def get_indication(indication_id: int) -> Indication:
     return _one(Indication.objects, f"Indication {indication_id} does not exist.", pk=indication_id)
 

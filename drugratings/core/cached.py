@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from typing import Final
+from typing import Final, TypeVar
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -21,6 +21,7 @@ from django.utils.functional import SimpleLazyObject, new_method_proxy
 from django.utils.http import parse_etags
 
 SECONDS: Final = 24 * 3600  # keys change on every write; this only bounds unused entries
+T = TypeVar("T")
 
 
 def digest(parts: Iterable[object]) -> str:
@@ -37,14 +38,22 @@ def etag_matches(request: HttpRequest, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+def stored(
+    name: str, parts: Iterable[object], build: Callable[[], T], *, seconds: int = SECONDS
+) -> T:
+    """The value under (name, parts), built and stored on a miss (any picklable value but
+    None). `seconds` bounds how long a value whose key cannot see every change may live."""
+    key = f"doc:{name}:{digest(parts)}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, seconds)
+    return value
+
+
 def stored_bytes(name: str, parts: Iterable[object], build: Callable[[], bytes]) -> bytes:
     """The bytes under (name, parts), built and stored on a miss."""
-    key = f"doc:{name}:{digest(parts)}"
-    body = cache.get(key)
-    if body is None:
-        body = build()
-        cache.set(key, body, SECONDS)
-    return body
+    return stored(name, parts, build)
 
 
 def document_response(

@@ -22,6 +22,7 @@ from drugratings.moderation.screening import screen_comment
 from drugratings.ratings.actions import visible_comment
 from drugratings.ratings.limits import Action, enforce_hourly_limit
 from drugratings.ratings.models import Comment, CommentStatus, Rating
+from drugratings.ratings.versions import bump_comments
 from drugratings.verification.actions import set_status
 from drugratings.verification.models import Decision
 
@@ -77,6 +78,7 @@ def approve(moderator: User, comment_id: int, reason: str = "") -> Comment:
     comment = _comment(comment_id)
     comment.status = CommentStatus.PUBLISHED
     comment.save(update_fields=["status"])
+    bump_comments([comment.drug_id])
     _resolve_flags(comment)
     _audit(
         moderator,
@@ -103,6 +105,7 @@ def edit(moderator: User, comment_id: int, new_body: str, reason: str) -> Commen
     comment.body, comment.status = new_body, CommentStatus.PUBLISHED
     comment.hold_reasons, comment.updated_at = list(remaining.reasons), timezone.now()
     comment.save(update_fields=["body", "status", "hold_reasons", "updated_at"])
+    bump_comments([comment.drug_id])
     _resolve_flags(comment)
     _audit(
         moderator,
@@ -123,6 +126,7 @@ def remove(moderator: User, comment_id: int, reason: str) -> Comment:
     comment = _comment(comment_id)
     comment.status = CommentStatus.REMOVED
     comment.save(update_fields=["status"])
+    bump_comments([comment.drug_id])
     _resolve_flags(comment)
     _audit(moderator, ModeratorActionKind.REMOVE, comment, reason)
     return comment
@@ -168,6 +172,7 @@ def suspend_author(moderator: User, comment_id: int, reason: str) -> None:
     )
     comment.status = CommentStatus.REMOVED
     comment.save(update_fields=["status"])
+    bump_comments([comment.drug_id])
     _resolve_flags(comment)
     _audit(moderator, ModeratorActionKind.SUSPEND, comment, reason)
 
@@ -189,6 +194,7 @@ def screen_written_comment(event: CommentWritten) -> None:
     comment.status = CommentStatus.HELD if screening.held else CommentStatus.PUBLISHED
     comment.hold_reasons = list(screening.reasons)
     comment.save(update_fields=["status", "hold_reasons"])
+    bump_comments([comment.drug_id])
 
 
 @transaction.atomic

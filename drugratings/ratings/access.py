@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
 from drugratings.accounts.access import Capability, physician_of, require
-from drugratings.accounts.models import User
+from drugratings.accounts.models import PhysicianProfile, User
 from drugratings.catalog.access import drugs_with_relations, indications_by_id
 from drugratings.catalog.models import Drug, DrugIndication, Indication, is_clinical
 from drugratings.errors import InvalidInput
@@ -51,6 +51,17 @@ def published_comments(
     offset: int = 0,
 ) -> tuple[list[CommentView], int]:
     require(user, Capability.READ_COMMENTS)
+    return _published(drug_id, indication_id, sort, limit, offset, physician_of(user))
+
+
+def _published(
+    drug_id: int,
+    indication_id: int | None,
+    sort: str,
+    limit: int,
+    offset: int,
+    me: PhysicianProfile | None,
+) -> tuple[list[CommentView], int]:
     if sort not in CommentSort.ALL:
         raise InvalidInput("sort", "Use helpful or newest.")
     qs: QuerySet[Comment] = Comment.objects.filter(
@@ -65,11 +76,10 @@ def published_comments(
             offset : offset + limit
         ]
     )
-    views = _views(rows, physician_of(user))
-    return views, total
+    return _views(rows, me), total
 
 
-def _views(rows: list[Comment], me) -> list[CommentView]:
+def _views(rows: list[Comment], me: PhysicianProfile | None) -> list[CommentView]:
     voted = (
         set(
             HelpfulVote.objects.filter(physician=me, comment__in=rows).values_list(
@@ -98,19 +108,61 @@ def _views(rows: list[Comment], me) -> list[CommentView]:
     ]
 
 
+@dataclass(frozen=True)
+class CommentThread:
+    """A page of a drug's published comments with their replies, as every reader allowed to see
+    comments sees it: `own` and `voted` are false throughout (see `my_marks`)."""
+
+    comments: list[CommentView]
+    total: int
+    replies: dict[int, list[CommentView]]
+
+
+def shared_comments(
+    user: User,
+    drug_id: int,
+    *,
+    indication_id: int | None,
+    sort: str,
+    limit: int,
+) -> CommentThread:
+    """For pages stored once for all readers of comments: `user` is only checked, never
+    marked in the result."""
+    require(user, Capability.READ_COMMENTS)
+    comments, total = _published(drug_id, indication_id, sort, limit, 0, None)
+    replies = _replies([c.id for c in comments], None) if comments else {}
+    return CommentThread(comments, total, replies)
+
+
+def my_marks(user: User, comment_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Of these comments: (those the caller wrote, those the caller found helpful)."""
+    me = physician_of(user)
+    if me is None or not comment_ids:
+        return set(), set()
+    own = Comment.objects.filter(pk__in=comment_ids, physician=me).values_list("pk", flat=True)
+    voted = HelpfulVote.objects.filter(physician=me, comment_id__in=comment_ids).values_list(
+        "comment_id", flat=True
+    )
+    return set(own), set(voted)
+
+
 REPLIES_SHOWN = 50
 
 
 def published_replies(user: User, parent_ids: list[int]) -> dict[int, list[CommentView]]:
     """Published replies (one level) to the given comments, oldest first, by parent id."""
     require(user, Capability.READ_COMMENTS)
+    return _replies(parent_ids, physician_of(user))
+
+
+def _replies(parent_ids: list[int], me: PhysicianProfile | None) -> dict[int, list[CommentView]]:
     rows = list(
         Comment.objects.filter(parent_id__in=parent_ids, status=CommentStatus.PUBLISHED)
         .select_related("physician__specialty", "indication", "rating")
         .order_by("created_at", "pk")[: REPLIES_SHOWN * max(1, len(parent_ids))]
     )
     replies: dict[int, list[CommentView]] = {}
-    for row, view in zip(rows, _views(rows, physician_of(user)), strict=True):
+    for row, view in zip(rows, _views(rows, me), strict=True):
         replies.setdefault(row.parent_id, []).append(view)
     return replies
 

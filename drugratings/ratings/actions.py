@@ -38,7 +38,7 @@ from drugratings.ratings.models import (
     RevisionAction,
 )
 from drugratings.ratings.queries import counts_in_scores
-from drugratings.ratings.versions import bump
+from drugratings.ratings.versions import bump, bump_comments
 
 COMMENT_MAX = 4000
 
@@ -305,6 +305,7 @@ def reply_to_comment(user: User, comment_id: int, text: str) -> Comment:
         updated_at=now,
     )
     comment_written.announce(CommentWritten(reply.pk))
+    bump_comments([reply.drug_id])
     reply.refresh_from_db()
     return reply
 
@@ -322,5 +323,6 @@ def vote_helpful(user: User, comment_id: int) -> int:
     check_rate_limit(physician, Action.VOTE)
     HelpfulVote.objects.create(comment=comment, physician=physician)
     Comment.objects.filter(pk=comment.pk).update(helpful_count=F("helpful_count") + 1)
+    bump_comments([comment.drug_id])
     comment.refresh_from_db(fields=["helpful_count"])
     return comment.helpful_count

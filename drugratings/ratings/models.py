@@ -177,9 +177,14 @@ class HelpfulVote(models.Model):
 
 class DrugRatingsVersion(models.Model):
     """Bumped in the same transaction as any change to a drug's ratings, so cached figures of
-    the drug are never served stale (every server process compares this number)."""
+    the drug are never served stale (every server process compares this number).
+
+    `comments_version` moves with what the drug's comment list shows and its ratings do not:
+    helpful votes, replies, moderators' decisions. Cached comment lists are keyed by both
+    numbers; the figures by `version` alone, so a vote never invalidates them."""
 
     drug = models.OneToOneField(
         "catalog.Drug", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     version = models.BigIntegerField(default=0)
+    comments_version = models.BigIntegerField(default=0)

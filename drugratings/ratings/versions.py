@@ -1,4 +1,4 @@
-"""Per-drug version numbers of ratings, for cache keys of the drug's figures."""
+"""Per-drug version numbers of ratings and of comments, for cache keys of what a drug shows."""
 
 from __future__ import annotations
 
@@ -10,15 +10,27 @@ from django.db.models import F
 from drugratings.ratings.models import DrugRatingsVersion
 
 
-def bump(drug_ids: Iterable[int]) -> None:
+def _bump(drug_ids: Iterable[int], field: str) -> None:
     for drug_id in set(drug_ids):
-        if DrugRatingsVersion.objects.filter(drug_id=drug_id).update(version=F("version") + 1):
+        rows = DrugRatingsVersion.objects.filter(drug_id=drug_id)
+        if rows.update(**{field: F(field) + 1}):
             continue
         try:
             with transaction.atomic():
-                DrugRatingsVersion.objects.create(drug_id=drug_id, version=1)
+                DrugRatingsVersion.objects.create(drug_id=drug_id, **{field: 1})
         except IntegrityError:
-            DrugRatingsVersion.objects.filter(drug_id=drug_id).update(version=F("version") + 1)
+            rows.update(**{field: F(field) + 1})
+
+
+def bump(drug_ids: Iterable[int]) -> None:
+    """The drugs' ratings changed: their figures (and comment lists, keyed by both) are new."""
+    _bump(drug_ids, "version")
+
+
+def bump_comments(drug_ids: Iterable[int]) -> None:
+    """What the drugs' comment lists show changed (a vote, a reply, a moderator's decision)
+    and their ratings did not: the figures, and their ETags, stay as they are."""
+    _bump(drug_ids, "comments_version")
 
 
 def version_of(drug_id: int) -> int:
@@ -26,3 +38,13 @@ def version_of(drug_id: int) -> int:
         DrugRatingsVersion.objects.filter(drug_id=drug_id).values_list("version", flat=True).first()
         or 0
     )
+
+
+def comments_version_of(drug_id: int) -> tuple[int, int]:
+    """(ratings version, comments version): a comment list depends on both."""
+    row = (
+        DrugRatingsVersion.objects.filter(drug_id=drug_id)
+        .values_list("version", "comments_version")
+        .first()
+    )
+    return row or (0, 0)

@@ -1,27 +1,21 @@
-"""Catalogue pages: home, search (with instant suggestions), drug, indication and class pages."""
+"""Catalogue pages: home, search (with instant suggestions), indication and class pages (the drug
+page is views/drug.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.contrib.messages import get_messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from drugratings.accounts.access import Capability, FigureView, can, physician_of
+from drugratings.accounts.access import FigureView
 from drugratings.accounts.models import Specialty
-from drugratings.analytics.access import ScoreCell, public_figures
-from drugratings.analytics.actions import count_drug_view
-from drugratings.analytics.models import Window
-from drugratings.analytics.trends import monthly_trend
+from drugratings.analytics.access import public_figures
 from drugratings.bounds import MAX_PAGE, query_int
 from drugratings.catalog import access as catalog
-from drugratings.catalog import actions as catalog_actions
-from drugratings.catalog.models import Indication
-from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import (
     Subject,
     drug_cells_for_viewer,
@@ -30,34 +24,10 @@ from drugratings.portal.access import (
     page_figure_view,
 )
 from drugratings.ratings.access import (
-    CommentSort,
     drugs_for_indication,
     most_rated_indications,
-    my_ratings,
-    published_comments,
-    published_replies,
 )
-from drugratings.ratings.actions import COMMENT_MAX
 from drugratings.ratings.dimensions import DIMENSIONS
-from drugratings.web.models import SavedDrug
-from drugratings.web.views.me import remember_view
-
-# The label itself is not fetched at run time: DailyMed's search by generic name finds it.
-DAILYMED_SEARCH = "https://dailymed.nlm.nih.gov/dailymed/search.cfm?"
-SECTIONS_SHOWN = 6  # across-indications plus the five most-rated indications; ?all=1 for all
-
-
-@dataclass(frozen=True)
-class ScoreSection:
-    """Score cells of one drug for one indication (None: across all indications)."""
-
-    indication: Indication | None
-    listed: bool
-    cells: list[ScoreCell]
-
-    @property
-    def n_raters(self) -> int:
-        return max((c.n_raters for c in self.cells), default=0)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -114,205 +84,6 @@ def suggest(request: HttpRequest) -> JsonResponse:
             ],
         }
     )
-
-
-def _sections(drug_id: int, cells: list[ScoreCell], listed_ids: set[int]) -> list[ScoreSection]:
-    by_indication: dict[int | None, list[ScoreCell]] = {}
-    for cell in cells:
-        by_indication.setdefault(cell.indication_id, []).append(cell)
-    indications = catalog.indications_by_id([i for i in by_indication if i is not None])
-    sections = [
-        ScoreSection(indications.get(i) if i is not None else None, i is None or i in listed_ids, c)
-        for i, c in by_indication.items()
-    ]
-    # Across-indications first, then the indications with the most physicians.
-    sections.sort(key=lambda s: (s.indication is not None, -s.n_raters))
-    return sections
-
-
-@dataclass(frozen=True)
-class DrugPageFilters:
-    """What the reader asked the drug page for, from its query string (bad values ignored)."""
-
-    indication_id: int | None
-    specialty_id: int | None
-    window: str
-    all_sections: bool
-
-    @classmethod
-    def from_request(cls, request: HttpRequest) -> DrugPageFilters:
-        window = request.GET.get("window", Window.ALL_TIME)
-        return cls(
-            indication_id=_int_or_none(request.GET.get("indication")),
-            specialty_id=_int_or_none(request.GET.get("specialty")),
-            window=window if window in Window.values else Window.ALL_TIME,
-            all_sections=request.GET.get("all") == "1",
-        )
-
-
-def _primary(sections: list[ScoreSection], indication_id: int | None) -> ScoreSection | None:
-    """The section the first screen shows: the indication the reader came for, else all."""
-    chosen = [s for s in sections if s.indication and s.indication.pk == indication_id]
-    return (chosen or sections or [None])[0]
-
-
-def _score_context(request: HttpRequest, drug, filters: DrugPageFilters) -> dict:
-    view = page_figure_view(request.user, Subject(drug_id=drug.pk))
-    show_scores = view != FigureView.NONE
-    pharma = view == FigureView.RELEASE
-    sections: list[ScoreSection] = []
-    if show_scores:
-        cells = drug_cells_for_viewer(
-            view, drug.pk, specialty_id=filters.specialty_id, window=filters.window
-        )
-        sections = _sections(drug.pk, cells, {i.pk for i in drug.indications.all()})
-    primary = _primary(sections, filters.indication_id)
-    others = [s for s in sections if s is not primary]
-    shown = others if filters.all_sections else others[: SECTIONS_SHOWN - 1]
-    return {
-        "show_scores": show_scores,
-        "pharma": pharma,
-        "primary": primary,
-        "sections": shown,
-        "all_sections": sections,
-        "hidden_sections": len(others) - len(shown),
-        "trend": _trend_lines(drug.pk) if view == FigureView.LIVE else [],
-        "specialties": Specialty.objects.all(),
-        "specialty_id": filters.specialty_id,
-        "window": filters.window,
-        "windows": Window.choices,
-        "indication_id": primary.indication.pk if primary and primary.indication else None,
-    }
-
-
-def _comment_context(request: HttpRequest, drug) -> dict:
-    sort = request.GET.get("sort", CommentSort.HELPFUL)
-    sort = sort if sort in CommentSort.ALL else CommentSort.HELPFUL
-    indication_id = _int_or_none(request.GET.get("comments_for"))
-    limit = min(max(_int_or_none(request.GET.get("comments")) or 10, 10), 200)
-    show = can(request.user, Capability.READ_COMMENTS)
-    comments, total = (
-        published_comments(
-            request.user, drug.pk, indication_id=indication_id, sort=sort, limit=limit
-        )
-        if show
-        else ([], 0)
-    )
-    replies = published_replies(request.user, [c.id for c in comments]) if comments else {}
-    return {
-        "replies": replies,
-        "can_reply": can(request.user, Capability.COMMENT),
-        "comment_max": COMMENT_MAX,
-        "show_comments": show,
-        "comments": comments,
-        "comment_total": total,
-        "comment_sort": sort,
-        "comment_indication": indication_id,
-        "comment_limit": limit,
-        "more_comments_query": _more_comments_query(request, limit + 20),
-        "flag_reasons": FlagReason.choices,
-        "can_vote": can(request.user, Capability.VOTE),
-    }
-
-
-def _more_comments_query(request: HttpRequest, limit: int) -> str:
-    """The current query string with a larger comment limit: every filter is kept."""
-    query = request.GET.copy()
-    query["comments"] = str(limit)
-    return query.urlencode()
-
-
-def _mine_context(request: HttpRequest, drug) -> dict:
-    can_rate = can(request.user, Capability.RATE)
-    mine = list(my_ratings(request.user).filter(drug=drug)) if can_rate else []
-    is_physician = physician_of(request.user) is not None
-    return {
-        "is_physician": is_physician,
-        "is_saved": is_physician
-        and SavedDrug.objects.filter(user=request.user, drug=drug).exists(),
-        "can_rate": can_rate,
-        "mine": {r.indication_id: r for r in mine},
-        "my_list": mine,
-    }
-
-
-def _notes(request: HttpRequest) -> dict[str, list[dict[str, str]]]:
-    """Flash messages by where they belong: beside the physician's rating ("mine"), on a
-    comment ("comment-<id>"), or at the top of the page ("top")."""
-    notes: dict[str, list[dict[str, str]]] = {}
-    for message in get_messages(request):
-        anchor = message.extra_tags or "top"
-        notes.setdefault(anchor, []).append({"level": message.level_tag, "text": str(message)})
-    return notes
-
-
-def _label_context(drug) -> dict:
-    labelled = drug.drug_indications.select_related("indication").order_by("indication__name")
-    return {
-        "labelled": list(labelled),
-        "dailymed_url": DAILYMED_SEARCH
-        + urlencode({"labeltype": "all", "query": drug.generic_name}),
-        "official": getattr(drug, "official_info", None),
-    }
-
-
-def _report_context(request: HttpRequest) -> dict:
-    return {"can_report_error": catalog_actions.can_report(request.user)}
-
-
-@require_GET
-def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
-    drug = catalog.get_drug_by_slug(slug)
-    count_drug_view(drug.pk)
-    remember_view(request, drug)
-    filters = DrugPageFilters.from_request(request)
-    context = {
-        "drug": drug,
-        "dimensions": DIMENSIONS,
-        **_score_context(request, drug, filters),
-        **_comment_context(request, drug),
-        **_mine_context(request, drug),
-        **_label_context(drug),
-        **_report_context(request),
-    }
-    context["notes"] = _notes(request)
-    return render(request, "web/drug.html", context)
-
-
-def _trend_lines(drug_id: int) -> list[dict]:
-    """Sparkline geometry per dimension: points of the monthly rater-adjusted means (1-5 mapped
-    to a 0-40 px high band) and the months they cover."""
-    points = monthly_trend(drug_id)
-    months = sorted({p.month for p in points})
-    if len(months) < 2:
-        return []
-    step = 300 / (len(months) - 1)
-    lines = []
-    for dimension in DIMENSIONS:
-        mine = [p for p in points if p.dimension == dimension.value]
-        coords, band_top, band_bottom = [], [], []
-        for p in mine:
-            if p.value is None:
-                continue
-            x = months.index(p.month) * step
-
-            def y(v: float) -> float:
-                return 44 - (v - 1) / 4 * 40
-
-            coords.append(f"{x:.1f},{y(p.value):.1f}")
-            band_top.append(f"{x:.1f},{y(p.ci_high):.1f}")
-            band_bottom.append(f"{x:.1f},{y(p.ci_low):.1f}")
-        shown = [p for p in mine if p.value is not None]
-        lines.append(
-            {
-                "label": dimension.label,
-                "points": " ".join(coords),
-                "band": " ".join(band_top + band_bottom[::-1]),
-                "first": shown[0] if shown else None,
-                "last": shown[-1] if shown else None,
-            }
-        )
-    return [{"months": (months[0], months[-1]), "lines": lines}]
 
 
 @require_GET

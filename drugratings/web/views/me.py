@@ -23,10 +23,13 @@ RECENT_KEY = "recently_viewed"
 RECENT_MAX = 10
 
 
-def remember_view(request: HttpRequest, drug: Drug) -> None:
-    """Recently viewed drugs live in the session: nothing stored for a visitor."""
-    recent = [i for i in request.session.get(RECENT_KEY, []) if i != drug.pk]
-    request.session[RECENT_KEY] = [drug.pk, *recent][:RECENT_MAX]
+def remember_view(request: HttpRequest, drug_id: int) -> None:
+    """Recently viewed drugs live in the session: nothing stored for a visitor. Reading the
+    latest again leaves the session untouched (no write per page view)."""
+    recent = request.session.get(RECENT_KEY, [])
+    if recent[:1] == [drug_id]:
+        return
+    request.session[RECENT_KEY] = [drug_id, *(i for i in recent if i != drug_id)][:RECENT_MAX]
 
 
 def recently_viewed(request: HttpRequest) -> list[Drug]:

@@ -1,0 +1,141 @@
+"""The drug page: a stored body (web/drug_body.py) stitched with the reader's own parts.
+
+Per request, only what is the reader's own is read and rendered: their ratings of the drug,
+whether they saved it, which shown comments they wrote or found helpful, flash messages, the
+CSRF token and the page's header. Everything else comes from the shared cache, under a key
+that moves with every write that changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET
+
+from drugratings.accounts.models import User
+from drugratings.analytics.actions import count_drug_view
+from drugratings.catalog import access as catalog
+from drugratings.catalog.models import Drug
+from drugratings.core.cached import stored
+from drugratings.ratings.access import my_marks, my_ratings
+from drugratings.ratings.dimensions import DIMENSIONS
+from drugratings.ratings.models import Rating
+from drugratings.web import drug_body
+from drugratings.web.drug_body import DrugPageFilters, Viewer
+from drugratings.web.models import SavedDrug
+from drugratings.web.stitching import stitch
+from drugratings.web.views.me import remember_view
+
+Notes = dict[str, list[dict[str, str]]]
+
+
+@require_GET
+def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
+    drug = catalog.get_drug_name(slug)
+    count_drug_view(drug.pk)
+    remember_view(request, drug.pk)
+    filters = DrugPageFilters.from_request(request)
+    viewer = Viewer.of(request.user, drug.pk)
+    body = stored(
+        "drug-page",
+        [drug.pk, *drug_body.key(request.user, drug.pk, viewer, filters)],
+        partial(drug_body.build, request.user, drug.pk, viewer, filters),
+        seconds=drug_body.SECONDS,
+    )
+    reader = Reader.of(request, drug, viewer, body.comment_ids)
+    html = stitch(body.html, reader.fill, reader.holds)
+    return render(
+        request, "web/drug.html", {"title": body.title, "body": html, "notes": reader.notes}
+    )
+
+
+@dataclass
+class Reader:
+    """One reader's own parts of the page, read per request."""
+
+    request: HttpRequest
+    drug: Drug
+    viewer: Viewer
+    mine: dict[int, Rating]
+    saved: bool
+    own: set[int]
+    voted: set[int]
+    notes: Notes
+    csrf: str = field(default="")
+
+    @classmethod
+    def of(cls, request: HttpRequest, drug: Drug, viewer: Viewer, comments: list[int]) -> Reader:
+        user: User = request.user
+        mine = list(my_ratings(user).filter(drug=drug)) if viewer.can_rate else []
+        saved = (
+            viewer.is_physician and SavedDrug.objects.filter(user=user, drug_id=drug.pk).exists()
+        )
+        own, voted = my_marks(user, comments) if viewer.reads_comments else (set(), set())
+        return cls(
+            request,
+            drug,
+            viewer,
+            {r.indication_id: r for r in mine},
+            saved,
+            own,
+            voted,
+            _notes(request),
+        )
+
+    def holds(self, name: str, arg: str) -> bool:
+        match name:
+            case "rated":
+                return bool(self.mine)
+            case "rated_for":
+                return int(arg) in self.mine
+            case "saved":
+                return self.saved
+            case "voted":
+                return int(arg) in self.voted
+            case "may_vote":
+                return self.viewer.can_vote and int(arg) not in self.own
+            case "may_reply":
+                return self.viewer.can_reply and int(arg) not in self.own
+        raise ValueError(f"no reader predicate {name!r}")
+
+    def fill(self, name: str, arg: str) -> str:
+        match name:
+            case "csrf":
+                # One token for every form on the page (get_token masks it once per call).
+                self.csrf = self.csrf or get_token(self.request)
+                return self.csrf
+            case "mine":
+                return render_to_string(
+                    "web/_drug_mine.html",
+                    {
+                        "drug": self.drug,
+                        "dimensions": DIMENSIONS,
+                        "my_list": list(self.mine.values()),  # newest first, as my_ratings
+                        "notes": self.notes,
+                    },
+                )
+            case "notes":
+                return _rendered_notes(self.notes.get(arg))
+            case "comment_notes":
+                return _rendered_notes(self.notes.get(f"comment-{arg}"))
+        raise ValueError(f"no reader hole {name!r}")
+
+
+def _rendered_notes(items: list[dict[str, str]] | None) -> str:
+    return render_to_string("web/_notes.html", {"items": items}) if items else ""
+
+
+def _notes(request: HttpRequest) -> Notes:
+    """Flash messages by where they belong: beside the physician's rating ("mine"), on a
+    comment ("comment-<id>"), or at the top of the page ("top")."""
+    notes: Notes = {}
+    for message in get_messages(request):
+        anchor = message.extra_tags or "top"
+        notes.setdefault(anchor, []).append({"level": message.level_tag, "text": str(message)})
+    return notes
