@@ -27,7 +27,7 @@ from drugratings.portal.privacy.engagement import engagement_at
 from drugratings.portal.releases import versions_at
 from drugratings.portal.reports.combined import combined_layout, is_combined
 from drugratings.ratings.dimensions import DIMENSION_NAMES
-from drugratings.ratings.versions import version_of
+from drugratings.ratings.versions import versions_of
 
 RANK_DRAWS = 4000
 
@@ -489,15 +489,19 @@ def drug_cells_for_viewer(view: FigureView, drug_id: int, **filters) -> list:
     return []
 
 
-def figures_key(view: FigureView, user: User, drug_id: int) -> list[object]:
+def figures_key(
+    view: FigureView, user: User, drug_id: int, *, with_comments: bool = False
+) -> list[object]:
     """What a drug's figures, as `drug_cells_for_viewer(view, ...)` gives them, depend on: a
     cache key part. Live viewers: the drug's ratings version and the current fit. Release
     viewers: only the latest release and their organisation, never the live version (an ETag
     that changed with each rating would tell pharma when a drug was rated). Viewers without
-    figures: the drug alone (nothing that moves with a rating)."""
+    figures: the drug alone (nothing that moves with a rating). `with_comments` adds, for live
+    viewers (the only ones who read comments), the version of the drug's comment list."""
     if view == FigureView.LIVE:
         fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
-        return [drug_id, "live", version_of(drug_id), fit_id]
+        version, comments = versions_of(drug_id)
+        return [drug_id, "live", version, fit_id, *([comments] if with_comments else [])]
     if view == FigureView.RELEASE:
         release_id = Release.objects.order_by("-pk").values_list("pk", flat=True).first()
         analyst = getattr(user, "pharma_analyst", None)

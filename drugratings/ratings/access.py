@@ -62,6 +62,13 @@ def _published(
     offset: int,
     me: PhysicianProfile | None,
 ) -> tuple[list[CommentView], int]:
+    rows, total = _published_rows(drug_id, indication_id, sort, limit, offset)
+    return _views(rows, me), total
+
+
+def _published_rows(
+    drug_id: int, indication_id: int | None, sort: str, limit: int, offset: int
+) -> tuple[list[Comment], int]:
     if sort not in CommentSort.ALL:
         raise InvalidInput("sort", "Use helpful or newest.")
     qs: QuerySet[Comment] = Comment.objects.filter(
@@ -76,7 +83,7 @@ def _published(
             offset : offset + limit
         ]
     )
-    return _views(rows, me), total
+    return rows, total
 
 
 def _views(rows: list[Comment], me: PhysicianProfile | None) -> list[CommentView]:
@@ -111,11 +118,12 @@ def _views(rows: list[Comment], me: PhysicianProfile | None) -> list[CommentView
 @dataclass(frozen=True)
 class CommentThread:
     """A page of a drug's published comments with their replies, as every reader allowed to see
-    comments sees it: `own` and `voted` are false throughout (see `my_marks`)."""
+    comments sees it: `own` and `voted` are false throughout (see `my_votes`)."""
 
     comments: list[CommentView]
     total: int
     replies: dict[int, list[CommentView]]
+    authors: dict[int, int]  # physician id by comment id: for `own` per reader, never shown
 
 
 def shared_comments(
@@ -129,21 +137,22 @@ def shared_comments(
     """For pages stored once for all readers of comments: `user` is only checked, never
     marked in the result."""
     require(user, Capability.READ_COMMENTS)
-    comments, total = _published(drug_id, indication_id, sort, limit, 0, None)
+    rows, total = _published_rows(drug_id, indication_id, sort, limit, 0)
+    comments = _views(rows, None)
     replies = _replies([c.id for c in comments], None) if comments else {}
-    return CommentThread(comments, total, replies)
+    return CommentThread(comments, total, replies, {c.pk: c.physician_id for c in rows})
 
 
-def my_marks(user: User, comment_ids: list[int]) -> tuple[set[int], set[int]]:
-    """Of these comments: (those the caller wrote, those the caller found helpful)."""
+def my_votes(user: User, comment_ids: list[int]) -> set[int]:
+    """Which of these comments the caller found helpful."""
     me = physician_of(user)
     if me is None or not comment_ids:
-        return set(), set()
-    own = Comment.objects.filter(pk__in=comment_ids, physician=me).values_list("pk", flat=True)
-    voted = HelpfulVote.objects.filter(physician=me, comment_id__in=comment_ids).values_list(
-        "comment_id", flat=True
+        return set()
+    return set(
+        HelpfulVote.objects.filter(physician=me, comment_id__in=comment_ids).values_list(
+            "comment_id", flat=True
+        )
     )
-    return set(own), set(voted)
 
 
 REPLIES_SHOWN = 50

@@ -156,6 +156,14 @@ class Comment(models.Model):
             models.Index(fields=["drug", "status", "-helpful_count"]),
             models.Index(fields=["drug", "status", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
+            # Replies to given comments (a drug page, a physician's notifications): without it
+            # SQLite walks every published comment by the status index. Replies only, so that
+            # top-level reads (`parent IS NULL`) keep the drug indexes above.
+            models.Index(
+                fields=["parent", "status", "created_at"],
+                condition=Q(parent__isnull=False),
+                name="comment_replies_idx",
+            ),
         ]
 
     def __str__(self) -> str:

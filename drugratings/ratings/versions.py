@@ -40,8 +40,8 @@ def version_of(drug_id: int) -> int:
     )
 
 
-def comments_version_of(drug_id: int) -> tuple[int, int]:
-    """(ratings version, comments version): a comment list depends on both."""
+def versions_of(drug_id: int) -> tuple[int, int]:
+    """(ratings version, comments version), in one read: a comment list depends on both."""
     row = (
         DrugRatingsVersion.objects.filter(drug_id=drug_id)
         .values_list("version", "comments_version")

@@ -33,7 +33,6 @@ from drugratings.portal.access import Subject, drug_cells_for_viewer, figures_ke
 from drugratings.ratings.access import CommentSort, shared_comments
 from drugratings.ratings.actions import COMMENT_MAX
 from drugratings.ratings.dimensions import DIMENSIONS
-from drugratings.ratings.versions import comments_version_of
 from drugratings.web import stitching
 
 # The catalogue facts on the page (label, maker, listed indications) carry no version: a stored
@@ -138,12 +137,11 @@ class Viewer:
 
 def key(user: User, drug_id: int, viewer: Viewer, filters: DrugPageFilters) -> list[object]:
     """Everything a stored body depends on. The figures' part is the drug API's (their ratings
-    version and fit for live viewers, the release for pharma, nothing for the rest); comments
-    add their own version, so a vote or a moderator's decision shows at once."""
-    comments = comments_version_of(drug_id) if viewer.reads_comments else None
+    version and fit for live viewers, the release for pharma, nothing for the rest), with the
+    comments' version for live viewers, the only ones who read comments: a vote or a
+    moderator's decision shows at once, and leaves the figures' key alone."""
     return [
-        *figures_key(viewer.figures, user, drug_id),
-        comments,
+        *figures_key(viewer.figures, user, drug_id, with_comments=True),
         viewer,
         filters,
         get_language(),
@@ -154,7 +152,9 @@ def key(user: User, drug_id: int, viewer: Viewer, filters: DrugPageFilters) -> l
 class StoredBody:
     title: str
     html: str
-    comment_ids: list[int]  # shown top-level comments: the reader's marks are looked up per request
+    # Author of each top-level comment shown, by comment id: never rendered, only compared with
+    # the reader per request (their own comments take no vote or reply).
+    authors: dict[int, int]
 
 
 def build(user: User, drug_id: int, viewer: Viewer, filters: DrugPageFilters) -> StoredBody:
@@ -175,7 +175,7 @@ def build(user: User, drug_id: int, viewer: Viewer, filters: DrugPageFilters) ->
         **_label_context(drug),
     }
     html = render_to_string("web/_drug_body.html", context)
-    return StoredBody(drug.display_name, html, [c.id for c in comments["comments"]])
+    return StoredBody(drug.display_name, html, comments["authors"])
 
 
 def _page_path(drug: Drug, filters: DrugPageFilters) -> str:
@@ -247,6 +247,7 @@ def _comment_context(user: User, viewer: Viewer, drug: Drug, filters: DrugPageFi
         "comments": thread.comments if thread else [],
         "comment_total": thread.total if thread else 0,
         "replies": thread.replies if thread else {},
+        "authors": thread.authors if thread else {},
         "comment_max": COMMENT_MAX,
         "more_comments_query": filters.query(comments=filters.comment_limit + 20),
         "flag_reasons": FlagReason.choices,

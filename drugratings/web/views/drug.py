@@ -18,12 +18,13 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
+from drugratings.accounts.access import physician_of
 from drugratings.accounts.models import User
 from drugratings.analytics.actions import count_drug_view
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug
 from drugratings.core.cached import stored
-from drugratings.ratings.access import my_marks, my_ratings
+from drugratings.ratings.access import my_ratings, my_votes
 from drugratings.ratings.dimensions import DIMENSIONS
 from drugratings.ratings.models import Rating
 from drugratings.web import drug_body
@@ -48,7 +49,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         partial(drug_body.build, request.user, drug.pk, viewer, filters),
         seconds=drug_body.SECONDS,
     )
-    reader = Reader.of(request, drug, viewer, body.comment_ids)
+    reader = Reader.of(request, drug, viewer, body.authors)
     html = stitch(body.html, reader.fill, reader.holds)
     return render(
         request, "web/drug.html", {"title": body.title, "body": html, "notes": reader.notes}
@@ -70,13 +71,15 @@ class Reader:
     csrf: str = field(default="")
 
     @classmethod
-    def of(cls, request: HttpRequest, drug: Drug, viewer: Viewer, comments: list[int]) -> Reader:
+    def of(
+        cls, request: HttpRequest, drug: Drug, viewer: Viewer, authors: dict[int, int]
+    ) -> Reader:
         user: User = request.user
+        me = physician_of(user)
         mine = list(my_ratings(user).filter(drug=drug)) if viewer.can_rate else []
-        saved = (
-            viewer.is_physician and SavedDrug.objects.filter(user=user, drug_id=drug.pk).exists()
-        )
-        own, voted = my_marks(user, comments) if viewer.reads_comments else (set(), set())
+        saved = me is not None and SavedDrug.objects.filter(user=user, drug_id=drug.pk).exists()
+        own = {c for c, author in authors.items() if me is not None and author == me.pk}
+        voted = my_votes(user, list(authors)) if viewer.can_vote else set()
         return cls(
             request,
             drug,
