@@ -79,4 +79,4 @@ def stitch(
 
 def leftover(html: str) -> bool:
     """Whether any marker is left in `html` (tests: a stitched page must carry none)."""
-    return _tag() in html
+    return f"<!--{_tag()}" in html
