@@ -217,3 +217,21 @@ def test_the_other_server_never_serves_a_stale_figure_after_a_write(two_servers)
     # Unchanged figures: the reader's stored document is answered with a 304.
     status, _, data = _call(reader, "GET", drug_path, {**reader_auth, "If-None-Match": etag})
     assert status == 304 and data == b""
+    # A write that changes the comments and not the figures (a helpful vote) on one server:
+    # the other server's page shows it at once, and its figures keep their ETag.
+    body = {
+        "indication_id": seed["indication"],
+        **dict.fromkeys(SCORES, 3),
+        "comment": "Dose at night.",
+    }
+    rater = {"Authorization": f"Bearer {seed['raters'][0]}"}
+    status, _, data = _call(writer, "PUT", f"{drug_path}/ratings/mine", rater, body)
+    assert status == 200, data[:500]
+    comment_id = json.loads(data)["comment"]["id"]
+    etag = _call(reader, "GET", drug_path, reader_auth)[1]["etag"]
+    assert b"<span data-count>0</span>" in _call(reader, "GET", page_path, session)[2]
+    status, _, data = _call(writer, "POST", f"/api/v1/comments/{comment_id}/helpful", reader_auth)
+    assert status == 200 and json.loads(data) == {"helpful_count": 1}
+    assert b"<span data-count>1</span>" in _call(reader, "GET", page_path, session)[2]
+    headers = {**reader_auth, "If-None-Match": etag}
+    assert _call(reader, "GET", drug_path, headers)[0] == 304
