@@ -11,11 +11,12 @@ readers of a kind and never served after a write that changes them has returned.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 
@@ -28,6 +29,7 @@ from drugratings.bounds import query_int
 from drugratings.catalog import access as catalog
 from drugratings.catalog import actions as catalog_actions
 from drugratings.catalog.models import Drug, Indication
+from drugratings.core.cached import digest
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import Subject, drug_cells_for_viewer, figures_key, page_figure_view
 from drugratings.ratings.access import CommentSort, shared_comments
@@ -145,7 +147,25 @@ def key(user: User, drug_id: int, viewer: Viewer, filters: DrugPageFilters) -> l
         viewer,
         filters,
         get_language(),
+        layout(),
     ]
+
+
+TEMPLATES: Final = (
+    "web/_drug_body.html",
+    "web/_comments.html",
+    "web/_score_first.html",
+    "web/_score_rows.html",
+    "web/_notes.html",
+)
+
+
+@cache
+def layout() -> str:
+    """The templates and the shape of `StoredBody`, digested: a process never stitches a body
+    stored by another release of the code (its markers could name parts this one lacks)."""
+    sources = [get_template(name).template.source for name in TEMPLATES]
+    return digest([*sources, *StoredBody.__dataclass_fields__])
 
 
 @dataclass(frozen=True)

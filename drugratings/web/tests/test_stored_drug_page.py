@@ -228,3 +228,13 @@ def test_a_stored_body_never_holds_a_readers_own_parts(
     numbered = re.compile(rf"(<!--{stitching._tag()}[cez])\d+")
     first, second = (numbered.sub(r"\1", b.html) for b in bodies)
     assert first == second and bodies[0].authors == bodies[1].authors
+
+
+def test_a_body_stored_by_another_release_of_the_templates_is_not_reused(
+    small_catalog, personas, web_as, builds, monkeypatch
+):
+    reader = web_as(personas.moderator)
+    page_of(reader)
+    monkeypatch.setattr(drug_body, "layout", lambda: "another release")
+    page_of(reader)
+    assert len(builds) == 2

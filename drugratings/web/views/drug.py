@@ -8,8 +8,8 @@ that moves with every write that changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
+from functools import cached_property, partial
 
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
@@ -68,7 +68,6 @@ class Reader:
     own: set[int]
     voted: set[int]
     notes: Notes
-    csrf: str = field(default="")
 
     @classmethod
     def of(
@@ -91,6 +90,11 @@ class Reader:
             _notes(request),
         )
 
+    @cached_property
+    def csrf(self) -> str:
+        # One masked token for every form of the body (each get_token call masks anew).
+        return get_token(self.request)
+
     def holds(self, name: str, arg: str) -> bool:
         match name:
             case "rated":
@@ -110,8 +114,6 @@ class Reader:
     def fill(self, name: str, arg: str) -> str:
         match name:
             case "csrf":
-                # One token for every form on the page (get_token masks it once per call).
-                self.csrf = self.csrf or get_token(self.request)
                 return self.csrf
             case "mine":
                 return render_to_string(
