@@ -139,7 +139,7 @@ def shared_comments(
     require(user, Capability.READ_COMMENTS)
     rows, total = _published_rows(drug_id, indication_id, sort, limit, 0)
     comments = _views(rows, None)
-    replies = _replies([c.id for c in comments], None) if comments else {}
+    replies = _replies([c.id for c in comments]) if comments else {}
     return CommentThread(comments, total, replies, {c.pk: c.physician_id for c in rows})
 
 
@@ -158,20 +158,15 @@ def my_votes(user: User, comment_ids: list[int]) -> set[int]:
 REPLIES_SHOWN = 50
 
 
-def published_replies(user: User, parent_ids: list[int]) -> dict[int, list[CommentView]]:
+def _replies(parent_ids: list[int]) -> dict[int, list[CommentView]]:
     """Published replies (one level) to the given comments, oldest first, by parent id."""
-    require(user, Capability.READ_COMMENTS)
-    return _replies(parent_ids, physician_of(user))
-
-
-def _replies(parent_ids: list[int], me: PhysicianProfile | None) -> dict[int, list[CommentView]]:
     rows = list(
         Comment.objects.filter(parent_id__in=parent_ids, status=CommentStatus.PUBLISHED)
         .select_related("physician__specialty", "indication", "rating")
         .order_by("created_at", "pk")[: REPLIES_SHOWN * max(1, len(parent_ids))]
     )
     replies: dict[int, list[CommentView]] = {}
-    for row, view in zip(rows, _views(rows, me), strict=True):
+    for row, view in zip(rows, _views(rows, None), strict=True):
         replies.setdefault(row.parent_id, []).append(view)
     return replies
 

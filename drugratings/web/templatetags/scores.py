@@ -76,12 +76,6 @@ def truncate_name(name: str, length: int = 22) -> str:
 
 
 @register.filter
-def comment_notes(notes: dict | None, comment_id: int) -> list | None:
-    """Confirmations that belong on one comment (a report of it, say), shown right there."""
-    return notes.get(f"comment-{comment_id}") if notes else None
-
-
-@register.filter
 def dim_label(value: str) -> str:
     """A dimension's display name in the reader's language ("efficacy" -> "Eficacia")."""
     return gettext(str(value).capitalize())
