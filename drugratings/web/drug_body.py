@@ -32,7 +32,7 @@ from drugratings.catalog.models import Drug, Indication
 from drugratings.core.cached import digest
 from drugratings.moderation.models import FlagReason
 from drugratings.portal.access import Subject, drug_cells_for_viewer, figures_key, page_figure_view
-from drugratings.ratings.access import CommentSort, shared_comments
+from drugratings.ratings.access import CommentSort, my_ratings, my_votes, shared_comments
 from drugratings.ratings.actions import COMMENT_MAX
 from drugratings.ratings.dimensions import DIMENSIONS
 from drugratings.web import stitching
@@ -157,15 +157,17 @@ TEMPLATES: Final = (
     "web/_score_first.html",
     "web/_score_rows.html",
     "web/_notes.html",
+    "web/_drug_mine.html",
 )
 
 
 @cache
 def layout() -> str:
-    """The templates and the shape of `StoredBody`, digested: a process never stitches a body
-    stored by another release of the code (its markers could name parts this one lacks)."""
+    """The templates and the shapes of `StoredBody` and `OwnParts`, digested: a process never
+    stitches a body stored by another release of the code (its markers could name parts this
+    one lacks)."""
     sources = [get_template(name).template.source for name in TEMPLATES]
-    return digest([*sources, *StoredBody.__dataclass_fields__])
+    return digest([*sources, *StoredBody.__dataclass_fields__, *OwnParts.__dataclass_fields__])
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,32 @@ def build(user: User, drug_id: int, viewer: Viewer, filters: DrugPageFilters) ->
     }
     html = render_to_string("web/_drug_body.html", context)
     return StoredBody(drug.display_name, html, comments["authors"])
+
+
+@dataclass(frozen=True)
+class OwnParts:
+    """What of the page is the reader's own and moves only with the drug's versions: their
+    ratings of it (every rating write bumps the ratings version, every decision on their
+    comments the comments version) and their helpful votes (each bumps the comments version).
+    Stored per reader under the body's key, so it is never older than the body it fills
+    (web/views/drug.py)."""
+
+    mine_html: str  # their ratings' section, with a hole for its flash messages
+    rated: frozenset[int]  # indications they rated the drug for
+    voted: frozenset[int]  # shown comments they found helpful
+
+
+def own_parts(user: User, drug: Drug, viewer: Viewer, comment_ids: list[int]) -> OwnParts:
+    mine = list(my_ratings(user).filter(drug=drug)) if viewer.can_rate else []
+    html = (
+        render_to_string(
+            "web/_drug_mine.html", {"drug": drug, "dimensions": DIMENSIONS, "my_list": mine}
+        )
+        if viewer.can_rate
+        else ""
+    )
+    voted = my_votes(user, comment_ids) if viewer.can_vote else set()
+    return OwnParts(html, frozenset(r.indication_id for r in mine), frozenset(voted))
 
 
 def _page_path(drug: Drug, filters: DrugPageFilters) -> str:

@@ -238,3 +238,29 @@ def test_a_body_stored_by_another_release_of_the_templates_is_not_reused(
     monkeypatch.setattr(drug_body, "layout", lambda: "another release")
     page_of(reader)
     assert len(builds) == 2
+
+
+def test_the_readers_own_ratings_are_fresh_after_their_writes_and_moderators_decisions(
+    small_catalog, personas, api_as, web_as
+):
+    rater = web_as(personas.verified)
+    rate_through_api(api_as, small_catalog, personas.verified, efficacy=4)
+    assert "Efficacy <strong>4</strong>" in mine_section(page_of(rater))
+    rate_through_api(api_as, small_catalog, personas.verified, efficacy=2)
+    assert "Efficacy <strong>2</strong>" in mine_section(page_of(rater))
+    held = rate_through_api(
+        api_as, small_catalog, personas.verified, "Call my patient on 415-555-0134.", efficacy=2
+    )
+    assert held["comment"]["status"] == "held"
+    assert "held for a moderator" in mine_section(page_of(rater))
+    moderation.approve(personas.moderator, held["comment"]["id"])
+    assert "held for a moderator" not in mine_section(page_of(rater))
+    api_as(personas.verified).delete(
+        f"/api/v1/drugs/{small_catalog.atorvastatin.pk}/ratings/mine",
+        indication_id=small_catalog.hyperlipidemia.pk,
+    )
+    assert "You have not rated Atorvastatin calcium" in mine_section(page_of(rater))
+
+
+def mine_section(html: str) -> str:
+    return html[html.index('id="mine"') :][:3000]

@@ -1,9 +1,9 @@
 """The drug page: a stored body (web/drug_body.py) stitched with the reader's own parts.
 
-Per request, only what is the reader's own is read and rendered: their ratings of the drug,
-whether they saved it, which shown comments they wrote or found helpful, flash messages, the
-CSRF token and the page's header. Everything else comes from the shared cache, under a key
-that moves with every write that changes it.
+Per request: the body from the shared cache, the reader's own parts (their ratings of the drug,
+their votes) from the same cache under the body's key and their id, whether they saved the
+drug, which shown comments they wrote, flash messages, the CSRF token and the page's header.
+Every key moves with every write that changes what it names.
 """
 
 from __future__ import annotations
@@ -24,11 +24,8 @@ from drugratings.analytics.actions import count_drug_view
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug
 from drugratings.core.cached import stored
-from drugratings.ratings.access import my_ratings, my_votes
-from drugratings.ratings.dimensions import DIMENSIONS
-from drugratings.ratings.models import Rating
 from drugratings.web import drug_body
-from drugratings.web.drug_body import DrugPageFilters, Viewer
+from drugratings.web.drug_body import DrugPageFilters, StoredBody, Viewer
 from drugratings.web.models import SavedDrug
 from drugratings.web.stitching import stitch
 from drugratings.web.views.me import remember_view
@@ -43,13 +40,14 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
     remember_view(request, drug.pk)
     filters = DrugPageFilters.from_request(request)
     viewer = Viewer.of(request.user, drug.pk)
+    key = [drug.pk, *drug_body.key(request.user, drug.pk, viewer, filters)]
     body = stored(
         "drug-page",
-        [drug.pk, *drug_body.key(request.user, drug.pk, viewer, filters)],
+        key,
         partial(drug_body.build, request.user, drug.pk, viewer, filters),
         seconds=drug_body.SECONDS,
     )
-    reader = Reader.of(request, drug, viewer, body.authors)
+    reader = Reader.of(request, drug, viewer, body, key)
     html = stitch(body.html, reader.fill, reader.holds)
     return render(
         request, "web/drug.html", {"title": body.title, "body": html, "notes": reader.notes}
@@ -58,37 +56,31 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @dataclass
 class Reader:
-    """One reader's own parts of the page, read per request."""
+    """One reader's parts of the page: their own (stored per reader and versions), whether
+    they saved the drug, and this request's flash messages and CSRF token."""
 
     request: HttpRequest
-    drug: Drug
     viewer: Viewer
-    mine: dict[int, Rating]
+    own: drug_body.OwnParts
+    wrote: set[int]  # shown comments they wrote
     saved: bool
-    own: set[int]
-    voted: set[int]
     notes: Notes
 
     @classmethod
     def of(
-        cls, request: HttpRequest, drug: Drug, viewer: Viewer, authors: dict[int, int]
+        cls, request: HttpRequest, drug: Drug, viewer: Viewer, body: StoredBody, key: list
     ) -> Reader:
         user: User = request.user
         me = physician_of(user)
-        mine = list(my_ratings(user).filter(drug=drug)) if viewer.can_rate else []
-        saved = me is not None and SavedDrug.objects.filter(user=user, drug_id=drug.pk).exists()
-        own = {c for c, author in authors.items() if me is not None and author == me.pk}
-        voted = my_votes(user, list(authors)) if viewer.can_vote else set()
-        return cls(
-            request,
-            drug,
-            viewer,
-            {r.indication_id: r for r in mine},
-            saved,
-            own,
-            voted,
-            _notes(request),
+        own = stored(
+            "drug-page-reader",
+            [user.pk, *key],
+            partial(drug_body.own_parts, user, drug, viewer, list(body.authors)),
+            seconds=drug_body.SECONDS,
         )
+        wrote = {c for c, author in body.authors.items() if me is not None and author == me.pk}
+        saved = me is not None and SavedDrug.objects.filter(user=user, drug_id=drug.pk).exists()
+        return cls(request, viewer, own, wrote, saved, _notes(request))
 
     @cached_property
     def csrf(self) -> str:
@@ -98,17 +90,17 @@ class Reader:
     def holds(self, name: str, arg: str) -> bool:
         match name:
             case "rated":
-                return bool(self.mine)
+                return bool(self.own.rated)
             case "rated_for":
-                return int(arg) in self.mine
+                return int(arg) in self.own.rated
             case "saved":
                 return self.saved
             case "voted":
-                return int(arg) in self.voted
+                return int(arg) in self.own.voted
             case "may_vote":
-                return self.viewer.can_vote and int(arg) not in self.own
+                return self.viewer.can_vote and int(arg) not in self.wrote
             case "may_reply":
-                return self.viewer.can_reply and int(arg) not in self.own
+                return self.viewer.can_reply and int(arg) not in self.wrote
         raise ValueError(f"no reader predicate {name!r}")
 
     def fill(self, name: str, arg: str) -> str:
@@ -116,15 +108,7 @@ class Reader:
             case "csrf":
                 return self.csrf
             case "mine":
-                return render_to_string(
-                    "web/_drug_mine.html",
-                    {
-                        "drug": self.drug,
-                        "dimensions": DIMENSIONS,
-                        "my_list": list(self.mine.values()),  # newest first, as my_ratings
-                        "notes": self.notes,
-                    },
-                )
+                return stitch(self.own.mine_html, self.fill, self.holds)
             case "notes":
                 return _rendered_notes(self.notes.get(arg))
             case "comment_notes":
