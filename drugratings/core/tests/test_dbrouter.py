@@ -36,7 +36,7 @@ from drugratings.portal.models import (
     Subscription,
 )
 from drugratings.ratings.models import Rating
-from drugratings.testing.replica import replica_alias
+from drugratings.testing.replica import replica_alias, route_reads_to_replica
 
 ROOT = Path(__file__).resolve().parents[3]
 router = ReplicaRouter()
@@ -58,7 +58,8 @@ PRIVATE = (
 @pytest.fixture
 def replica(settings):
     # No query runs here: only that the alias exists matters to the router.
-    with replica_alias(settings):
+    route_reads_to_replica(settings)
+    with replica_alias():
         yield
 
 
