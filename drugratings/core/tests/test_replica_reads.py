@@ -6,33 +6,26 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from types import SimpleNamespace
 
 import pytest
-from django.apps import apps
 from django.core import signing
-from django.db import connections
 
-from drugratings.core.dbrouter import PRIMARY, REPLICA, REPLICA_MODELS
+from drugratings.core.dbrouter import PRIMARY, REPLICA
 from drugratings.core.middleware import STICKY_COOKIE
 from drugratings.ratings.models import Rating
-from drugratings.testing.replica import replica_alias, route_reads_to_replica
+from drugratings.testing.replica import (
+    REPLICA_TABLES,
+    catalogue_reads_on_primary,
+    on,
+    replica_alias,
+    route_reads_to_replica,
+    tables,
+    timeline,
+)
 
 DRUG = "/drugs/atorvastatin-calcium/"
 SCORES = ("efficacy", "safety", "tolerability", "accessibility", "adherence")
-REPLICA_TABLES = {
-    m._meta.db_table
-    for m in apps.get_models(include_auto_created=True)
-    if m._meta.label_lower in REPLICA_MODELS
-}
-_TABLE = re.compile(r'(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
-
-
-def tables(sql: str) -> set[str]:
-    return set(_TABLE.findall(sql))
-
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -46,28 +39,6 @@ def _replica_alias(django_db_setup):
 @pytest.fixture
 def replica(settings):
     route_reads_to_replica(settings)
-
-
-@contextmanager
-def timeline() -> Iterator[list[tuple[str, str]]]:
-    """(alias, sql) of every query on either connection, in the order they ran."""
-    seen: list[tuple[str, str]] = []
-
-    def recorder(alias: str):
-        def record(execute, sql, params, many, context):
-            seen.append((alias, sql))
-            return execute(sql, params, many, context)
-
-        return record
-
-    with ExitStack() as stack:
-        for alias in (PRIMARY, REPLICA):
-            stack.enter_context(connections[alias].execute_wrapper(recorder(alias)))
-        yield seen
-
-
-def on(seen: list[tuple[str, str]], alias: str) -> list[str]:
-    return [sql for a, sql in seen if a == alias]
 
 
 @pytest.fixture
@@ -96,8 +67,7 @@ def test_a_drug_page_reads_the_catalogue_on_the_replica_and_the_rest_on_the_prim
         assert tables(sql) <= REPLICA_TABLES, sql
     from_primary = on(seen, PRIMARY)
     assert any("ratings_rating" in tables(sql) for sql in from_primary)
-    # No purely catalogue read leaked to the primary.
-    assert not [sql for sql in from_primary if tables(sql) and tables(sql) <= REPLICA_TABLES]
+    assert not catalogue_reads_on_primary(seen)
     assert STICKY_COOKIE not in page.cookies  # reading (and caching the page) is no write
 
 
