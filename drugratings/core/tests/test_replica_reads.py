@@ -119,3 +119,14 @@ def test_a_bearer_client_reading_sets_no_sticky_window(rated, personas, api_as, 
     assert found.json()["items"][0]["n_drugs"] == 2
     assert on(seen, REPLICA)
     assert STICKY_COOKIE not in found.cookies
+
+
+def test_the_search_index_is_built_from_the_primary(rated, personas, api_as, replica):
+    # It lives for minutes in the process: built from a lagging replica, it would hide a
+    # correction made here long after the replica caught up.
+    with timeline() as seen:
+        found = api_as(personas.verified).get("/api/v1/drugs", q="atorva")
+    assert [d["slug"] for d in found.json()["items"]] == ["atorvastatin-calcium"]
+    index_reads = [sql for sql in on(seen, PRIMARY) if "brand_names" in sql]
+    assert index_reads and tables(index_reads[0]) == {"catalog_drug"}
+    assert on(seen, REPLICA)  # the page of hits itself comes from the replica
