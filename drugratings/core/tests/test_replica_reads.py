@@ -130,3 +130,26 @@ def test_the_search_index_is_built_from_the_primary(rated, personas, api_as, rep
     index_reads = [sql for sql in on(seen, PRIMARY) if "brand_names" in sql]
     assert index_reads and tables(index_reads[0]) == {"catalog_drug"}
     assert on(seen, REPLICA)  # the page of hits itself comes from the replica
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        DRUG,
+        "/indications/",
+        "/indications/hyperlipidemia/",
+        "/classes/statin/",
+        "/search/?q=statin",
+        "/compare/?drugs=atorvastatin-calcium,rosuvastatin-calcium",
+        "/me/ratings/",
+    ],
+)
+def test_reading_a_page_keeps_the_reader_on_the_replica(rated, personas, web_as, replica, path):
+    # A page that wrote on every view (a get_or_create, a counter) would end replica reads for
+    # everyone signed in: the sticky cookie would follow each page.
+    client = web_as(personas.verified)
+    for _ in range(2):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert STICKY_COOKIE not in response.cookies, path
