@@ -109,6 +109,22 @@ DATABASES = {
         envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'drugratings.sqlite3'}"), BASE_DIR
     )
 }
+# A PostgreSQL read replica (streaming or logical) of DATABASE_URL: catalogue and released pharma
+# figures are read from it inside web requests, everything else from the primary
+# (core/dbrouter.py). A client that wrote reads the primary for the next STICKY seconds, longer
+# than the replica's lag. Tests never touch it: it mirrors the test database.
+DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_STICKY_SECONDS = envint("DATABASE_REPLICA_STICKY_SECONDS", 10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **parse_database_url(DATABASE_REPLICA_URL, BASE_DIR, "DATABASE_REPLICA_URL"),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["drugratings.core.dbrouter.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "drugratings.core.middleware.ReplicaReadsMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
