@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -86,42 +87,40 @@ def read_ratings() -> dict:
     return {"seconds": time.perf_counter() - started, "n": int(data.drug.size)}
 
 
+def _cpu_with_children() -> float:
+    """This process's CPU seconds plus those of its finished children (the fit processes)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def refit_methods() -> dict:
     """Issue 14: the 20 fits of a refit (5 dims x 2 windows x drug/pair) by REML from cold, by
     REML warm-started from that fit's components (what a refit after new ratings does), and by
     the method of moments.  Fits only: ranks and score writes are the same for all three and
     are in the `worker --once` row.  Wall and CPU seconds (the CPU time is what the fits cost
     when the machine is shared)."""
+    from django.conf import settings
     from django.utils import timezone
 
     from drugratings.analytics import fitting
     from drugratings.analytics.models import Window
     from drugratings.analytics.windows import trailing_12m_start
-    from drugratings.ratings.dimensions import DIMENSION_NAMES
 
     data = fitting.load_rating_arrays()
     recent = data.updated >= np.datetime64(int(trailing_12m_start(timezone.now()).timestamp()), "s")
     windows = {Window.ALL_TIME: data, Window.TRAILING_12M: data.subset(recent)}
 
     def run(method: str, previous: dict) -> tuple[dict, dict]:
-        wall, cpu = time.perf_counter(), time.process_time()
-        summary, items = {}, {}
-        for window, subset in windows.items():
-            for dim, name in enumerate(DIMENSION_NAMES):
-                for by_indication in (False, True):
-                    key = f"{window}/{name}/{'drug_indication' if by_indication else 'drug'}"
-                    fitted = fitting._fit_items(
-                        subset, dim, by_indication, previous.get(key), False, method
-                    )
-                    if fitted is not None:
-                        summary[key] = fitting._fit_summary(fitted.result)
-                        items[key] = fitted.result.n_items
+        wall, cpu = time.perf_counter(), _cpu_with_children()
+        fitted = fitting.fit_all(windows, previous, method, processes=settings.FIT_PROCESSES)
+        summary = {p.key: fitting._fit_summary(out.result) for p, out in fitted}
         timing = {
             "wall_s": time.perf_counter() - wall,
-            "cpu_s": time.process_time() - cpu,
+            "cpu_s": _cpu_with_children() - cpu,  # the fits run in child processes
+            "processes": settings.FIT_PROCESSES,
             "methods": sorted({v["method"] for v in summary.values()}),
             "reml_evaluations": sum(v["reml_evaluations"] for v in summary.values()),
-            "max_items": max(items.values(), default=0),
+            "max_items": max((out.result.n_items for _, out in fitted), default=0),
         }
         return summary, timing
 

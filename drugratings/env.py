@@ -66,7 +66,7 @@ def envnetworks(name: str, default: list[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-def parse_database_url(url: str, base_dir: Path) -> dict:
+def parse_database_url(url: str, base_dir: Path, name: str = "DATABASE_URL") -> dict:
     """Turn `sqlite:///path` or `postgres://user:pw@host:port/name` into a DATABASES entry."""
     parsed = urlparse(url)
     scheme = parsed.scheme.lower()
@@ -102,5 +102,5 @@ def parse_database_url(url: str, base_dir: Path) -> dict:
             "OPTIONS": options,
         }
     raise ImproperlyConfigured(
-        f"DATABASE_URL scheme {scheme!r} is not supported (use sqlite:/// or postgres://)"
+        f"{name} scheme {scheme!r} is not supported (use sqlite:/// or postgres://)"
     )

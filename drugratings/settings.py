@@ -7,6 +7,7 @@ DEBUG on, or a missing ALLOWED_HOSTS). DEBUG is off in every mode unless DEBUG=1
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -109,6 +110,22 @@ DATABASES = {
         envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'drugratings.sqlite3'}"), BASE_DIR
     )
 }
+# A PostgreSQL read replica (streaming or logical) of DATABASE_URL: catalogue and released pharma
+# figures are read from it inside web requests, everything else from the primary
+# (core/dbrouter.py). A client that wrote reads the primary for the next STICKY seconds, longer
+# than the replica's lag. Tests never touch it: it mirrors the test database.
+DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_STICKY_SECONDS = envint("DATABASE_REPLICA_STICKY_SECONDS", 10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **parse_database_url(DATABASE_REPLICA_URL, BASE_DIR, "DATABASE_REPLICA_URL"),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["drugratings.core.dbrouter.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "drugratings.core.middleware.ReplicaReadsMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -248,6 +265,9 @@ LOGGING = {
 # queue has been quiet this long (or the oldest request is REFIT_MAX_DELAY old).
 REFIT_DEBOUNCE_SECONDS = envint("REFIT_DEBOUNCE_SECONDS", 10)
 REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 30)
+# Processes the refit's 20 fits run in (ratingstats.run_tasks). Each fit is one BLAS thread of
+# dense factorisations, so two cores fit about twice as fast; 1 runs them in the worker itself.
+FIT_PROCESSES = envint("FIT_PROCESSES", min(2, os.cpu_count() or 1))
 RELEASE_INTERVAL_SECONDS = envint("RELEASE_INTERVAL_SECONDS", 120 if DEMO_MODE else 15 * 60)
 PORTAL_MIN_CELL_RATERS = envint("PORTAL_MIN_CELL_RATERS", 11)
 # Differential privacy of pharma releases (METHODOLOGY.md, "Privacy route for pharma reports").

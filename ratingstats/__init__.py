@@ -5,6 +5,7 @@ METHODOLOGY.md at the repository root for the formulas, assumptions and validati
 package never imports Django so that it can be installed, tested and audited on its own.
 """
 
+from .batch import FitTask, TaskResult, run_tasks
 from .fit import DENSE_COV_MAX, MIN_RATERS_SHOWN, REML_MAX, FitResult, displayable, fit_crossed
 from .ranks import RankIntervals, best_in_class, rank_intervals
 
@@ -13,9 +14,12 @@ __all__ = [
     "MIN_RATERS_SHOWN",
     "REML_MAX",
     "FitResult",
+    "FitTask",
     "RankIntervals",
+    "TaskResult",
     "best_in_class",
     "displayable",
     "fit_crossed",
     "rank_intervals",
+    "run_tasks",
 ]

@@ -90,6 +90,9 @@ class FitResult:
     warm_start: bool = False
     _cov: ExactCov | ApproxCov | None = field(default=None, repr=False)
     _sigma2: float = field(default=0.0, repr=False)
+    #: True for a result returned by :func:`ratingstats.run_tasks`, which leaves the covariance
+    #: factor (up to hundreds of MB) in the process that fitted it.
+    cov_dropped: bool = False
 
     @property
     def n_items(self) -> int:
@@ -98,6 +101,8 @@ class FitResult:
     def item_cov(self, items: np.ndarray) -> np.ndarray:
         """Prediction-error covariance of ``estimate[items]`` (exact or approximate, as ``se``)."""
         items = np.asarray(items, dtype=np.int64)
+        if self.cov_dropped:
+            raise ValueError("this result's covariance was not kept (ratingstats.run_tasks)")
         if self._cov is None:  # constant data: nothing is uncertain
             return np.zeros((items.size, items.size))
         return self._sigma2 * self._cov.contrast_cov(items)

@@ -18,6 +18,7 @@ programs optimise the same criterion in the same coordinates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,8 +71,11 @@ def fit_reml(
 
     ``intervals=False`` skips the 6 extra evaluations of :func:`log_theta_cov` (NaN instead).
     ``warm=True`` says that ``start`` is the optimum of a previous fit to nearly the same data
-    (the product's refit after a few new ratings): the first trust region is then 2x smaller,
-    which saves most of the evaluations COBYQA spends locating the optimum from afar.
+    (the product's refit after a few new ratings). Then Newton steps in ``log theta`` from that
+    start (:func:`_newton_from`: 8 evaluations when the start is within 0.1% of the optimum,
+    5 more per further step) replace the trust-region search, which needs about 20 evaluations
+    even from a start next to the optimum; if the start is far off, on the boundary, or the
+    criterion is not locally convex there, COBYQA runs as for a cold start.
 
     ``start`` (typically the method-of-moments estimate) only affects speed: the criterion for
     two variance components is smooth and, in every design we have tried, unimodal on the
@@ -88,6 +92,27 @@ def fit_reml(
         return reml_deviance(d, t, asm)[0]
 
     x0 = np.clip(np.asarray(start, dtype=float), 0.0, 50.0)
+    newton = _newton_from(fun, x0) if warm else None
+    if newton is not None:
+        theta, hessian, dev_before, steps = newton
+        dev, s2 = reml_deviance(d, theta, asm)
+        count += 1
+        if dev <= dev_before + 1e-9 * max(1.0, abs(dev_before)):
+            cov = np.full((2, 2), np.nan)
+            if intervals:
+                cov = _cov_from_hessian(hessian) if hessian is not None else None
+                if cov is None:
+                    cov = log_theta_cov(d, theta, dev, asm)
+            return RemlFit(
+                theta=theta,
+                sigma2=s2,
+                deviance=dev,
+                evaluations=count,
+                converged=True,
+                message=f"Newton from the previous optimum ({steps} step(s), the last shorter "
+                f"than {NEWTON_TOL:g} in log theta)",
+                cov_log_theta=cov,
+            )
     # A start exactly on the boundary would make the first trust region lopsided.
     x0 = np.where(x0 < 1e-3, 0.05, x0)
     best = minimize(
@@ -120,6 +145,77 @@ def fit_reml(
         message=str(best.message),
         cov_log_theta=log_theta_cov(d, theta, dev, asm) if intervals else np.full((2, 2), np.nan),
     )
+
+
+#: Newton in ``log theta`` accepts a step shorter than this as the last one: Newton's error
+#: after a step of length s is about s^2 (quadratic convergence; the criterion's third
+#: derivative in log theta is of the order of its second), i.e. ~1e-6 here, and the central
+#: differences (h = 1e-3) add about h^2 / 6; together as accurate as COBYQA's final radius.
+NEWTON_TOL = 1e-3
+#: A start further than this from the Newton optimum (in log theta, i.e. ~10%) is not "warm":
+#: the quadratic model is not trusted that far and the trust-region search runs instead.
+NEWTON_MAX_STEP = 0.1
+NEWTON_MAX_STEPS = 5
+
+
+def _newton_from(
+    fun: Callable[[np.ndarray], float], theta0: np.ndarray, h: float = 1e-3
+) -> tuple[np.ndarray, np.ndarray | None, float, int] | None:
+    """Newton's method on ``log theta`` with central-difference derivatives, from a start known
+    to be near the optimum. The Hessian is formed at the start (6 evaluations with the gradient)
+    and reused by later steps while they stay within 1% of where it was formed (4 evaluations
+    each: a chord method). Returns ``(theta, Hessian or None when it was formed too far from
+    the optimum to serve the intervals, deviance before the last step, steps)``, or None
+    when Newton does not apply (a component at or near zero, a Hessian that is not positive
+    definite, a step too long or uphill): the caller then runs the trust-region search."""
+    if np.any(theta0 < 1e-3):
+        return None
+    x = np.log(theta0)
+    e0, e1, e11 = np.array([h, 0.0]), np.array([0.0, h]), np.array([h, h])
+
+    def f(z: np.ndarray) -> float:
+        return fun(np.exp(z))
+
+    f0 = f(x)
+    chol = H = None
+    h_at = x  # where H was formed
+    for step_no in range(1, NEWTON_MAX_STEPS + 1):
+        fp0, fm0, fp1, fm1 = f(x + e0), f(x - e0), f(x + e1), f(x - e1)
+        g = np.array([fp0 - fm0, fp1 - fm1]) / (2 * h)
+        # A chord step converges at the rate of the Hessian's change: re-form it after a long step.
+        if H is None or np.abs(x - h_at).max() > 10 * NEWTON_TOL:
+            fpp, fmm = f(x + e11), f(x - e11)
+            H = np.empty((2, 2))
+            H[0, 0] = (fp0 - 2 * f0 + fm0) / (h * h)
+            H[1, 1] = (fp1 - 2 * f0 + fm1) / (h * h)
+            H[0, 1] = H[1, 0] = ((fpp - 2 * f0 + fmm) / (h * h) - H[0, 0] - H[1, 1]) / 2
+            h_at = x
+            try:
+                chol = np.linalg.cholesky(H)
+            except np.linalg.LinAlgError:
+                return None
+        step = -np.linalg.solve(chol.T, np.linalg.solve(chol, g))
+        if not np.all(np.isfinite(step)) or np.abs(step).max() > NEWTON_MAX_STEP:
+            return None
+        x = x + step
+        if np.abs(step).max() < NEWTON_TOL:
+            # The Hessian serves the intervals only if formed near the optimum.
+            near = np.abs(x - h_at).max() <= 10 * NEWTON_TOL
+            return np.exp(x), (H if near else None), f0, step_no
+        f_new = f(x)
+        if f_new > f0 + 1e-9 * max(1.0, abs(f0)):
+            return None
+        f0 = f_new
+    return None
+
+
+def _cov_from_hessian(H: np.ndarray) -> np.ndarray | None:
+    """``2 H^-1`` (the Wald covariance of ``log theta``, as :func:`log_theta_cov`)."""
+    try:
+        cov = 2.0 * np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        return None
+    return cov if np.all(np.diag(cov) > 0.0) else None
 
 
 def log_theta_cov(

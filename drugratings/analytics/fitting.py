@@ -3,7 +3,8 @@
 Per dimension and window (all time, trailing 12 months) two fits run: items are drugs (scores
 across indications) and drug x indication pairs (scores per indication). Rater specialty is the
 fixed effect. Ranks are simulated among the shown drugs of an indication (pair fit) or of a
-drug class (drug fit).
+drug class (drug fit). The 20 fits run side by side in FIT_PROCESSES processes
+(ratingstats.run_tasks); the database is read and written here, in the calling process only.
 """
 
 from __future__ import annotations
@@ -12,23 +13,22 @@ import io
 import logging
 import math
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 import ratingstats
 from drugratings.accounts.models import Specialty
-from drugratings.analytics.display import MIN_RATERS_SHOWN, is_shown
+from drugratings.analytics.display import MIN_RATERS_SHOWN
 from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.analytics.windows import trailing_12m_start
 from drugratings.catalog.models import Drug
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
-from ratingstats import diagnostics
 
 log = logging.getLogger(__name__)
 
@@ -107,25 +107,15 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniques, codes.astype(np.int64)
 
 
-def _rank_groups(
-    keys: list[tuple[int, int | None]], class_of: dict[int, int | None], by_indication: bool
-) -> dict[object, list[int]]:
-    groups: dict[object, list[int]] = defaultdict(list)
-    for code, (drug_id, indication_id) in enumerate(keys):
-        group = indication_id if by_indication else class_of.get(drug_id)
-        if group is not None:
-            groups[group].append(code)
-    return groups
-
-
 @dataclass(frozen=True)
-class _ItemFit:
-    """One fit's items (drugs or drug x indication pairs) and the engine's result."""
+class _PlannedFit:
+    """One of the refit's fits: where its scores go, and the engine's task."""
 
-    keys: list[tuple[int, int | None]]
-    result: ratingstats.FitResult
-    shown: np.ndarray
-    diagnostics: dict | None
+    key: str  # "<window>/<dimension>/<drug|drug_indication>", as in FitRun.summary
+    window: str
+    dim: int
+    keys: list[tuple[int, int | None]]  # (drug, indication or None) per item code
+    task: ratingstats.FitTask
 
 
 def _item_codes(d: RatingArrays, by_indication: bool) -> tuple[list, np.ndarray]:
@@ -150,85 +140,93 @@ def _warm_start(previous: dict | None) -> tuple[float, float, float] | None:
         return None
 
 
-def _fit_items(
+@dataclass(frozen=True)
+class _FitContext:
+    class_of: dict[int, int | None]
+    previous: dict  # the current FitRun's summary (warm starts)
+    specialty_names: dict[int, str]
+    method: str = PRODUCT_METHOD
+
+
+def _plan_fit(
     data: RatingArrays,
+    window: str,
     dim: int,
     by_indication: bool,
-    previous: dict | None,
-    diagnose: bool,
-    method: str = PRODUCT_METHOD,
-) -> _ItemFit | None:
-    """Fit one dimension at one level; ``method`` is overridden only by the benchmark."""
+    context: _FitContext,
+    index: int,
+) -> _PlannedFit | None:
+    """The task of one dimension at one level and window. Ranks (all-time fits) are among the
+    shown items of an indication (pair fits) or a drug class (drug fits); the all-time drug
+    fit of each dimension also produces the public diagnostics."""
     y = data.scores[:, dim]
     keep = ~np.isnan(y)
     if keep.sum() < 3:
         return None
     d = data.subset(keep)
-    y = y[keep]
     keys, item = _item_codes(d, by_indication)
     _, rater = _codes(d.physician)
     specialties, group = _codes(d.specialty)
-    result = ratingstats.fit_crossed(
-        item,
-        rater,
-        y,
-        group,
-        method=method,
-        start=_warm_start(previous),
+    name = DIMENSION_NAMES[dim]
+    key = f"{window}/{name}/{'drug_indication' if by_indication else 'drug'}"
+    all_time = window == Window.ALL_TIME
+    rank_group = None
+    if all_time:
+        of_item = [ind if by_indication else context.class_of.get(drug) for drug, ind in keys]
+        rank_group = np.array([-1 if g is None else g for g in of_item], dtype=np.int64)
+    diagnose = all_time and not by_indication
+    task = ratingstats.FitTask(
+        item=item,
+        rater=rater,
+        score=y[keep],
+        group=group,
+        start=_warm_start(context.previous.get(key)),
         intervals=diagnose,
+        method=context.method,
+        rank_group=rank_group,
+        rank_draws=RANK_DRAWS,
+        seed=(RANK_SEED, index),
+        min_raters=MIN_RATERS_SHOWN,
+        diagnostics_label=name.capitalize() if diagnose else None,
+        group_labels=[context.specialty_names.get(int(pk), f"specialty {pk}") for pk in specialties]
+        if diagnose
+        else None,
     )
-    shown = np.array([is_shown(int(n)) for n in result.n_raters], dtype=bool)
-    diag = None
-    if diagnose:
-        diag = diagnostics.compute(
-            item,
-            rater,
-            y,
-            group,
-            result,
-            label=DIMENSION_NAMES[dim].capitalize(),
-            group_labels=_specialty_names(specialties),
-            min_cell=MIN_RATERS_SHOWN,
-            include=shown,
-        ).to_dict()
-    return _ItemFit(keys, result, shown, diag)
+    return _PlannedFit(key, window, dim, keys, task)
 
 
-def _specialty_names(ids: np.ndarray) -> list[str]:
-    names = dict(Specialty.objects.filter(pk__in=ids.tolist()).values_list("pk", "name"))
-    return [names.get(int(pk), f"specialty {pk}") for pk in ids]
-
-
-def _ranks(
-    fitted: _ItemFit, class_of: dict[int, int | None], by_indication: bool, rng: np.random.Generator
-) -> dict[int, tuple[int, int, int, int, float, bool]]:
-    """Rank intervals among the shown items of each indication (pairs) or drug class (drugs)."""
-    ranks: dict[int, tuple[int, int, int, int, float, bool]] = {}
-    for members in _rank_groups(fitted.keys, class_of, by_indication).values():
-        codes = np.array([c for c in members if fitted.shown[c]], dtype=np.int64)
-        if codes.size < 2:
-            continue
-        ri = ratingstats.rank_intervals(fitted.result, codes, rng=rng, n_sim=RANK_DRAWS)
-        top = int(np.flatnonzero(ri.rank == 1)[0])
-        best = bool(ri.low[top] == 1 and ri.high[top] == 1)
-        for j, code in enumerate(codes.tolist()):
-            ranks[code] = (
-                int(ri.rank[j]),
-                int(ri.low[j]),
-                int(ri.high[j]),
-                codes.size,
-                float(ri.p_best[j]),
-                best and j == top,
-            )
-    return ranks
+def fit_all(
+    windows: dict[str, RatingArrays],
+    previous: dict,
+    method: str = PRODUCT_METHOD,
+    processes: int = 1,
+) -> list[tuple[_PlannedFit, ratingstats.TaskResult]]:
+    """Every fit of a refit (dimensions x windows x drug/pair level), run side by side in
+    ``processes`` processes. ``method`` is overridden only by the benchmark."""
+    context = _FitContext(
+        class_of=dict(Drug.objects.values_list("pk", "drug_class_id")),
+        previous=previous,
+        specialty_names=dict(Specialty.objects.values_list("pk", "name")),
+        method=method,
+    )
+    plan: list[_PlannedFit] = []
+    for window, subset in windows.items():
+        for dim in range(len(DIMENSION_NAMES)):
+            for by_indication in (False, True):
+                planned = _plan_fit(subset, window, dim, by_indication, context, len(plan))
+                if planned is not None:
+                    plan.append(planned)
+    outcomes = ratingstats.run_tasks([p.task for p in plan], processes=processes)
+    return list(zip(plan, outcomes, strict=True))
 
 
 def _score_rows(
-    fit_run: FitRun, fitted: _ItemFit, ranks: dict, dimension: str, window: str
+    fit_run: FitRun, planned: _PlannedFit, outcome: ratingstats.TaskResult
 ) -> list[Score]:
-    result = fitted.result
+    result, ranks = outcome.result, outcome.ranks
+    dimension = DIMENSION_NAMES[planned.dim]
     rows = []
-    for code, (drug_id, indication_id) in enumerate(fitted.keys):
+    for code, (drug_id, indication_id) in enumerate(planned.keys):
         rank = ranks.get(code)
         rows.append(
             Score(
@@ -236,14 +234,14 @@ def _score_rows(
                 drug_id=drug_id,
                 indication_id=indication_id,
                 dimension=dimension,
-                window=window,
+                window=planned.window,
                 estimate=float(result.estimate[code]),
                 ci_low=float(result.ci_low[code]),
                 ci_high=float(result.ci_high[code]),
                 se=float(result.se[code]),
                 n_ratings=int(result.n_ratings[code]),
                 n_raters=int(result.n_raters[code]),
-                shown=bool(fitted.shown[code]),
+                shown=bool(outcome.shown[code]),
                 rank=rank[0] if rank else None,
                 rank_low=rank[1] if rank else None,
                 rank_high=rank[2] if rank else None,
@@ -268,34 +266,6 @@ def _fit_summary(result: ratingstats.FitResult) -> dict:
         "reml_evaluations": result.reml_evaluations,
         "warm_start": result.warm_start,
         "seconds": round(result.seconds, 3),
-    }
-
-
-def _scores_for(
-    fit_run: FitRun,
-    data: RatingArrays,
-    dim: int,
-    window: str,
-    by_indication: bool,
-    class_of: dict[int, int | None],
-    rng: np.random.Generator,
-    previous: dict | None = None,
-) -> tuple[list[Score], dict]:
-    """Fit one dimension/window/level and build its Score rows (not yet saved).
-
-    ``previous`` is the same fit's summary in the current FitRun (warm start).  The all-time
-    drug fit of each dimension also produces the public diagnostics.
-    """
-    diagnose = window == Window.ALL_TIME and not by_indication
-    fitted = _fit_items(data, dim, by_indication, previous, diagnose)
-    if fitted is None:
-        return [], {}
-    ranks = _ranks(fitted, class_of, by_indication, rng) if window == Window.ALL_TIME else {}
-    rows = _score_rows(fit_run, fitted, ranks, DIMENSION_NAMES[dim], window)
-    return rows, {
-        "summary": _fit_summary(fitted.result),
-        "result": fitted.result if not by_indication else None,
-        "diagnostics": fitted.diagnostics,
     }
 
 
@@ -326,28 +296,20 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     fit_run = FitRun.objects.create(
         methodology_version=METHODOLOGY_VERSION, n_ratings=int(data.drug.size)
     )
-    class_of = dict(Drug.objects.values_list("pk", "drug_class_id"))
-    rng = np.random.default_rng(RANK_SEED)
     recent = data.updated >= np.datetime64(int(trailing_12m_start(now).timestamp()), "s")
     windows = {Window.ALL_TIME: data, Window.TRAILING_12M: data.subset(recent)}
     scores: list[Score] = []
     summary: dict[str, dict] = {}
     drug_results: dict[str, ratingstats.FitResult] = {}
     diags: dict[str, dict] = {}
-    for window, subset in windows.items():
-        for dim, name in enumerate(DIMENSION_NAMES):
-            for by_indication in (False, True):
-                key = f"{window}/{name}/{'drug_indication' if by_indication else 'drug'}"
-                rows, info = _scores_for(
-                    fit_run, subset, dim, window, by_indication, class_of, rng, previous.get(key)
-                )
-                scores.extend(rows)
-                if info:
-                    summary[key] = info["summary"]
-                    if info["diagnostics"] is not None:
-                        diags[name] = info["diagnostics"]
-                    if window == Window.ALL_TIME and info["result"] is not None:
-                        drug_results[name] = info["result"]
+    for planned, outcome in fit_all(windows, previous, processes=settings.FIT_PROCESSES):
+        scores.extend(_score_rows(fit_run, planned, outcome))
+        summary[planned.key] = _fit_summary(outcome.result)
+        name = DIMENSION_NAMES[planned.dim]
+        if outcome.diagnostics is not None:
+            diags[name] = outcome.diagnostics
+        if planned.window == Window.ALL_TIME and planned.keys[0][1] is None:
+            drug_results[name] = outcome.result
     effects = _effects_blob(data, drug_results) if drug_results else None
     _write_scores(scores)
     # The switch is the only transaction that readers notice: a few rows, milliseconds.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
+from drugratings.core.dbrouter import use_primary
 
 TERMS_FILE = Path(__file__).resolve().parent / "data" / "search_terms.csv"
 
@@ -126,11 +127,14 @@ def _indication_terms() -> dict[str, set[int]]:
 
 
 def _build() -> _Index:
-    entries: list[_Entry] = []
-    for pk, generic, brands in Drug.objects.values_list("pk", "generic_name", "brand_names"):
-        entries.append(_Entry(pk, generic.lower(), False))
-        entries.extend(_Entry(pk, brand.lower(), True) for brand in brands or [])
-    return _Index(entries, _class_terms(), _indication_terms())
+    # From the primary: the index lives for minutes, so one built from a replica that had not
+    # yet caught up with a correction made here would hide it long after the replica caught up.
+    with use_primary():
+        entries: list[_Entry] = []
+        for pk, generic, brands in Drug.objects.values_list("pk", "generic_name", "brand_names"):
+            entries.append(_Entry(pk, generic.lower(), False))
+            entries.extend(_Entry(pk, brand.lower(), True) for brand in brands or [])
+        return _Index(entries, _class_terms(), _indication_terms())
 
 
 def _index() -> _Index:

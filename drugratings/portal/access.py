@@ -21,6 +21,7 @@ from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
 from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
 from drugratings.analytics.models import FitRun
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
+from drugratings.core.dbrouter import retry_on_primary
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, Level, PharmaOrganization, Release
 from drugratings.portal.privacy.engagement import engagement_at
@@ -50,7 +51,7 @@ def latest_release() -> Release:
 def get_release(release_id: int | None) -> Release:
     if release_id is None:
         return latest_release()
-    release = Release.objects.filter(pk=release_id).first()
+    release = retry_on_primary(Release.objects.filter(pk=release_id).first)
     if release is None:
         raise Http404(f"Release {release_id} does not exist.")
     return release

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
+from drugratings.core.dbrouter import retry_on_primary
 from drugratings.errors import InvalidInput
 from drugratings.portal.models import Breakdown, CellVersion, Release
 from drugratings.portal.releases import versions_at
@@ -105,7 +106,7 @@ def _identity(version: CellVersion) -> CellIdentity:
 
 def get_release(release_id: int, field: str) -> Release:
     """A release named by a query parameter; the 404 names the parameter."""
-    release = Release.objects.filter(pk=release_id).first()
+    release = retry_on_primary(Release.objects.filter(pk=release_id).first)
     if release is None:
         raise Http404(f"Release {release_id} ({field}) does not exist.")
     return release

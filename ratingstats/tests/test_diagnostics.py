@@ -32,17 +32,40 @@ def test_auto_is_reml_up_to_6000_items_whatever_the_number_of_ratings():
     assert fit_crossed(item, rater, y, intervals=False).method == "reml"  # was moments (> 1500)
 
 
-def test_warm_start_reaches_the_same_optimum_without_more_evaluations(confounded):
+@pytest.mark.parametrize(
+    ("offset", "max_evaluations"),
+    # A refit after a few new ratings moves the optimum by well under 0.1%: Newton from the
+    # previous optimum then needs 8 evaluations (COBYQA: 22 from the same start, 25 cold).
+    [(1.0, 8), (1.0005, 8), (1.002, 13), (1.01, 15), (1.05, 20)],
+)
+def test_a_warm_start_takes_newton_steps_to_the_same_optimum(confounded, offset, max_evaluations):
     tab, cold = confounded
-    # A refit after a few new ratings: the previous optimum is off by a fraction of a percent.
-    start = (cold.sd_item * 1.002, cold.sd_rater * 0.998, cold.sd_residual)
+    start = (cold.sd_item * offset, cold.sd_rater / offset, cold.sd_residual)
     warm = fit_crossed(tab.item, tab.rater, tab.score, tab.group, start=start)
     assert warm.warm_start and not cold.warm_start
-    assert warm.reml_evaluations <= cold.reml_evaluations  # measured 22 vs 25
+    assert warm.convergence.startswith("Newton")
+    assert warm.reml_evaluations <= max_evaluations < cold.reml_evaluations
     assert warm.pcg_iterations < cold.pcg_iterations  # no moment rounds
     np.testing.assert_allclose(warm.estimate, cold.estimate, atol=1e-6)
-    assert warm.sd_item == pytest.approx(cold.sd_item, rel=1e-5)
+    assert warm.sd_item == pytest.approx(cold.sd_item, rel=1e-6)
+    assert warm.sd_rater == pytest.approx(cold.sd_rater, rel=2e-6)
     assert warm.reml_deviance == pytest.approx(cold.reml_deviance, abs=1e-7)
+    np.testing.assert_allclose(warm.component_ci, cold.component_ci, atol=5e-4)
+
+
+def test_a_far_warm_start_falls_back_to_the_trust_region_search(confounded):
+    tab, cold = confounded
+    start = (cold.sd_item * 1.2, cold.sd_rater / 1.2, cold.sd_residual)  # Newton's step > 10%
+    warm = fit_crossed(tab.item, tab.rater, tab.score, tab.group, start=start)
+    assert warm.warm_start and not warm.convergence.startswith("Newton")
+    np.testing.assert_allclose(warm.estimate, cold.estimate, atol=1e-6)
+
+
+def test_a_warm_start_on_the_boundary_falls_back_to_the_trust_region_search(confounded):
+    tab, cold = confounded
+    warm = fit_crossed(tab.item, tab.rater, tab.score, tab.group, start=(0.0, 0.5, 0.8))
+    assert warm.warm_start and not warm.convergence.startswith("Newton")
+    np.testing.assert_allclose(warm.estimate, cold.estimate, atol=1e-6)
 
 
 @pytest.mark.parametrize("start", [(np.nan, 0.5, 0.8), (0.5, 0.5, 0.0), (-1.0, 0.5, 0.8)])

@@ -5,13 +5,20 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
+import ratingstats
 from drugratings.accounts.actions import sync_specialties
 from drugratings.analytics import jobs
 from drugratings.analytics.actions import request_refit
-from drugratings.analytics.fitting import METHODOLOGY_VERSION, refit_scores
+from drugratings.analytics.fitting import (
+    METHODOLOGY_VERSION,
+    fit_all,
+    load_rating_arrays,
+    refit_scores,
+)
 from drugratings.analytics.models import FitRun, RefitRequest, Score, Window
 from drugratings.ratings.models import Rating
 from drugratings.testing.personas import make_physician
@@ -123,7 +130,6 @@ def test_published_scores_are_the_reml_fit_an_auditor_reproduces(leniency_world)
     """Issue 14: the product's scores are `drugratings-stats fit` with no method flag."""
     import numpy as np
 
-    import ratingstats
     from drugratings.analytics.fitting import load_rating_arrays
 
     fit = refit_scores()
@@ -170,11 +176,27 @@ def test_the_current_fit_carries_public_diagnostics_per_dimension(leniency_world
 
 
 def test_the_method_can_be_overridden_for_the_benchmark(leniency_world):
-    from drugratings.analytics.fitting import _fit_items, load_rating_arrays
+    windows = {"all": load_rating_arrays()}
+    assert {out.result.method for _, out in fit_all(windows, {})} == {"reml"}
+    assert {out.result.method for _, out in fit_all(windows, {}, "moments")} == {"moments"}
 
-    data = load_rating_arrays()
-    assert _fit_items(data, 0, False, None, False).result.method == "reml"
-    assert _fit_items(data, 0, False, None, False, "moments").result.method == "moments"
+
+def test_fits_in_parallel_processes_give_the_same_scores_and_ranks(leniency_world):
+    """The refit's fits run in spawned processes (FIT_PROCESSES): the same numbers as in the
+    worker itself, ranks included (each fit's draws have their own seed)."""
+    windows = {"all": load_rating_arrays()}
+    inline = fit_all(windows, {})
+    tasks = [planned.task for planned, _ in inline]
+    spawned = ratingstats.run_tasks(tasks, processes=2, min_ratings=0)
+    assert len(spawned) == len(inline) > 1
+    for (_, here), there in zip(inline, spawned, strict=True):
+        np.testing.assert_array_equal(here.result.estimate, there.result.estimate)
+        np.testing.assert_array_equal(here.result.se, there.result.se)
+        np.testing.assert_array_equal(here.shown, there.shown)
+        assert here.ranks == there.ranks
+        if here.diagnostics is not None:  # all but the fit's own duration
+            assert {**here.diagnostics, "seconds": 0} == {**there.diagnostics, "seconds": 0}
+        assert (here.diagnostics is None) == (there.diagnostics is None)
 
 
 @pytest.mark.django_db(transaction=True)

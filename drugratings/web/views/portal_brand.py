@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from drugratings.accounts.access import AccessDenied
 from drugratings.bounds import query_int
 from drugratings.catalog.models import Drug
+from drugratings.core.dbrouter import retry_on_primary
 from drugratings.errors import InvalidInput
 from drugratings.portal import access, alerts, changes, organisation
 from drugratings.portal.areas import drug_labels, indication_names, visible_drug_ids
@@ -125,7 +126,7 @@ def releases_page(request: HttpRequest) -> HttpResponse:
     chosen = _int(request.GET.get("release")) or (releases[0].pk if releases else None)
     rows = []
     if chosen:
-        until = Release.objects.filter(pk=chosen).first()
+        until = retry_on_primary(Release.objects.filter(pk=chosen).first)
         if until is not None:
             since = Release.objects.filter(pk__lt=until.pk).order_by("-pk").first()
             found = changes.changes_between(since, until, visible_drug_ids(org))
