@@ -340,6 +340,8 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     policy = policy or current_policy()
     Release.all_objects.filter(complete=False).delete()
     previous = Release.objects.order_by("-pk").first()
+    if previous is None:
+        _clear_unpublished_state()
     stats = BuildStats()
     live, included = _live(), _included()
     drugs, _, pending = _include_events(live, included, _public_means(previous), policy, now, stats)
@@ -348,11 +350,17 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
         published_at=now, methodology_version=METHODOLOGY_VERSION, complete=False
     )
     plan = _plan_cells(drugs, pending, release, previous, policy, stats, now)
-    with transaction.atomic():
-        pending.write()
-        _write_cells(*plan.writes, previous)
-        update_engagement(release, previous, policy, now, stats.charges)
-        _publish(release, previous, policy, stats, plan.hidden, started)
+    if previous is None:
+        _write_first_rows(pending, plan.writes)
+        with transaction.atomic():
+            update_engagement(release, previous, policy, now, stats.charges)
+            _publish(release, previous, policy, stats, plan.hidden, started)
+    else:
+        with transaction.atomic():
+            pending.write()
+            _write_cells(*plan.writes, previous)
+            update_engagement(release, previous, policy, now, stats.charges)
+            _publish(release, previous, policy, stats, plan.hidden, started)
     log.info(
         "release #%s: %s events (%s deferred), %s cells changed in %.1f s",
         release.pk,
@@ -362,6 +370,40 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
         release.build_seconds,
     )
     return release
+
+
+#: Rows per write transaction of the first release (see _write_first_rows).
+FIRST_RELEASE_BATCH = 2000
+
+
+def _write_first_rows(pending: IncludedChanges, writes: tuple) -> None:
+    """The first release includes every rating (250,000 rows at launch, 2.5 M at ten times):
+    in one transaction that held SQLite's write lock for 15-20 s under load, and a sign-in
+    waited 17 s for it (make demo-load-check). Before any release is published nothing reads
+    these tables and nothing is updated in place (only inserts), so they are written in short
+    transactions; a build that stops half-way leaves rows that the next build clears
+    (_clear_unpublished_state) before it starts again. Later releases write only what changed,
+    in their one transaction."""
+    states, create, close = writes
+    if pending.updates or pending.deletes or close or any(s.pk is not None for s in states):
+        raise RuntimeError("the first release can only insert")  # nothing published to change
+    for model, rows in (
+        (IncludedRating, pending.creates),
+        (CellState, states),
+        (CellVersion, create),
+    ):
+        for start in range(0, len(rows), FIRST_RELEASE_BATCH):
+            with transaction.atomic():
+                model.objects.bulk_create(rows[start : start + FIRST_RELEASE_BATCH])
+
+
+def _clear_unpublished_state() -> None:
+    """With no release published, no included rating, cell state or version may exist: what is
+    there was left by a first build that stopped while writing. Removed in short batches."""
+    for model in (IncludedRating, CellState):
+        while batch := list(model.objects.values_list("pk", flat=True)[:5000]):
+            with transaction.atomic():
+                model.objects.filter(pk__in=batch).delete()
 
 
 def _publish(

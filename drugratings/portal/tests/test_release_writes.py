@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from drugratings.portal import releases
-from drugratings.portal.models import CellVersion, LedgerEntry, Release
+from drugratings.portal.models import CellVersion, IncludedRating, LedgerEntry, Release
 from drugratings.portal.releases import build_release, versions_at
 from drugratings.portal.tests.conftest import add_physicians, rate
 from drugratings.ratings.queries import scored_ratings
@@ -98,3 +98,59 @@ def test_a_stopped_first_release_leaves_nothing_and_the_next_build_includes_ever
     ]
     assert len(keys) == len(set(keys))
     assert release.n_events == scored_ratings().count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_release_is_written_in_short_transactions(world, monkeypatch):
+    """Issue 10: the first release inserts a row per rating; one transaction held SQLite's write
+    lock for 17 s under load. Before anything is published it writes in short batches."""
+    monkeypatch.setattr(releases, "FIRST_RELEASE_BATCH", 5)
+    commits = []
+    real_bulk_create = IncludedRating.objects.bulk_create
+
+    def spy(rows, *args, **kwargs):
+        commits.append(len(rows))
+        return real_bulk_create(rows, *args, **kwargs)
+
+    monkeypatch.setattr(IncludedRating.objects, "bulk_create", spy)
+    first = build_release()
+    n = IncludedRating.objects.count()
+    assert first.complete and n > 10
+    assert len(commits) == -(-n // 5) and max(commits) == 5  # one transaction per call
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_release_stopped_while_writing_is_cleared_and_rebuilt(world, monkeypatch):
+    monkeypatch.setattr(releases, "FIRST_RELEASE_BATCH", 5)
+    real_bulk_create = CellVersion.objects.bulk_create
+    calls = []
+
+    def die_half_way(rows, *args, **kwargs):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise RuntimeError("worker killed")
+        return real_bulk_create(rows, *args, **kwargs)
+
+    monkeypatch.setattr(CellVersion.objects, "bulk_create", die_half_way)
+    with pytest.raises(RuntimeError):
+        build_release()
+    # Half-written and hidden: readers see no release at all.
+    assert Release.objects.count() == 0
+    assert IncludedRating.objects.exists() and CellVersion.objects.exists()
+    monkeypatch.undo()
+
+    rebuilt = build_release()
+    assert Release.all_objects.count() == 1 and rebuilt.complete
+    included = IncludedRating.objects.count()
+    assert (
+        included
+        == IncludedRating.objects.values("physician_id", "drug_id", "indication_id")
+        .distinct()
+        .count()
+        > 10
+    )
+    keys = [
+        (v.level, v.drug_id, v.indication_id, v.breakdown, v.breakdown_value)
+        for v in versions_at(rebuilt)
+    ]
+    assert len(keys) == len(set(keys)) == rebuilt.n_cells_published > 10
