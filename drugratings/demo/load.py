@@ -159,7 +159,8 @@ def load_demo(
         done("ratings and their revisions written")
         n_comments_written = _comments(rng, data, view, profiles, rating_ids, n_comments, copy)
         done("comments written")
-    done("keys and indexes built")
+    if copy:
+        done("keys and indexes built")
     _views(rng, view, now)
 
     declared = declare_interests(profiles, seed)
