@@ -46,7 +46,7 @@ def write_rows(
 def write_objects(model: type[models.Model], objects: Iterable[models.Model], *, copy: bool) -> int:
     """Unsaved instances written as `write_rows` writes tuples: every concrete field but the
     automatic primary key, prepared as Django's INSERT prepares them (defaults, JSON)."""
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    fields = [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]
     rows = (
         tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
         for obj in objects
