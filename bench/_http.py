@@ -292,3 +292,69 @@ def wait_ready(port: int, timeout: float, alive: Callable[[], bool]) -> float:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s")
+
+
+def run_mixed(
+    port: int,
+    endpoints: list[Endpoint],
+    *,
+    threads: int,
+    min_seconds: float,
+    max_seconds: float,
+    done: Callable[[], bool] = lambda: True,
+) -> dict[str, dict]:
+    """`threads` client threads, each on its own keep-alive connection, send GETs to the
+    endpoints in turn (request i goes to endpoint i mod n, so every endpoint sees the same
+    moments of the run) until `min_seconds` have passed and `done()` is true, or `max_seconds`
+    have passed. Returns, per endpoint, latency percentiles of the expected answers and the
+    status counts."""
+    counter = itertools.count()
+    lock = threading.Lock()
+    times: dict[str, list[float]] = {e.name: [] for e in endpoints}
+    statuses: dict[str, Counter] = {e.name: Counter() for e in endpoints}
+    started = time.monotonic()
+    finished = threading.Event()
+
+    def stop_when_done() -> None:
+        while not finished.is_set():
+            elapsed = time.monotonic() - started
+            if elapsed >= max_seconds or (elapsed >= min_seconds and done()):
+                finished.set()
+            finished.wait(0.5)
+
+    def worker() -> None:
+        client = Client(port)
+        try:
+            while not finished.is_set():
+                with lock:
+                    e = endpoints[next(counter) % len(endpoints)]
+                try:
+                    r = client.request("GET", e.path, headers=e.headers)
+                except OSError as exc:
+                    with lock:
+                        statuses[e.name][type(exc).__name__] += 1
+                    client.close()
+                    continue
+                with lock:
+                    statuses[e.name][r.status] += 1
+                    if r.status == e.expect:
+                        times[e.name].append(r.seconds)
+        finally:
+            client.close()
+
+    watcher = threading.Thread(target=stop_when_done, daemon=True)
+    watcher.start()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for f in [pool.submit(worker) for _ in range(threads)]:
+            f.result()
+    wall = time.monotonic() - started
+    return {
+        e.name: {
+            **summarize(times[e.name]),
+            "wall_s": wall,
+            "rps": len(times[e.name]) / wall if wall else 0.0,
+            "statuses": {str(k): v for k, v in sorted(statuses[e.name].items(), key=str)},
+            "errors": sum(v for k, v in statuses[e.name].items() if k != e.expect),
+        }
+        for e in endpoints
+    }

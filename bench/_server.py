@@ -158,3 +158,28 @@ class Server:
             sys.stderr.write(
                 f"gunicorn exited {self.gunicorn.returncode}:\n{tail(self.gunicorn_log)}\n"
             )
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a live process, in MB; 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def group_peak_rss_mb(proc: subprocess.Popen) -> float:
+    """The largest peak resident memory of any live process in `proc`'s process group (the
+    server and its workers): read before stopping them."""
+    peak = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == proc.pid:  # after the name: state, ppid, pgrp
+            peak = max(peak, peak_rss_mb(int(stat.parent.name)))
+    return peak

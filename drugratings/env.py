@@ -97,7 +97,11 @@ def parse_database_url(url: str, base_dir: Path, name: str = "DATABASE_URL") -> 
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 60,
+            # Not persistent: under ASGI (uvicorn) each request runs in a thread of its own, and
+            # a connection kept for reuse stays open after its thread is gone. With 60 s, 8
+            # clients left 76 idle connections after 530 requests and hit PostgreSQL's
+            # max_connections (bench_10x): 5xx "too many clients". Django's advice for ASGI.
+            "CONN_MAX_AGE": 0,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }

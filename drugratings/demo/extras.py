@@ -9,7 +9,7 @@ from datetime import date
 from drugratings.accounts.models import User
 from drugratings.catalog.models import Drug, DrugIndication
 from drugratings.ratings.actions import RatingInput, upsert_rating
-from drugratings.trust.conflicts import reflag_physician
+from drugratings.trust.conflicts import Makers, reflag_physician
 from drugratings.trust.models import InterestDeclaration, InterestKind
 
 DEMO_RATINGS = (
@@ -60,6 +60,7 @@ def declare_interests(physician_ids: list[int], seed: int, share: float = 0.02) 
             for p in chosen
         ]
     )
+    makers = Makers()
     for physician_id in chosen:
-        reflag_physician(physician_id)
+        reflag_physician(physician_id, makers)
     return len(chosen)

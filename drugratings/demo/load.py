@@ -1,9 +1,13 @@
-"""Write generated demo data into the database in bulk, inside one transaction."""
+"""Write generated demo data into the database in bulk, inside one transaction: COPY on
+PostgreSQL, batched INSERTs on SQLite (demo/bulk.py)."""
 
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -15,6 +19,12 @@ from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User,
 from drugratings.analytics.models import DrugViewDaily
 from drugratings.catalog.models import Drug, DrugIndication, Indication
 from drugratings.demo import realism
+from drugratings.demo.bulk import (
+    copy_available,
+    keys_and_indexes_built_after,
+    write_objects,
+    write_rows,
+)
 from drugratings.demo.comments import HELD_EXAMPLES, comment_text
 from drugratings.demo.extras import declare_interests
 from drugratings.demo.fields import specialty_for
@@ -31,6 +41,7 @@ from drugratings.ratings.models import (
 from drugratings.verification.models import PhysicianIdentity
 
 BATCH = 5000
+ROW_CHUNK = 50_000  # ratings converted to Python values at a time
 DEMO_EMAIL_DOMAIN = "physicians.demo.drugratings.org"
 FIRST_NAMES = (
     "Alex Sam Maria Wei Priya Omar Lena Tom Aisha Diego Hana Ivan Nora Raj Sofia Ben Yuki Ada"
@@ -117,33 +128,53 @@ def _aware(values: np.ndarray) -> list[datetime]:
 
 @transaction.atomic
 def load_demo(
-    *, seed: int, n_physicians: int, n_ratings: int, n_comments: int, log=print
+    *,
+    seed: int,
+    n_physicians: int,
+    n_ratings: int,
+    n_comments: int,
+    log=print,
+    now: datetime | None = None,
+    copy: bool | None = None,
 ) -> dict[str, int]:
-    now = timezone.now().replace(microsecond=0)
+    """Generate and write the demo. `copy` streams the big tables with COPY (PostgreSQL; the
+    default there) instead of batched INSERTs; the rows are the same either way."""
+    now = (now or timezone.now()).replace(microsecond=0)
+    copy = copy_available() if copy is None else copy
+    started = time.monotonic()
+
+    def done(what: str) -> None:
+        log(f"{what} ({time.monotonic() - started:.1f} s)")
+
     rng = np.random.default_rng(seed)
     py_rng = random.Random(seed)
     specialties = list(Specialty.objects.order_by("slug"))
     view = catalog_view(rng, specialties)
     data = generate(view, seed=seed, n_physicians=n_physicians, n_ratings=n_ratings, now=now)
-    log(f"generated {data.rating_pair.size:,} ratings by {n_physicians:,} physicians")
-    profiles = _physicians(data, specialties, py_rng)
-    log("physicians written")
-    rating_ids = _ratings(data, view, profiles)
-    log("ratings written")
-    n_comments_written = _comments(rng, data, view, profiles, rating_ids, n_comments)
-    log("comments written")
+    done(f"generated {data.rating_pair.size:,} ratings by {n_physicians:,} physicians")
+    profiles = _physicians(data, specialties, py_rng, copy)
+    done(f"physicians written{' with COPY' if copy else ''}")
+    with keys_and_indexes_built_after(Rating, RatingRevision, Comment) if copy else nullcontext():
+        rating_ids = _ratings(data, view, profiles, copy)
+        done("ratings and their revisions written")
+        n_comments_written = _comments(rng, data, view, profiles, rating_ids, n_comments, copy)
+        done("comments written")
+    if copy:
+        done("keys and indexes built")
     _views(rng, view, now)
 
     declared = declare_interests(profiles, seed)
-    log(f"{declared} physicians declared industry interests")
+    done(f"{declared} physicians declared industry interests")
     return {"physicians": len(profiles), "ratings": len(rating_ids), "comments": n_comments_written}
 
 
-def _physicians(data: DemoRatings, specialties: list[Specialty], rng: random.Random) -> list[int]:
+def _physicians(
+    data: DemoRatings, specialties: list[Specialty], rng: random.Random, copy: bool
+) -> list[int]:
     taken = set(PhysicianProfile.objects.values_list("handle", flat=True))
     joined = _aware(data.physician_joined)
     start = (User.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    users = [
+    users = (
         User(
             email=f"dr{start + i}@{DEMO_EMAIL_DOMAIN}",
             password="!",
@@ -152,14 +183,14 @@ def _physicians(data: DemoRatings, specialties: list[Specialty], rng: random.Ran
             email_confirmed_at=joined[i],
         )
         for i in range(data.physician_specialty.size)
-    ]
-    User.objects.bulk_create(users, batch_size=BATCH)
+    )
+    write_objects(User, users, copy=copy)
     user_ids = list(
         User.objects.filter(email__endswith=DEMO_EMAIL_DOMAIN, pk__gte=start)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    profiles = [
+    profiles = (
         PhysicianProfile(
             user_id=user_ids[i],
             handle=unique_handle(taken, rng),
@@ -172,96 +203,82 @@ def _physicians(data: DemoRatings, specialties: list[Specialty], rng: random.Ran
             status_reason="Demo data",
         )
         for i in range(len(user_ids))
-    ]
-    PhysicianProfile.objects.bulk_create(profiles, batch_size=BATCH)
+    )
+    write_objects(PhysicianProfile, profiles, copy=copy)
     profile_ids = list(
         PhysicianProfile.objects.filter(user_id__in=user_ids)
         .order_by("user_id")
         .values_list("pk", flat=True)
     )
-    PhysicianIdentity.objects.bulk_create(
-        [
-            PhysicianIdentity(
-                physician_id=pid,
-                first_name=rng.choice(FIRST_NAMES),
-                last_name=rng.choice(LAST_NAMES),
-                license_number=f"DEMO-{pid:07d}",
-                license_country="US",
-            )
-            for pid in profile_ids
-        ],
-        batch_size=BATCH,
+    identities = (
+        PhysicianIdentity(
+            physician_id=pid,
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            license_number=f"DEMO-{pid:07d}",
+            license_country="US",
+        )
+        for pid in profile_ids
     )
+    write_objects(PhysicianIdentity, identities, copy=copy)
     return profile_ids
 
 
-def _insert(model, columns: list[str], rows: list[tuple]) -> None:
-    """Plain INSERTs in batches: at 250,000 rows, building model instances is most of the time."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[start : start + BATCH])
+RATING_COLUMNS = [
+    "physician_id",
+    "drug_id",
+    "indication_id",
+    "off_label",
+    *DIMENSION_NAMES,
+    "status",
+    "conflict_of_interest",
+    "created_at",
+    "updated_at",
+]
 
 
-def _ratings(data: DemoRatings, view: CatalogView, profiles: list[int]) -> list[int]:
+def _rating_rows(data: DemoRatings, view: CatalogView, profiles: list[int]) -> Iterator[tuple]:
+    """The ratings as database rows, converted a chunk at a time: Python lists of every rating's
+    scores and datetimes cost gigabytes at ten times launch scale."""
     adapt = connection.ops.adapt_datetimefield_value
-    created = [adapt(t) for t in _aware(data.created)]
-    updated = [adapt(t) for t in _aware(data.updated)]
-    scores = [[v or None for v in row] for row in data.scores.tolist()]
-    physician = [profiles[p] for p in data.rating_physician.tolist()]
-    pair = data.rating_pair.tolist()
     drug, indication = view.pair_drug.tolist(), view.pair_indication.tolist()
     off_label = view.pair_off_label.tolist()
-    first = (Rating.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    _insert(
-        Rating,
-        [
-            "physician_id",
-            "drug_id",
-            "indication_id",
-            "off_label",
-            *DIMENSION_NAMES,
-            "status",
-            "conflict_of_interest",
-            "created_at",
-            "updated_at",
-        ],
-        [
-            (
-                physician[r],
-                drug[pair[r]],
-                indication[pair[r]],
-                bool(off_label[pair[r]]),
-                *scores[r],
-                RatingStatus.ACTIVE.value,
+    active = RatingStatus.ACTIVE.value
+    for start in range(0, data.rating_pair.size, ROW_CHUNK):
+        part = slice(start, start + ROW_CHUNK)
+        created = [adapt(t) for t in _aware(data.created[part])]
+        updated = [adapt(t) for t in _aware(data.updated[part])]
+        scores = data.scores[part].tolist()
+        physician = data.rating_physician[part].tolist()
+        for k, pair in enumerate(data.rating_pair[part].tolist()):
+            yield (
+                profiles[physician[k]],
+                drug[pair],
+                indication[pair],
+                bool(off_label[pair]),
+                *[v or None for v in scores[k]],
+                active,
                 False,
-                created[r],
-                updated[r],
+                created[k],
+                updated[k],
             )
-            for r in range(len(pair))
-        ],
-    )
-    ids = list(Rating.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True))
-    _insert(
-        RatingRevision,
-        ["rating_id", "physician_id", "drug_id", "indication_id", "action", *DIMENSION_NAMES, "at"],
-        [
-            (
-                rid,
-                physician[r],
-                drug[pair[r]],
-                indication[pair[r]],
-                RevisionAction.CREATED.value,
-                *scores[r],
-                created[r],
-            )
-            for r, rid in enumerate(ids)
-        ],
-    )
-    return ids
+
+
+def _ratings(data: DemoRatings, view: CatalogView, profiles: list[int], copy: bool) -> list[int]:
+    first = (Rating.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    write_rows(Rating, RATING_COLUMNS, _rating_rows(data, view, profiles), copy=copy)
+    # Each new rating's first revision is a copy of it: one statement inside the database.
+    revisions = connection.ops.quote_name(RatingRevision._meta.db_table)
+    ratings = connection.ops.quote_name(Rating._meta.db_table)
+    scores = ", ".join(connection.ops.quote_name(d) for d in DIMENSION_NAMES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {revisions} (rating_id, physician_id, drug_id, indication_id, action, "
+            f"{scores}, at) SELECT id, physician_id, drug_id, indication_id, %s, {scores}, "
+            f"created_at FROM {ratings} WHERE id >= %s ORDER BY id",
+            [RevisionAction.CREATED.value, first],
+        )
+    return list(Rating.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True))
 
 
 def _comments(
@@ -271,16 +288,19 @@ def _comments(
     profiles: list[int],
     rating_ids: list[int],
     n_comments: int,
+    copy: bool,
 ) -> int:
     n = len(rating_ids)
     chosen = np.sort(rng.choice(n, size=min(n_comments, n), replace=False))
     updated = _aware(data.updated[chosen])
     helpful = rng.poisson(1.5, size=chosen.size) * (rng.random(chosen.size) < 0.6)
-    comments = []
-    for k, r in enumerate(chosen.tolist()):
-        pair = int(data.rating_pair[r])
-        comments.append(
-            Comment(
+    # A few comments held for moderation, so the moderation queue has something in it.
+    held = {k * 997 % chosen.size: example for k, example in enumerate(HELD_EXAMPLES)}
+
+    def comments() -> Iterator[Comment]:
+        for k, r in enumerate(chosen.tolist()):
+            pair = int(data.rating_pair[r])
+            comment = Comment(
                 physician_id=profiles[int(data.rating_physician[r])],
                 drug_id=int(view.pair_drug[pair]),
                 indication_id=int(view.pair_indication[pair]),
@@ -290,12 +310,12 @@ def _comments(
                 created_at=updated[k],
                 updated_at=updated[k],
             )
-        )
-    for k, (body, reasons) in enumerate(HELD_EXAMPLES):
-        target = comments[k * 997 % len(comments)]
-        target.body, target.status, target.hold_reasons = body, CommentStatus.HELD, reasons
-    Comment.objects.bulk_create(comments, batch_size=BATCH)
-    return len(comments)
+            if k in held:
+                comment.body, comment.hold_reasons = held[k]
+                comment.status = CommentStatus.HELD
+            yield comment
+
+    return write_objects(Comment, comments(), copy=copy)
 
 
 def _views(rng: np.random.Generator, view: CatalogView, now: datetime) -> None:

@@ -78,3 +78,8 @@ def test_database_urls_pick_sqlite_or_postgresql(tmp_path: Path):
     assert pg["OPTIONS"] == {"sslmode": "require"}
     with pytest.raises(Exception, match="mysql"):
         parse_database_url("mysql://x/y", tmp_path)
+
+
+def test_postgresql_connections_are_closed_after_each_request(tmp_path: Path):
+    # Persistent connections leak one per request under ASGI (see env.py).
+    assert parse_database_url("postgres://u@db/ratings", tmp_path)["CONN_MAX_AGE"] == 0

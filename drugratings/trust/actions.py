@@ -18,7 +18,7 @@ from drugratings.moderation.actions import audit_rating_decision
 from drugratings.moderation.models import ModeratorActionKind
 from drugratings.ratings import actions as rating_actions
 from drugratings.ratings.models import Rating, RatingStatus, RevisionAction
-from drugratings.trust.conflicts import reflag_physician
+from drugratings.trust.conflicts import Makers, reflag_physician
 from drugratings.trust.models import (
     CaseStatus,
     InterestDeclaration,
@@ -71,9 +71,9 @@ def store_payments(records: Iterable[OpenPayment]) -> set[str]:
 
 
 def reflag_npis(npis: set[str]) -> int:
-    changed = 0
+    changed, makers = 0, Makers()
     for physician_id in physicians_with_npis(npis):
-        changed += reflag_physician(physician_id)
+        changed += reflag_physician(physician_id, makers)
     if changed:
         request_refit("open payments")
     return changed

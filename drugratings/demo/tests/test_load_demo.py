@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from io import StringIO
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 
 from drugratings.accounts.models import ApiToken, PhysicianProfile, User
 from drugratings.demo.accounts import API_KEY, LOGINS, TOTP_SECRET
+from drugratings.demo.bulk import write_rows
 from drugratings.demo.generate import CatalogView, generate
-from drugratings.ratings.models import Comment, CommentStatus, Rating
+from drugratings.demo.load import DEMO_EMAIL_DOMAIN, load_demo
+from drugratings.ratings.dimensions import DIMENSION_NAMES
+from drugratings.ratings.models import (
+    Comment,
+    CommentStatus,
+    Rating,
+    RatingRevision,
+    RevisionAction,
+)
+from drugratings.verification.models import PhysicianIdentity
 
 
 def small_view() -> CatalogView:
@@ -107,3 +119,115 @@ def test_load_demo_refuses_production_mode(settings):
     with pytest.raises(CommandError, match="production"):
         call_command("load_demo", "--logins-only", stdout=StringIO())
     assert not User.objects.exists()
+
+
+def _loaded_rows() -> dict:
+    """Counts and checksums of what a load wrote, free of primary keys (a second load in the
+    same database gets new ones): physicians by rank, ratings and comments by content."""
+    physicians = sorted(
+        PhysicianProfile.objects.filter(user__email__endswith=DEMO_EMAIL_DOMAIN).values_list(
+            "pk", flat=True
+        )
+    )
+    rank = {pk: i for i, pk in enumerate(physicians)}
+    columns = ("physician_id", "drug_id", "indication_id", *DIMENSION_NAMES)
+    ratings = Rating.objects.filter(physician_id__in=physicians).order_by("pk")
+    rating_rows = [
+        (rank[r[0]], *r[1:-2], r[-2].isoformat(), r[-1].isoformat())
+        for r in ratings.values_list(
+            *columns, "off_label", "status", "conflict_of_interest", "created_at", "updated_at"
+        )
+    ]
+    revisions = RatingRevision.objects.filter(physician_id__in=physicians).order_by("pk")
+    revision_rows = [
+        (rank[r[0]], *r[1:-1], r[-1].isoformat())
+        for r in revisions.values_list(*columns, "action", "at")
+    ]
+    comments = Comment.objects.filter(physician_id__in=physicians).order_by("pk")
+    comment_rows = [
+        (rank[c[0]], *c[1:-1], c[-1].isoformat())
+        for c in comments.values_list(
+            "physician_id",
+            "drug_id",
+            "body",
+            "status",
+            "hold_reasons",
+            "helpful_count",
+            "rating__drug_id",
+            "created_at",
+        )
+    ]
+
+    def digest(rows: list) -> str:
+        return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+    return {
+        "physicians": len(physicians),
+        "identities": PhysicianIdentity.objects.filter(physician_id__in=physicians).count(),
+        "ratings": len(rating_rows),
+        "ratings_sha256": digest(rating_rows),
+        "revisions_sha256": digest(revision_rows),
+        "comments": len(comment_rows),
+        "comments_sha256": digest(comment_rows),
+        "handles": sorted(
+            PhysicianProfile.objects.filter(pk__in=physicians).values_list("handle", flat=True)
+        ),
+    }
+
+
+def _ratings_schema() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text LIKE %s UNION ALL "
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE %s ORDER BY 1, 2",
+            ["ratings_%", "ratings_%"],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_copy_and_batched_inserts_load_the_same_rows():
+    call_command("import_catalog", "--no-progress", verbosity=0)
+    schema = _ratings_schema()
+    loaded = {}
+    for copy in (False, True):
+        with transaction.atomic():
+            load_demo(
+                seed=11,
+                n_physicians=80,
+                n_ratings=1500,
+                n_comments=60,
+                log=lambda _m: None,
+                now=datetime(2026, 11, 1, 12, tzinfo=UTC),
+                copy=copy,
+            )
+            loaded[copy] = _loaded_rows()
+            after = _ratings_schema()
+            transaction.set_rollback(True)
+    assert loaded[True] == loaded[False]
+    # The COPY path drops keys and indexes while it writes: all are back, as they were.
+    assert after == schema and len(schema) > 20
+    assert loaded[True]["physicians"] == loaded[True]["identities"] == 80
+    assert 1300 <= loaded[True]["ratings"] <= 1500 and loaded[True]["comments"] == 60
+
+
+@pytest.mark.django_db
+def test_each_loaded_rating_has_its_created_revision():
+    call_command("import_catalog", "--no-progress", verbosity=0)
+    load_demo(seed=3, n_physicians=30, n_ratings=400, n_comments=10, log=lambda _m: None)
+    pairs = set(Rating.objects.values_list("pk", "drug_id", *DIMENSION_NAMES, "created_at"))
+    revisions = set(
+        RatingRevision.objects.filter(action=RevisionAction.CREATED).values_list(
+            "rating_id", "drug_id", *DIMENSION_NAMES, "at"
+        )
+    )
+    assert pairs == revisions and len(pairs) > 300
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="checks the other databases")
+def test_copy_is_refused_outside_postgresql():
+    with pytest.raises(ValueError, match="COPY needs PostgreSQL"):
+        write_rows(Rating, ["drug_id"], [(1,)], copy=True)

@@ -11,9 +11,9 @@ from django.core.management import call_command
 
 from drugratings.errors import InvalidInput
 from drugratings.ratings.models import Rating
-from drugratings.trust import actions
+from drugratings.trust import actions, conflicts
 from drugratings.trust.companies import same_company
-from drugratings.trust.models import OpenPayment
+from drugratings.trust.models import InterestDeclaration, OpenPayment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "open_payments_general_sample.csv"
 FULL = {"efficacy": 5, "safety": 5, "tolerability": 5, "accessibility": 5, "adherence": 5}
@@ -150,3 +150,25 @@ def test_the_drug_page_shows_the_sensitivity_figure(small_catalog, personas, api
     assert efficacy["score_with_conflicts"] == pytest.approx(
         3.0 + (3 * 12 + 5) / 13 - 3.0, abs=1e-3
     )
+
+
+def test_reflagging_many_physicians_looks_up_each_drug_s_makers_once(
+    small_catalog, personas, api_as, monkeypatch
+):
+    raters = (personas.verified, personas.other_verified)
+    for user in raters:
+        put(api_as(user), small_catalog, small_catalog.atorvastatin)
+    lookups = []
+    real = conflicts.competitor_makers
+    monkeypatch.setattr(conflicts, "competitor_makers", lambda d: lookups.append(d) or real(d))
+    for user in raters:  # declared straight in the table, then re-flagged below
+        InterestDeclaration.objects.create(
+            physician=user.physician,
+            company="AstraZeneca",
+            kind="consultant",
+            starts_on=date(2024, 1, 1),
+        )
+    makers = conflicts.Makers()
+    changed = [conflicts.reflag_physician(u.physician.pk, makers) for u in raters]
+    assert changed == [1, 1]  # atorvastatin's class rival rosuvastatin is AstraZeneca's
+    assert lookups == [small_catalog.atorvastatin]
