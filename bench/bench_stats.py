@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ratingstats import fit_crossed  # noqa: E402
+from ratingstats import FitTask, fit_crossed, run_tasks  # noqa: E402
 from ratingstats.cli import main as cli_main  # noqa: E402
 
 R_SCRIPT = r"""
@@ -240,6 +241,12 @@ def child_10m() -> None:
     )
 
 
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its finished children (the fit processes)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def child_2500k() -> None:
     """Issue 14: a refit of 5 dimensions at 10x launch scale, by REML, in a fresh process.
 
@@ -256,14 +263,16 @@ def child_2500k() -> None:
     first = [fit_crossed(item, rater, y, group, n_items=ni, intervals=False) for y in dims]
     cold_wall, cold_cpu = time.perf_counter() - wall, time.process_time() - cpu
     changed = rng.random(n) < 0.01
-    wall, cpu = time.perf_counter(), time.process_time()
-    refit = []
+    wall, cpu = time.perf_counter(), _cpu_with_children()
+    tasks = []
     for y, prev in zip(dims, first, strict=True):
         y2 = y.copy()
         y2[changed] = np.clip(y2[changed] + rng.choice([-1.0, 1.0], int(changed.sum())), 1, 5)
         start = (prev.sd_item, prev.sd_rater, prev.sd_residual)
-        refit.append(fit_crossed(item, rater, y2, group, n_items=ni, start=start, intervals=False))
-    warm_wall, warm_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        tasks.append(FitTask(item, rater, y2, group, start=start))
+    # As the worker does: the dimensions side by side in two processes (FIT_PROCESSES).
+    refit = [out.result for out in run_tasks(tasks, processes=2)]
+    warm_wall, warm_cpu = time.perf_counter() - wall, _cpu_with_children() - cpu
     print(
         json.dumps(
             dict(
@@ -306,7 +315,7 @@ def case_2500k() -> list[dict]:
         ),
         dict(
             case="2.5M x 5 dims",
-            what="refit after 1% changed, 5 dims, REML warm start",
+            what="refit after 1% changed, 5 dims, REML warm start, 2 processes",
             seconds=r["warm_wall"],
             target="< 120 s",
             ok=r["warm_wall"] < 120,
