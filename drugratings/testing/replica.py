@@ -98,6 +98,13 @@ def database_copy(tmp_path: Path) -> Iterator[str | Path]:
     # replica alias mirrors it, too).
     connections.close_all()
     with admin_connection() as admin:
+        # Connections of other threads (a live server or stream test earlier in the run) are
+        # not ours to close and can outlive their thread: the template needs them gone.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [primary.settings_dict["NAME"]],
+        )
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         admin.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
