@@ -12,8 +12,10 @@ Transactional tests only: the mirror is another connection, so it sees committed
 from __future__ import annotations
 
 import copy
+import os
 import re
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -66,6 +68,29 @@ def replica_reading(name: str | Path) -> Iterator[None]:
         entry["NAME"] = mirrored
 
 
+def _pipe_dump(entry: dict, target: str) -> None:
+    """``pg_dump <test database> | psql <target>``: the committed state, whoever is connected."""
+    env = {**os.environ, **({"PGPASSWORD": entry["PASSWORD"]} if entry["PASSWORD"] else {})}
+    where = [
+        *(["-h", entry["HOST"]] if entry["HOST"] else []),
+        *(["-p", str(entry["PORT"])] if entry["PORT"] else []),
+        *(["-U", entry["USER"]] if entry["USER"] else []),
+    ]
+    dump = subprocess.run(
+        ["pg_dump", "--no-owner", "--no-privileges", *where, entry["NAME"]],
+        capture_output=True,
+        check=True,
+        env=env,
+    )
+    subprocess.run(
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", *where, "-d", target],
+        input=dump.stdout,
+        capture_output=True,
+        check=True,
+        env=env,
+    )
+
+
 @contextmanager
 def admin_connection() -> Iterator[psycopg.Connection]:
     """PostgreSQL: an autocommit connection to the server's `postgres` database."""
@@ -94,23 +119,13 @@ def database_copy(tmp_path: Path) -> Iterator[str | Path]:
         yield target
         return
     name = f"{primary.settings_dict['NAME']}_copy"
-    # CREATE DATABASE ... TEMPLATE needs the template without sessions: close ours (the
-    # replica alias mirrors it, too).
     connections.close_all()
     with admin_connection() as admin:
-        # Connections of other threads (a live server or stream test earlier in the run) are
-        # not ours to close and can outlive their thread: the template needs them gone.
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            [primary.settings_dict["NAME"]],
-        )
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(primary.settings_dict["NAME"])
-            )
-        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    # A dump, not CREATE DATABASE ... TEMPLATE: that needs the source without other sessions,
+    # and a live server's threads from earlier tests may still hold one (CI failed on it).
+    _pipe_dump(primary.settings_dict, name)
     try:
         yield name
     finally:
