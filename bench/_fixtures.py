@@ -17,13 +17,13 @@ import argparse
 import json
 import os
 import random
-import resource
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "drugratings.settings")
 
 import django  # noqa: E402
@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 
 django.setup()
 
+from _server import cpu_seconds_with_children  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils.dateparse import parse_datetime  # noqa: E402
 
@@ -87,12 +88,6 @@ def read_ratings() -> dict:
     return {"seconds": time.perf_counter() - started, "n": int(data.drug.size)}
 
 
-def _cpu_with_children() -> float:
-    """This process's CPU seconds plus those of its finished children (the fit processes)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-
-
 def refit_methods() -> dict:
     """Issue 14: the 20 fits of a refit (5 dims x 2 windows x drug/pair) by REML from cold, by
     REML warm-started from that fit's components (what a refit after new ratings does), and by
@@ -111,12 +106,12 @@ def refit_methods() -> dict:
     windows = {Window.ALL_TIME: data, Window.TRAILING_12M: data.subset(recent)}
 
     def run(method: str, previous: dict) -> tuple[dict, dict]:
-        wall, cpu = time.perf_counter(), _cpu_with_children()
+        wall, cpu = time.perf_counter(), cpu_seconds_with_children()
         fitted = fitting.fit_all(windows, previous, method, processes=settings.FIT_PROCESSES)
         summary = {p.key: fitting._fit_summary(out.result) for p, out in fitted}
         timing = {
             "wall_s": time.perf_counter() - wall,
-            "cpu_s": _cpu_with_children() - cpu,  # the fits run in child processes
+            "cpu_s": cpu_seconds_with_children() - cpu,  # the fits run in child processes
             "processes": settings.FIT_PROCESSES,
             "methods": sorted({v["method"] for v in summary.values()}),
             "reml_evaluations": sum(v["reml_evaluations"] for v in summary.values()),

@@ -10,10 +10,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 _STARTED: list[subprocess.Popen] = []
@@ -183,3 +185,10 @@ def group_peak_rss_mb(proc: subprocess.Popen) -> float:
         if int(fields[2]) == proc.pid:  # after the name: state, ppid, pgrp
             peak = max(peak, peak_rss_mb(int(stat.parent.name)))
     return peak
+
+
+def cpu_seconds_with_children() -> float:
+    """CPU seconds of this process and of its finished children (e.g. the refit's fit
+    processes, which ``ratingstats.run_tasks`` joins before it returns)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -38,6 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from ratingstats import FitTask, fit_crossed, run_tasks  # noqa: E402
 from ratingstats.cli import main as cli_main  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _server import cpu_seconds_with_children  # noqa: E402
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(lme4))
@@ -241,12 +243,6 @@ def child_10m() -> None:
     )
 
 
-def _cpu_with_children() -> float:
-    """CPU seconds of this process and of its finished children (the fit processes)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-
-
 def child_2500k() -> None:
     """Issue 14: a refit of 5 dimensions at 10x launch scale, by REML, in a fresh process.
 
@@ -263,7 +259,7 @@ def child_2500k() -> None:
     first = [fit_crossed(item, rater, y, group, n_items=ni, intervals=False) for y in dims]
     cold_wall, cold_cpu = time.perf_counter() - wall, time.process_time() - cpu
     changed = rng.random(n) < 0.01
-    wall, cpu = time.perf_counter(), _cpu_with_children()
+    wall, cpu = time.perf_counter(), cpu_seconds_with_children()
     tasks = []
     for y, prev in zip(dims, first, strict=True):
         y2 = y.copy()
@@ -272,7 +268,7 @@ def child_2500k() -> None:
         tasks.append(FitTask(item, rater, y2, group, start=start))
     # As the worker does: the dimensions side by side in two processes (FIT_PROCESSES).
     refit = [out.result for out in run_tasks(tasks, processes=2)]
-    warm_wall, warm_cpu = time.perf_counter() - wall, _cpu_with_children() - cpu
+    warm_wall, warm_cpu = time.perf_counter() - wall, cpu_seconds_with_children() - cpu
     print(
         json.dumps(
             dict(
@@ -288,24 +284,25 @@ def child_2500k() -> None:
     )
 
 
-def case_2500k() -> list[dict]:
+def _child(flag: str, timeout: int, case: str, what: str) -> dict | list[dict]:
+    """Run this file with ``flag`` in a fresh process: its last output line as JSON, or the
+    row that reports the failure."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--child-2500k"],
+        [sys.executable, __file__, flag],
         capture_output=True,
         text=True,
         check=False,
-        timeout=3600,
+        timeout=timeout,
     )
     if proc.returncode != 0:
-        return [
-            dict(
-                case="2.5M x 5 dims",
-                what="REML refit (failed)",
-                seconds=float("nan"),
-                note=proc.stderr.strip()[-300:],
-            )
-        ]
-    r = json.loads(proc.stdout.strip().splitlines()[-1])
+        return [dict(case=case, what=what, seconds=float("nan"), note=proc.stderr.strip()[-300:])]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def case_2500k() -> list[dict]:
+    r = _child("--child-2500k", 3600, "2.5M x 5 dims", "REML refit (failed)")
+    if isinstance(r, list):
+        return r
     return [
         dict(
             case="2.5M x 5 dims",
@@ -325,23 +322,9 @@ def case_2500k() -> list[dict]:
 
 
 def case_10m() -> list[dict]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child-10m"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
-    if proc.returncode != 0:
-        return [
-            dict(
-                case="10M x 1 dim",
-                what="fit_crossed (failed)",
-                seconds=float("nan"),
-                note=proc.stderr.strip()[-300:],
-            )
-        ]
-    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r = _child("--child-10m", 1800, "10M x 1 dim", "fit_crossed (failed)")
+    if isinstance(r, list):
+        return r
     gb = r["hwm"] / 2**30
     return [
         dict(case="10M x 1 dim", what="naive per-drug mean (baseline)", seconds=r["naive"]),

@@ -27,6 +27,7 @@ from drugratings.analytics.display import MIN_RATERS_SHOWN
 from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.analytics.windows import trailing_12m_start
 from drugratings.catalog.models import Drug
+from drugratings.core.batches import insert_in_batches
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
 
@@ -343,9 +344,7 @@ def _write_scores(scores: list[Score]) -> None:
     write lock until it commits; one transaction for every score kept sign-ins and ratings
     waiting past the busy timeout. The rows belong to a fit that is not current yet, so readers
     never see a half-written fit."""
-    for start in range(0, len(scores), WRITE_BATCH):
-        with transaction.atomic():
-            Score.objects.bulk_create(scores[start : start + WRITE_BATCH])
+    insert_in_batches(Score, scores, WRITE_BATCH)
 
 
 def prune_fits(keep: int = 3) -> None:

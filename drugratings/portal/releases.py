@@ -27,6 +27,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from drugratings.analytics.fitting import METHODOLOGY_VERSION
+from drugratings.core.batches import insert_in_batches
 from drugratings.portal.models import (
     Breakdown,
     CellState,
@@ -392,9 +393,7 @@ def _write_first_rows(pending: IncludedChanges, writes: tuple) -> None:
         (CellState, states),
         (CellVersion, create),
     ):
-        for start in range(0, len(rows), FIRST_RELEASE_BATCH):
-            with transaction.atomic():
-                model.objects.bulk_create(rows[start : start + FIRST_RELEASE_BATCH])
+        insert_in_batches(model, rows, FIRST_RELEASE_BATCH)
 
 
 def _clear_unpublished_state() -> None:

@@ -18,20 +18,9 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 from drugratings.catalog.importers.records import moiety_key  # noqa: E402
 
-EFFECTIVENESS = {
-    "Ineffective": 1,
-    "Marginally Effective": 2,
-    "Moderately Effective": 3,
-    "Considerably Effective": 4,
-    "Highly Effective": 5,
-}
-SIDE_EFFECTS = {
-    "Extremely Severe Side Effects": 1,
-    "Severe Side Effects": 2,
-    "Moderate Side Effects": 3,
-    "Mild Side Effects": 4,
-    "No Side Effects": 5,
-}
+# The Druglib labels' 1-5 scale is the validation study's (one definition for both).
+from ratingstats.validation.druglib import EFFECTIVENESS, SIDE_EFFECTS  # noqa: E402
+
 COARSE = {"negative": 0.0, "neutral": 0.5, "positive": 1.0}
 
 

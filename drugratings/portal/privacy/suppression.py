@@ -10,6 +10,7 @@ children leaves at least two hidden cells, so none of them is determined.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from drugratings.portal.privacy.cells import CellKey
 
@@ -20,26 +21,37 @@ def suppressed_cells(
     """`unpublished`: cells that do not show whatever their size (the running month's cells),
     so that they too cannot be worked out from their parent and published siblings."""
     hidden = {key for key, n in true_raters.items() if n < k} | set(unpublished)
-    # Parents first (level 0 totals, then level 1 totals), then their children.
+    partitions: dict[tuple, list[CellKey]] = defaultdict(list)
+    for key in true_raters:
+        if key.partition:
+            partitions[key.partition].append(key)
+    groups = [(siblings[0].parent, siblings) for siblings in partitions.values()]
+    return close_partitions(groups, hidden, true_raters, lambda parent: parent in hidden)
+
+
+def close_partitions(
+    groups: list[tuple[object, list[CellKey]]],
+    hidden: set[CellKey],
+    true_raters: dict[CellKey, int],
+    parent_hidden: Callable[[object], bool],
+) -> set[CellKey]:
+    """Apply the rule above to ``groups`` of (parent, cells that split it) until nothing
+    changes, adding to ``hidden`` (and returning it): every cell of a hidden parent is hidden,
+    and a lone hidden cell takes the smallest published one of its group with it. A cell may
+    sit in several groups (combined breakdowns: its row and its column)."""
     changed = True
     while changed:
         changed = False
-        partitions: dict[tuple, list[CellKey]] = defaultdict(list)
-        for key in true_raters:
-            if key.partition:
-                partitions[key.partition].append(key)
-        for siblings in partitions.values():
-            parent = siblings[0].parent
-            if parent in hidden:
-                newly = [s for s in siblings if s not in hidden]
+        for parent, cells in groups:
+            if parent_hidden(parent):
+                newly = [c for c in cells if c not in hidden]
                 if newly:
                     hidden.update(newly)
                     changed = True
                 continue
-            suppressed = [s for s in siblings if s in hidden]
-            if len(suppressed) == 1:
+            if sum(c in hidden for c in cells) == 1:
                 published = sorted(
-                    (s for s in siblings if s not in hidden), key=lambda s: (true_raters[s], s)
+                    (c for c in cells if c not in hidden), key=lambda c: (true_raters[c], c)
                 )
                 if published:
                     hidden.add(published[0])

@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from drugratings.accounts.models import Specialty
 from drugratings.portal.privacy.cells import COMBINED, CellKey
+from drugratings.portal.privacy.suppression import close_partitions
 
 
 def combined_suppression(
@@ -29,25 +30,10 @@ def combined_suppression(
     for key in combined:
         for margin in key.margins:  # type: ignore[union-attr]
             lines[(margin, key.breakdown)].append(key)
-    changed = True
-    while changed:
-        changed = False
-        for (margin, _), cells in lines.items():
-            if margin in hidden or margin not in true_raters:
-                newly = [c for c in cells if c not in hidden]
-                if newly:
-                    hidden.update(newly)
-                    changed = True
-                continue
-            lone = [c for c in cells if c in hidden]
-            if len(lone) == 1:
-                published = sorted(
-                    (c for c in cells if c not in hidden), key=lambda c: (true_raters[c], c)
-                )
-                if published:
-                    hidden.add(published[0])
-                    changed = True
-    return hidden
+    groups = [(margin, cells) for (margin, _), cells in lines.items()]
+    return close_partitions(
+        groups, hidden, true_raters, lambda m: m in hidden or m not in true_raters
+    )
 
 
 def split_value(breakdown: str, value: str) -> dict[str, str]:

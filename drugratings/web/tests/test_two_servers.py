@@ -114,11 +114,20 @@ def two_servers(tmp_path, request) -> Iterator[tuple[dict, int, int]]:
         _manage(env, "shell", "-c", "from django.core.cache import cache; cache.clear()")
     seed = json.loads(_manage(env, "shell", "-c", SEED % {"raters": RATERS}).splitlines()[-1])
     procs: list[subprocess.Popen] = []
+    try:
+        procs, ports = _start_servers(env, tmp_path)
+        yield seed, ports[0], ports[1]
+    finally:
+        _stop(procs)
+
+
+def _start_servers(env: dict[str, str], logs: Path) -> tuple[list[subprocess.Popen], list[int]]:
+    """Two single-worker uvicorn servers on free ports, up and answering."""
+    procs: list[subprocess.Popen] = []
     ports = [_free_port(), _free_port()]
     try:
         for port in ports:
-            log = tmp_path / f"server-{port}.log"
-            with log.open("w") as out:
+            with (logs / f"server-{port}.log").open("w") as out:
                 procs.append(
                     subprocess.Popen(
                         server_command("127.0.0.1", port, 1),
@@ -130,18 +139,23 @@ def two_servers(tmp_path, request) -> Iterator[tuple[dict, int, int]]:
                     )
                 )
         for port, proc in zip(ports, procs, strict=True):
-            _wait_up(port, proc, tmp_path / f"server-{port}.log")
-        yield seed, ports[0], ports[1]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            _wait_up(port, proc, logs / f"server-{port}.log")
+    except BaseException:
+        _stop(procs)
+        raise
+    return procs, ports
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _call(

@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,8 +27,7 @@ import pytest
 import redis
 from psycopg import sql
 
-from drugratings.demo.management.commands.serve import server_command
-from drugratings.web.tests.test_two_servers import ROOT, _free_port, _manage, _wait_up
+from drugratings.web.tests.test_two_servers import _manage, _start_servers, _stop
 
 RATINGS_PER_HOUR = 3
 FREE_SIGN_IN_FAILURES = 2
@@ -124,18 +122,6 @@ def _env(tmp: Path, url: str, redis_url: str) -> dict[str, str]:
     }
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[Servers]:
     base, redis_url = _postgres_url(), _redis_url()
@@ -150,22 +136,8 @@ def servers(tmp_path_factory) -> Iterator[Servers]:
         _manage(env, "migrate", "--no-input", "-v0")
         _manage(env, "shell", "-c", "from django.core.cache import cache; cache.clear()")
         seed = json.loads(_manage(env, "shell", "-c", SEED).splitlines()[-1])
-        ports = (_free_port(), _free_port())
-        for port in ports:
-            with (tmp / f"server-{port}.log").open("w") as out:
-                procs.append(
-                    subprocess.Popen(
-                        server_command("127.0.0.1", port, 1),
-                        cwd=ROOT,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
-        for port, proc in zip(ports, procs, strict=True):
-            _wait_up(port, proc, tmp / f"server-{port}.log")
-        yield Servers(seed, ports, {"url": base, "name": name})
+        procs, ports = _start_servers(env, tmp)
+        yield Servers(seed, (ports[0], ports[1]), {"url": base, "name": name})
     finally:
         _stop(procs)
         _recreate(base, name, drop_only=True)
