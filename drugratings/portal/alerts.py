@@ -147,6 +147,8 @@ def send_digests(now: datetime | None = None) -> int:
         every = DIGEST_EVERY[analyst.digest]
         if analyst.digest_sent_at and now - analyst.digest_sent_at < every:
             continue
+        if not _claim_digest(analyst, now):
+            continue  # another worker (or `manage.py send_digests`) is sending this one
         since = analyst.digest_last_release_id or max(latest.pk - 1, 0)
         found = describe(alerts_since(analyst.organization, since))
         if found:
@@ -159,18 +161,38 @@ def send_digests(now: datetime | None = None) -> int:
                 f" release #{a['release_id']}"
                 for a in found
             ]
-            send_mail(
-                f"Drug Ratings: {len(found)} significant moves",
-                "Published moves whose 95% interval of change excludes zero, for the drugs "
-                "your organisation watches:\n\n"
-                + "\n".join(lines)
-                + "\n\nSwitch this digest off or change its frequency on the portal's alerts "
-                "page.",
-                settings.DEFAULT_FROM_EMAIL,
-                [analyst.user.email],
-            )
+            try:
+                send_mail(
+                    f"Drug Ratings: {len(found)} significant moves",
+                    "Published moves whose 95% interval of change excludes zero, for the drugs "
+                    "your organisation watches:\n\n"
+                    + "\n".join(lines)
+                    + "\n\nSwitch this digest off or change its frequency on the portal's alerts "
+                    "page.",
+                    settings.DEFAULT_FROM_EMAIL,
+                    [analyst.user.email],
+                )
+            except Exception:
+                _unclaim_digest(analyst, now)
+                raise
             sent += 1
         analyst.digest_sent_at = now
         analyst.digest_last_release = latest
         analyst.save(update_fields=["digest_sent_at", "digest_last_release"])
     return sent
+
+
+def _claim_digest(analyst: PharmaAnalyst, now: datetime) -> bool:
+    """Take this digest: a conditional UPDATE from the send time this process read, so when
+    two workers (or a worker and the command) reach the same analyst only one sends it."""
+    claimed = PharmaAnalyst.objects.filter(
+        pk=analyst.pk, digest_sent_at=analyst.digest_sent_at
+    ).update(digest_sent_at=now)
+    return bool(claimed)
+
+
+def _unclaim_digest(analyst: PharmaAnalyst, now: datetime) -> None:
+    """The mail failed: the digest is due again (only if nobody claimed it since)."""
+    PharmaAnalyst.objects.filter(pk=analyst.pk, digest_sent_at=now).update(
+        digest_sent_at=analyst.digest_sent_at
+    )

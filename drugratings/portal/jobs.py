@@ -46,6 +46,13 @@ def release_job() -> str | None:
 
 
 def quarterly_job() -> str | None:
-    """The worker's step (registered in PortalConfig.ready): PDF decks once a quarter ends."""
-    made = generate_quarterly_reports()
+    """The worker's step (registered in PortalConfig.ready): PDF decks once a quarter ends.
+    One worker at a time (the `quarterly` lease): two would render every deck twice and the
+    second's inserts would be refused by the unique constraint."""
+    if not claim_lease("quarterly", 3600):
+        return None
+    try:
+        made = generate_quarterly_reports()
+    finally:
+        release_lease("quarterly")
     return f"{made} quarterly PDF report(s)" if made else None
