@@ -105,9 +105,13 @@ TEMPLATES = [
     }
 ]
 
+# PostgreSQL connections per process kept open in a pool (0: open one per request).
+DATABASE_POOL_SIZE = envint("DATABASE_POOL_SIZE", 8)
 DATABASES = {
     "default": parse_database_url(
-        envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'drugratings.sqlite3'}"), BASE_DIR
+        envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'drugratings.sqlite3'}"),
+        BASE_DIR,
+        pool_size=DATABASE_POOL_SIZE,
     )
 }
 # A PostgreSQL read replica (streaming or logical) of DATABASE_URL: catalogue and released pharma
@@ -118,7 +122,9 @@ DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL", "")
 DATABASE_REPLICA_STICKY_SECONDS = envint("DATABASE_REPLICA_STICKY_SECONDS", 10)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {
-        **parse_database_url(DATABASE_REPLICA_URL, BASE_DIR, "DATABASE_REPLICA_URL"),
+        **parse_database_url(
+            DATABASE_REPLICA_URL, BASE_DIR, "DATABASE_REPLICA_URL", pool_size=DATABASE_POOL_SIZE
+        ),
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["drugratings.core.dbrouter.ReplicaRouter"]

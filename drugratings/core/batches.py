@@ -1,4 +1,4 @@
-"""Inserts in short transactions, for the worker's big writes.
+"""Bulk writes: inserts in short transactions, and rows streamed with COPY.
 
 On SQLite a writer holds the database's one write lock until it commits, so a single
 transaction of a fit's scores or of the first release's rows kept sign-ins and rating writes
@@ -8,9 +8,10 @@ that no reader sees until a final small transaction makes them current.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 
 def insert_in_batches(model: type[models.Model], rows: Sequence[models.Model], size: int) -> None:
@@ -18,3 +19,53 @@ def insert_in_batches(model: type[models.Model], rows: Sequence[models.Model], s
     for start in range(0, len(rows), size):
         with transaction.atomic():
             model.objects.bulk_create(rows[start : start + size])
+
+
+BATCH = 5000
+
+
+def copy_available() -> bool:
+    """COPY ... FROM STDIN is PostgreSQL's (psycopg 3 `cursor.copy`)."""
+    return connection.vendor == "postgresql"
+
+
+def write_rows(
+    model: type[models.Model], columns: list[str], rows: Iterable[tuple], *, copy: bool
+) -> int:
+    """Write `rows` (values in the order of `columns`, already in database form) into the
+    model's table; returns how many. `copy` streams them with COPY (PostgreSQL only)."""
+    if copy and not copy_available():
+        raise ValueError(f"COPY needs PostgreSQL, not {connection.vendor}")
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    written = 0
+    with connection.cursor() as cursor:
+        if copy:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream:
+                for row in rows:
+                    stream.write_row(row)
+                    written += 1
+            return written
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+        for batch in batches(rows, BATCH):
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written
+
+
+def write_objects(model: type[models.Model], objects: Iterable[models.Model], *, copy: bool) -> int:
+    """Unsaved instances written as `write_rows` writes tuples: every concrete field but the
+    automatic primary key, prepared as Django's INSERT prepares them (defaults, JSON)."""
+    fields = [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]
+    rows = (
+        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+        for obj in objects
+    )
+    return write_rows(model, [f.column for f in fields], rows, copy=copy)
+
+
+def batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch

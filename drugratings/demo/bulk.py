@@ -1,57 +1,12 @@
-"""Bulk writes of the demo loader: rows streamed with COPY on PostgreSQL, batched INSERTs
-elsewhere (SQLite). Both take an iterable, so a table of millions of rows is never held in
-memory as a list of tuples or model instances."""
+"""Bulk loading of the demo: keys and indexes built after the rows (PostgreSQL). The rows
+themselves are streamed by core/batches.py (COPY on PostgreSQL, batched INSERTs elsewhere)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import islice
 
 from django.db import connection, models
-
-BATCH = 5000
-
-
-def copy_available() -> bool:
-    """COPY ... FROM STDIN is PostgreSQL's (psycopg 3 `cursor.copy`)."""
-    return connection.vendor == "postgresql"
-
-
-def write_rows(
-    model: type[models.Model], columns: list[str], rows: Iterable[tuple], *, copy: bool
-) -> int:
-    """Write `rows` (values in the order of `columns`, already in database form) into the
-    model's table; returns how many. `copy` streams them with COPY (PostgreSQL only)."""
-    if copy and not copy_available():
-        raise ValueError(f"COPY needs PostgreSQL, not {connection.vendor}")
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    written = 0
-    with connection.cursor() as cursor:
-        if copy:
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream:
-                for row in rows:
-                    stream.write_row(row)
-                    written += 1
-            return written
-        marks = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-        for batch in _batches(rows, BATCH):
-            cursor.executemany(sql, batch)
-            written += len(batch)
-    return written
-
-
-def write_objects(model: type[models.Model], objects: Iterable[models.Model], *, copy: bool) -> int:
-    """Unsaved instances written as `write_rows` writes tuples: every concrete field but the
-    automatic primary key, prepared as Django's INSERT prepares them (defaults, JSON)."""
-    fields = [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]
-    rows = (
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-        for obj in objects
-    )
-    return write_rows(model, [f.column for f in fields], rows, copy=copy)
 
 
 @contextmanager
@@ -97,9 +52,3 @@ def keys_and_indexes_built_after(*tables: type[models.Model]) -> Iterator[None]:
             quoted = connection.ops.quote_name(name)
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quoted} {definition}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's keys are initially deferred
-
-
-def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield batch

@@ -18,13 +18,9 @@ from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
 from drugratings.analytics.models import DrugViewDaily
 from drugratings.catalog.models import Drug, DrugIndication, Indication
+from drugratings.core.batches import copy_available, write_objects, write_rows
 from drugratings.demo import realism
-from drugratings.demo.bulk import (
-    copy_available,
-    keys_and_indexes_built_after,
-    write_objects,
-    write_rows,
-)
+from drugratings.demo.bulk import keys_and_indexes_built_after
 from drugratings.demo.comments import HELD_EXAMPLES, comment_text
 from drugratings.demo.extras import declare_interests
 from drugratings.demo.fields import specialty_for

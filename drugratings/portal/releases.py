@@ -15,19 +15,28 @@ first node, so all its contributors are charged one node more then.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import NamedTuple
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from drugratings.analytics.fitting import METHODOLOGY_VERSION
-from drugratings.core.batches import insert_in_batches
+from drugratings.core.batches import (
+    batches,
+    copy_available,
+    insert_in_batches,
+    write_objects,
+    write_rows,
+)
 from drugratings.portal.models import (
     Breakdown,
     CellState,
@@ -41,6 +50,8 @@ from drugratings.portal.privacy import steps, tree
 from drugratings.portal.privacy.adjustment import adjusted_values, leniency
 from drugratings.portal.privacy.aggregate import RatingRows, cell_totals
 from drugratings.portal.privacy.cells import (
+    BREAKDOWNS,
+    COMBINED,
     CellKey,
     breakdown_values,
     drug_cells,
@@ -59,12 +70,29 @@ log = logging.getLogger(__name__)
 RatingKey = tuple[int, int, int]  # physician, drug, indication
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placed:
     raw: tuple
     specialty_id: int
     region: str
     month: str
+
+
+class PlannedRow(NamedTuple):
+    """An included-rating row a release will write (a tuple, not a model instance: the first
+    release plans one per rating, 2.5 M at ten times launch). `adjusted` holds NaN for no
+    opinion; `pk` is the stored row's for an update, None for a new row."""
+
+    physician_id: int
+    drug_id: int
+    indication_id: int
+    specialty_id: int
+    region: str
+    month: str
+    raw: tuple
+    adjusted: tuple
+    included_at: datetime
+    pk: int | None = None
 
 
 @dataclass
@@ -97,12 +125,16 @@ def _live() -> dict[RatingKey, Placed]:
         "updated_at",
         *DIMENSION_NAMES,
     )
-    return {
-        (p, d, i): Placed(
-            tuple(scores), specialty, (region or country)[:40], updated.strftime("%Y-%m")
-        )
-        for p, d, i, specialty, region, country, updated, *scores in rows.iterator(chunk_size=5000)
-    }
+    strings: dict[str, str] = {}  # one string object per distinct region and month
+    months: dict[tuple[int, int], str] = {}
+    live = {}
+    for p, d, i, specialty, region, country, updated, *scores in rows.iterator(chunk_size=5000):
+        place = (region or country)[:40]
+        month = months.get((updated.year, updated.month))
+        if month is None:
+            month = months[(updated.year, updated.month)] = updated.strftime("%Y-%m")
+        live[(p, d, i)] = Placed(tuple(scores), specialty, strings.setdefault(place, place), month)
+    return live
 
 
 def _included() -> dict[RatingKey, tuple[int, Placed]]:
@@ -166,19 +198,73 @@ class IncludedChanges:
     """The included-rating rows a release will write: planned first, so the cells are computed
     from them in memory, and written in the release's one write transaction."""
 
-    creates: list[IncludedRating] = field(default_factory=list)
-    updates: list[IncludedRating] = field(default_factory=list)
+    creates: list[PlannedRow] = field(default_factory=list)
+    updates: list[PlannedRow] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
 
     def write(self) -> None:
         for start in range(0, len(self.deletes), 5000):
             IncludedRating.objects.filter(pk__in=self.deletes[start : start + 5000]).delete()
-        IncludedRating.objects.bulk_create(self.creates, batch_size=5000)
+        write_new_rows(self.creates)
         IncludedRating.objects.bulk_update(
-            self.updates,
+            [
+                IncludedRating(
+                    pk=row.pk,
+                    physician_id=row.physician_id,
+                    drug_id=row.drug_id,
+                    indication_id=row.indication_id,
+                    specialty_id=row.specialty_id,
+                    region=row.region,
+                    month=row.month,
+                    raw=list(row.raw),
+                    adjusted=_json_values(row.adjusted),
+                    included_at=row.included_at,
+                )
+                for row in self.updates
+            ],
             ["raw", "adjusted", "specialty_id", "region", "month", "included_at"],
             batch_size=2000,
         )
+
+
+INCLUDED_COLUMNS = (
+    "physician_id",
+    "drug_id",
+    "indication_id",
+    "specialty_id",
+    "region",
+    "month",
+    "raw",
+    "adjusted",
+    "included_at",
+)
+
+
+def _json_values(values: tuple) -> list[float | None]:
+    return [None if v != v else round(float(v), 6) for v in values]  # NaN != NaN
+
+
+def write_new_rows(rows: list[PlannedRow]) -> None:
+    """New included ratings, streamed: one COPY on PostgreSQL; on SQLite batched INSERTs, each
+    batch its own transaction unless the caller holds one (the first release writes outside
+    any, so the write lock is never held for long)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    prepared = (
+        (
+            *row[:6],
+            json.dumps(list(row.raw)),
+            json.dumps(_json_values(row.adjusted)),
+            adapt(row.included_at),
+        )
+        for row in rows
+    )
+    columns = list(INCLUDED_COLUMNS)
+    if copy_available():
+        write_rows(IncludedRating, columns, prepared, copy=True)
+        return
+    for batch in batches(prepared, FIRST_RELEASE_BATCH):
+        with transaction.atomic():
+            write_rows(IncludedRating, columns, batch, copy=False)
 
 
 def _include_events(
@@ -200,14 +286,13 @@ def _include_events(
     touched_drugs: set[int] = set()
     changed: set[RatingKey] = set()
     creates, updates, deletes = [], [], []
+    costs = breakdown_costs(policy)
     for physician, keys in events.items():
         left = policy.rho_budget - spent.get(physician, 0.0)
         b = lenience.get(physician, np.zeros(5))
         for key in sorted(keys):
             placed, old = live.get(key), included.get(key)
-            new_cells = set(_cell_keys(key, placed)) if placed else set()
-            old_cells = set(_cell_keys(key, old[1])) if old else set()
-            cost = event_cost(new_cells, old_cells, policy)
+            cost = costs.of(placed, old[1] if old else None)
             if cost > left:
                 stats.deferred += 1
                 continue
@@ -216,39 +301,65 @@ def _include_events(
             stats.events += 1
             touched_drugs.add(key[1])
             changed.add(key)
-            for cell in old_cells - new_cells:
-                stats.departures[cell] += 1
+            if old is not None:
+                new_cells = set(_cell_keys(key, placed)) if placed else set()
+                for cell in set(_cell_keys(key, old[1])) - new_cells:
+                    stats.departures[cell] += 1
             if placed is None:
                 deletes.append(old[0])
                 continue
-            fields = {
-                "raw": list(placed.raw),
-                "specialty_id": placed.specialty_id,
-                "region": placed.region,
-                "month": placed.month,
-                "included_at": now,
-                "adjusted": [
-                    None if np.isnan(v) else round(float(v), 6)
-                    for v in adjusted_values(_raw(placed.raw), b)
-                ],
-            }
-            if old is None:
-                creates.append(
-                    IncludedRating(
-                        physician_id=key[0], drug_id=key[1], indication_id=key[2], **fields
-                    )
-                )
-            else:
-                updates.append(
-                    IncludedRating(
-                        pk=old[0],
-                        physician_id=key[0],
-                        drug_id=key[1],
-                        indication_id=key[2],
-                        **fields,
-                    )
-                )
+            row = PlannedRow(
+                key[0],
+                key[1],
+                key[2],
+                placed.specialty_id,
+                placed.region,
+                placed.month,
+                placed.raw,
+                tuple(adjusted_values(_raw(placed.raw), b).tolist()),
+                now,
+                None if old is None else old[0],
+            )
+            (creates if old is None else updates).append(row)
     return touched_drugs, changed, IncludedChanges(creates, updates, deletes)
+
+
+@dataclass(frozen=True)
+class BreakdownCosts:
+    """`event_cost` without building cells: a change's cost depends only on which level-1
+    breakdowns it enters, leaves or edits in place, so it is summed per breakdown from the
+    policy (drug-level cells cost nothing; a disabled breakdown is skipped)."""
+
+    in_place: dict[str, float]
+    add: dict[str, float]
+
+    def of(self, new: Placed | None, old: Placed | None) -> float:
+        if new is None or old is None:
+            return self.add_all
+        new_where = breakdown_values(new.specialty_id, new.region, new.month)
+        old_where = breakdown_values(old.specialty_id, old.region, old.month)
+        return sum(
+            self.in_place[b] if new_where.get(b, "") == old_where.get(b, "") else 2 * self.add[b]
+            for b in self.add
+        )
+
+    @property
+    def add_all(self) -> float:
+        return sum(self.add.values())
+
+
+@cache
+def breakdown_costs(policy: PrivacyPolicy) -> BreakdownCosts:
+    in_place, add = {}, {}
+    for breakdown in (Breakdown.NONE, *BREAKDOWNS, *COMBINED):
+        key = CellKey(Level.DRUG_INDICATION, 0, 0, breakdown, "")
+        if steps.is_disabled(key, policy):
+            continue
+        nodes = 1 if steps.is_once_cell(key) else policy.levels
+        scaled = steps.cell_policy(key, policy)
+        in_place[str(breakdown)] = nodes * scaled.rho_node
+        add[str(breakdown)] = nodes * scaled.rho_node_add
+    return BreakdownCosts(in_place, add)
 
 
 def event_cost(new_cells: set[str], old_cells: set[str], policy: PrivacyPolicy) -> float:
@@ -299,7 +410,7 @@ def _rows_for(drugs: set[int], pending: IncludedChanges) -> RatingRows:
         if row[0] not in replaced
     ]
     rows += [
-        tuple(getattr(row, name) for name in ROW_FIELDS)
+        (*row[:6], row.adjusted, row.included_at)
         for row in pending.creates + pending.updates
         if row.drug_id in drugs
     ]
@@ -323,7 +434,8 @@ def _rows_for(drugs: set[int], pending: IncludedChanges) -> RatingRows:
         specialty=np.array(s, dtype=np.int64),
         region=np.array(region, dtype=str),
         month=np.array(month, dtype=str),
-        adjusted=np.array([[np.nan if v is None else v for v in a] for a in adjusted], dtype=float),
+        # None (stored rows) and NaN (planned ones) both mean no opinion: float arrays take both.
+        adjusted=np.array(adjusted, dtype=float).reshape(-1, 5),
         included_at=np.array([t.timestamp() for t in included_at]),
     )
 
@@ -388,12 +500,12 @@ def _write_first_rows(pending: IncludedChanges, writes: tuple) -> None:
     states, create, close = writes
     if pending.updates or pending.deletes or close or any(s.pk is not None for s in states):
         raise RuntimeError("the first release can only insert")  # nothing published to change
-    for model, rows in (
-        (IncludedRating, pending.creates),
-        (CellState, states),
-        (CellVersion, create),
-    ):
-        insert_in_batches(model, rows, FIRST_RELEASE_BATCH)
+    write_new_rows(pending.creates)
+    for model, rows in ((CellState, states), (CellVersion, create)):
+        if copy_available():  # streamed in one COPY each (PostgreSQL takes no lock readers wait on)
+            write_objects(model, rows, copy=True)
+        else:
+            insert_in_batches(model, rows, FIRST_RELEASE_BATCH)
 
 
 def _clear_unpublished_state() -> None:

@@ -83,3 +83,15 @@ def test_database_urls_pick_sqlite_or_postgresql(tmp_path: Path):
 def test_postgresql_connections_are_closed_after_each_request(tmp_path: Path):
     # Persistent connections leak one per request under ASGI (see env.py).
     assert parse_database_url("postgres://u@db/ratings", tmp_path)["CONN_MAX_AGE"] == 0
+
+
+def test_postgresql_connections_come_from_a_pool_when_sized(tmp_path: Path):
+    pooled = parse_database_url("postgres://u@db/ratings?sslmode=require", tmp_path, pool_size=6)
+    assert pooled["OPTIONS"] == {
+        "sslmode": "require",
+        "pool": {"min_size": 1, "max_size": 6, "timeout": 10},
+    }
+    assert pooled["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
+    assert "pool" not in parse_database_url("postgres://u@db/ratings", tmp_path)["OPTIONS"]
+    sqlite = parse_database_url("sqlite:///x.sqlite3", tmp_path, pool_size=6)
+    assert "pool" not in sqlite["OPTIONS"]

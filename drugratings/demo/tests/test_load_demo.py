@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from drugratings.accounts.models import ApiToken, PhysicianProfile, User
+from drugratings.core.batches import write_rows
 from drugratings.demo.accounts import API_KEY, LOGINS, TOTP_SECRET
-from drugratings.demo.bulk import write_rows
 from drugratings.demo.generate import CatalogView, generate
 from drugratings.demo.load import DEMO_EMAIL_DOMAIN, load_demo
 from drugratings.ratings.dimensions import DIMENSION_NAMES
