@@ -174,7 +174,8 @@ class IncludedRating(models.Model):
     physician attributes that place it in cells. Changes since are the next release's events."""
 
     physician_id = models.BigIntegerField()
-    drug_id = models.BigIntegerField()
+    # Releases read a drug's included ratings when it changes (and plan drugs in chunks).
+    drug_id = models.BigIntegerField(db_index=True)
     indication_id = models.BigIntegerField()
     specialty_id = models.BigIntegerField()
     region = models.CharField(max_length=40)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from drugratings.analytics.fitting import METHODOLOGY_VERSION
@@ -398,10 +398,11 @@ ROW_FIELDS = (
 )
 
 
-def _rows_for(drugs: set[int], pending: IncludedChanges) -> RatingRows:
-    """The included ratings of these drugs as they will be once `pending` is written: the
-    stored rows, less those it deletes or replaces, plus its new and updated rows."""
-    replaced = set(pending.deletes) | {row.pk for row in pending.updates}
+def _rows_for(
+    drugs: list[int], planned: dict[int, list[PlannedRow]], replaced: set[int]
+) -> RatingRows:
+    """The included ratings of these drugs as they will be once the planned rows are written:
+    the stored rows, less those deleted or replaced (`replaced`), plus the planned rows."""
     rows = [
         row[1:]
         for row in IncludedRating.objects.filter(drug_id__in=drugs)
@@ -410,9 +411,7 @@ def _rows_for(drugs: set[int], pending: IncludedChanges) -> RatingRows:
         if row[0] not in replaced
     ]
     rows += [
-        (*row[:6], row.adjusted, row.included_at)
-        for row in pending.creates + pending.updates
-        if row.drug_id in drugs
+        (*row[:6], row.adjusted, row.included_at) for drug in drugs for row in planned.get(drug, ())
     ]
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
@@ -586,6 +585,13 @@ class CellPlan:
     hidden: int = 0
 
 
+#: Included ratings per planning chunk. Every cell, parent and partition lies within one drug,
+#: so drugs are planned a chunk at a time: memory holds one chunk's rows and cells (the first
+#: release at ten times launch plans 2.5 M ratings), and complementary suppression iterates
+#: only the chunk's partitions. The result is the same as planning every drug at once.
+PLAN_CHUNK_RATINGS = 150_000
+
+
 def _plan_cells(
     drugs: set[int],
     pending: IncludedChanges,
@@ -599,7 +605,56 @@ def _plan_cells(
     and plan the versions of what moved (and the number of suppressed cells)."""
     if not drugs:
         return CellPlan()
-    totals = cell_totals(_rows_for(drugs, pending))
+    planned: dict[int, list[PlannedRow]] = defaultdict(list)
+    for row in pending.creates + pending.updates:
+        if row.drug_id in drugs:
+            planned[row.drug_id].append(row)
+    replaced = set(pending.deletes) | {row.pk for row in pending.updates}
+    states: list[CellState] = []
+    create: list[CellVersion] = []
+    close: list[int] = []
+    hidden = 0
+    for chunk in _drug_chunks(drugs, planned):
+        rows = _rows_for(chunk, planned, replaced)
+        part = _plan_chunk(chunk, rows, release, previous, policy, stats, now)
+        states += part.writes[0]
+        create += part.writes[1]
+        close += part.writes[2]
+        hidden += part.hidden
+    return CellPlan((states, create, close), hidden)
+
+
+def _drug_chunks(drugs: set[int], planned: dict[int, list[PlannedRow]]) -> list[list[int]]:
+    """`drugs` in order, cut where a chunk reaches PLAN_CHUNK_RATINGS ratings."""
+    stored = dict(
+        IncludedRating.objects.filter(drug_id__in=drugs)
+        .values_list("drug_id")
+        .annotate(n=Count("pk"))
+        .values_list("drug_id", "n")
+    )
+    chunks: list[list[int]] = [[]]
+    size = 0
+    for drug in sorted(drugs):
+        n = stored.get(drug, 0) + len(planned.get(drug, ()))
+        if chunks[-1] and size + n > PLAN_CHUNK_RATINGS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(drug)
+        size += n
+    return chunks
+
+
+def _plan_chunk(
+    drugs: list[int],
+    rows: RatingRows,
+    release: Release,
+    previous: Release | None,
+    policy: PrivacyPolicy,
+    stats: BuildStats,
+    now: datetime,
+) -> CellPlan:
+    """`_plan_cells` for some drugs, from their rows."""
+    totals = cell_totals(rows)
     records = {
         s.key: s for s in CellState.objects.filter(drug_id__in=drugs).iterator(chunk_size=5000)
     }
@@ -607,11 +662,7 @@ def _plan_cells(
     grid = steps.grid_of(totals, list(records))
     running = steps.open_months(grid.keys, now.strftime("%Y-%m"))
     true_raters = dict(zip(grid.keys, grid.raters.tolist(), strict=True))
-    hidden = combined_suppression(
-        true_raters,
-        policy.min_raters,
-        suppressed_cells(true_raters, policy.min_raters, frozenset(running)),
-    )
+    hidden = _suppressed(true_raters, running, policy.min_raters)
     pending = steps.pending_changes(totals, grid, states, stats.departures)
     planned = steps.plan_steps(grid, states, running, pending, policy, now.timestamp())
     stats.step_physicians += [s.physicians for s in planned]
@@ -624,8 +675,25 @@ def _plan_cells(
     create, close = _version_changes(values, moved, current, release)
     # Cells, not versions: a replaced cell closes one version and opens another but is one change.
     replaced = sum(1 for v in create if _key_of(v) in current)
-    stats.cells_changed = len(create) + len(close) - replaced
+    stats.cells_changed += len(create) + len(close) - replaced
     return CellPlan((saved + departed, create, close), len(set(grid.keys) - set(values)))
+
+
+def _suppressed(true_raters: dict[CellKey, int], running: set[CellKey], k: int) -> set[CellKey]:
+    """Cells that may not show, decided drug by drug: no parent or partition spans two drugs, so
+    this is the set found for all of them at once, but each drug's partitions are passed over
+    again only while that drug's cells still change."""
+    by_drug: dict[int, dict[CellKey, int]] = defaultdict(dict)
+    for key, n in true_raters.items():
+        by_drug[key.drug_id][key] = n
+    open_by_drug: dict[int, set[CellKey]] = defaultdict(set)
+    for key in running:
+        open_by_drug[key.drug_id].add(key)
+    hidden: set[CellKey] = set()
+    for drug, raters in by_drug.items():
+        unpublished = frozenset(open_by_drug.get(drug, ()))
+        hidden |= combined_suppression(raters, k, suppressed_cells(raters, k, unpublished))
+    return hidden
 
 
 def _attach_noise(

@@ -37,10 +37,25 @@ class CellTotals:
     member_included_at: np.ndarray
 
 
-def _group(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    stacked = np.rec.fromarrays(columns)
-    uniques, inverse = np.unique(stacked, return_inverse=True)
-    return uniques, inverse.ravel()
+def _group(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of `columns` (integers; the last may be strings), in sorted order, as
+    columns, and each row's group. Strings are replaced by their rank among the distinct
+    strings, so the rows are sorted as integers (one int64 key), in the order a sort by
+    (first, ..., last as text) gives."""
+    *numbers, last = columns
+    if last.dtype.kind in "US":
+        _, last = np.unique(last, return_inverse=True)
+    parts = [c.astype(np.int64) for c in (*numbers, last)]
+    spans = [int(c.max()) + 1 if len(c) else 1 for c in parts]
+    if any(int(c.min()) < 0 for c in parts if len(c)) or np.prod(spans, dtype=float) >= 2**62:
+        stacked = np.rec.fromarrays(columns)  # cannot pack into one int64: sort the records
+        uniques, inverse = np.unique(stacked, return_inverse=True)
+        return [uniques[f"f{n}"] for n in range(len(columns))], inverse.ravel()
+    key = np.zeros(len(last), dtype=np.int64)
+    for part, span in zip(parts, spans, strict=True):
+        key = key * span + part
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return [c[first] for c in columns], inverse.ravel()
 
 
 def _vectors(adjusted: np.ndarray) -> np.ndarray:
@@ -51,7 +66,7 @@ def _vectors(adjusted: np.ndarray) -> np.ndarray:
 def _per_physician_drug(rows: RatingRows) -> RatingRows:
     """One row per physician and drug: mean of their adjusted values, latest month."""
     uniques, inverse = _group([rows.physician, rows.drug])
-    n = len(uniques)
+    n = len(uniques[0])
     present = ~np.isnan(rows.adjusted)
     counts = np.zeros((n, 5))
     sums = np.zeros((n, 5))
@@ -65,8 +80,8 @@ def _per_physician_drug(rows: RatingRows) -> RatingRows:
     included = np.zeros(n)
     np.maximum.at(included, inverse, rows.included_at)
     return RatingRows(
-        uniques["f0"],
-        uniques["f1"],
+        uniques[0],
+        uniques[1],
         np.zeros(n, dtype=np.int64),
         rows.specialty[last],
         rows.region[last],
@@ -98,14 +113,18 @@ def cell_totals(rows: RatingRows) -> CellTotals:
             if column is not None:
                 group_columns.append(column.astype(str))
             uniques, inverse = _group(group_columns)
-            totals = np.zeros((len(uniques), 10))
+            n_cells = len(uniques[0])
+            totals = np.zeros((n_cells, 10))
             np.add.at(totals, inverse, values)
             base = len(keys)
-            for u in uniques:
-                value = str(u[2]) if column is not None else ""
-                keys.append(CellKey(int(level), int(u[0]), int(u[1]), str(breakdown), value))
+            found = zip(*(u.tolist() for u in uniques), strict=True)  # Python ints and str
+            lvl, name = int(level), str(breakdown)
+            if column is None:
+                keys += [CellKey(lvl, d, i, name, "") for d, i in found]
+            else:
+                keys += [CellKey(lvl, d, i, name, v) for d, i, v in found]
             vectors.append(totals)
-            raters.append(np.bincount(inverse, minlength=len(uniques)))
+            raters.append(np.bincount(inverse, minlength=n_cells))
             members_p.append(data.physician)
             members_c.append(inverse + base)
             members_e.append(data.included_at)

@@ -6,6 +6,7 @@ release draws the noise of all its new tree nodes in one call per scale.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -31,10 +32,27 @@ def node_rho(policy: PrivacyPolicy) -> float:
     )
 
 
+#: Draws run side by side in this many threads: OpenDP's library is called through ctypes,
+#: which lets go of the GIL, and exact sampling is most of a big release's noise time.
+NOISE_THREADS = 2
+_PARALLEL_FROM = 20_000  # values; fewer are drawn in one call
+
+
 def noisy_nodes(true_nodes: np.ndarray, policy: PrivacyPolicy) -> np.ndarray:
     """Add noise to an (n, 10) matrix of node values: 5 counts then 5 sums per row."""
     if true_nodes.size == 0:
         return true_nodes.astype(float)
-    counts = _gaussian(policy.count_noise)(true_nodes[:, :5].astype(float).ravel().tolist())
-    sums = _gaussian(policy.sum_noise)(true_nodes[:, 5:].astype(float).ravel().tolist())
-    return np.hstack([np.asarray(counts).reshape(-1, 5), np.asarray(sums).reshape(-1, 5)])
+    counts = _drawn(policy.count_noise, true_nodes[:, :5])
+    sums = _drawn(policy.sum_noise, true_nodes[:, 5:])
+    return np.hstack([counts.reshape(-1, 5), sums.reshape(-1, 5)])
+
+
+def _drawn(scale: float, values: np.ndarray) -> np.ndarray:
+    flat = values.astype(float).ravel()
+    measure = _gaussian(scale)
+    if flat.size < _PARALLEL_FROM:
+        return np.asarray(measure(flat.tolist()), dtype=float)
+    parts = np.array_split(flat, NOISE_THREADS)
+    with ThreadPoolExecutor(NOISE_THREADS) as pool:
+        drawn = list(pool.map(lambda part: measure(part.tolist()), parts))
+    return np.concatenate([np.asarray(d, dtype=float) for d in drawn])

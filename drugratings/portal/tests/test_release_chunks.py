@@ -1,0 +1,101 @@
+"""Releases plan their cells a chunk of drugs at a time (every cell, parent and partition lies
+within one drug): the release is the same whatever the chunk size."""
+
+from __future__ import annotations
+
+import random
+
+from drugratings.portal import releases
+from drugratings.portal.models import (
+    Breakdown,
+    CellState,
+    CellVersion,
+    IncludedRating,
+    LedgerEntry,
+    Release,
+)
+from drugratings.portal.privacy.cells import (
+    CellKey,
+    breakdown_values,
+    drug_cells,
+    drug_indication_cells,
+)
+from drugratings.portal.privacy.suppression import suppressed_cells
+from drugratings.portal.releases import build_release, versions_at
+from drugratings.portal.reports.combined import combined_suppression
+from drugratings.portal.tests.conftest import add_physicians, rate
+
+
+def _without_noise(monkeypatch) -> None:
+    # Noise is random; without it two builds of the same ratings must agree exactly.
+    monkeypatch.setattr(releases, "noisy_nodes", lambda nodes, policy: nodes.astype(float))
+
+
+def _published(release: Release) -> dict[tuple, dict]:
+    return {
+        (v.level, v.drug_id, v.indication_id, v.breakdown, v.breakdown_value): v.values
+        for v in versions_at(release)
+    }
+
+
+def _build_twice(monkeypatch, chunk: int) -> tuple[dict, dict, Release]:
+    monkeypatch.setattr(releases, "PLAN_CHUNK_RATINGS", chunk)
+    first = build_release()
+    charges = dict(LedgerEntry.objects.values_list("physician_id", "rho"))
+    return _published(first), charges, first
+
+
+def _forget_releases() -> None:
+    for model in (LedgerEntry, CellVersion, CellState, IncludedRating):
+        model.objects.all().delete()
+    Release.all_objects.all().delete()
+
+
+def test_a_release_planned_in_chunks_of_drugs_equals_one_planned_at_once(world, monkeypatch):
+    _without_noise(monkeypatch)
+    for user in add_physicians(30, start=500):  # a second drug with enough raters to publish
+        rate(user, world.catalog.sertraline, world.catalog.depression, 4)
+    whole, whole_charges, one = _build_twice(monkeypatch, 10**9)
+    assert len({key[1] for key in whole}) >= 2 and one.n_cells_published > 10
+    _forget_releases()
+    chunks = []
+    real_plan_chunk = releases._plan_chunk
+
+    def spy(drugs, *args, **kwargs):
+        chunks.append(list(drugs))
+        return real_plan_chunk(drugs, *args, **kwargs)
+
+    monkeypatch.setattr(releases, "_plan_chunk", spy)
+    chunked, chunked_charges, many = _build_twice(monkeypatch, 1)  # one drug per chunk
+    assert len(chunks) >= 2 and all(len(drugs) == 1 for drugs in chunks)
+    assert chunked == whole
+    assert chunked_charges.keys() == whole_charges.keys()
+    assert all(abs(chunked_charges[p] - rho) < 1e-9 for p, rho in whole_charges.items())
+    assert (many.n_cells_changed, many.n_cells_suppressed, many.n_events) == (
+        one.n_cells_changed,
+        one.n_cells_suppressed,
+        one.n_events,
+    )
+
+
+def test_suppression_drug_by_drug_hides_what_suppression_of_all_drugs_hides():
+
+    rng = random.Random(11)
+    raters: dict[CellKey, int] = {}
+    for drug in (1, 2, 3):
+        for indication in (10, 20):
+            for _ in range(40):
+                where = breakdown_values(
+                    rng.choice([1, 2, 3]),
+                    rng.choice(["US-CA", "US-NY"]),
+                    rng.choice(["2025-01", "2025-02"]),
+                )
+                for key in drug_indication_cells(drug, indication, where) + drug_cells(drug, where):
+                    raters[key] = raters.get(key, 0) + 1
+    running = {k for k in raters if k.breakdown == Breakdown.MONTH and k.value == "2025-02"}
+    whole = combined_suppression(raters, 11, suppressed_cells(raters, 11, frozenset(running)))
+    by_drug = releases._suppressed(raters, running, 11)
+    assert by_drug == whole
+    assert whole and len(whole) < len(raters)  # some cells hidden, some shown
+    # Complementary suppression took part: cells big enough on their own are hidden too.
+    assert any(raters[k] >= 11 for k in whole if k not in running)
