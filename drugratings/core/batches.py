@@ -69,3 +69,14 @@ def batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
     it = iter(rows)
     while batch := list(islice(it, size)):
         yield batch
+
+
+def analyze(*tables: type[models.Model]) -> None:
+    """Refresh PostgreSQL's planner statistics of tables just filled in bulk. Until autovacuum
+    gets to them the planner believes them nearly empty: after the ten-times demo load it
+    hash-joined all 205,000 comments for every page's unread count (70 ms; 0.3 ms after)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

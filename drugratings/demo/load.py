@@ -18,7 +18,7 @@ from drugratings.accounts.handles import unique_handle
 from drugratings.accounts.models import PhysicianProfile, Role, Specialty, User, VerificationStatus
 from drugratings.analytics.models import DrugViewDaily
 from drugratings.catalog.models import Drug, DrugIndication, Indication
-from drugratings.core.batches import copy_available, write_objects, write_rows
+from drugratings.core.batches import analyze, copy_available, write_objects, write_rows
 from drugratings.demo import realism
 from drugratings.demo.bulk import keys_and_indexes_built_after
 from drugratings.demo.comments import HELD_EXAMPLES, comment_text
@@ -161,6 +161,9 @@ def load_demo(
 
     declared = declare_interests(profiles, seed)
     done(f"{declared} physicians declared industry interests")
+    if copy:
+        analyze(User, PhysicianProfile, PhysicianIdentity, Rating, RatingRevision, Comment)
+        done("planner statistics refreshed")
     return {"physicians": len(profiles), "ratings": len(rating_ids), "comments": n_comments_written}
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from drugratings.analytics.fitting import METHODOLOGY_VERSION
 from drugratings.core.batches import (
+    analyze,
     batches,
     copy_available,
     insert_in_batches,
@@ -505,6 +506,7 @@ def _write_first_rows(pending: IncludedChanges, writes: tuple) -> None:
             write_objects(model, rows, copy=True)
         else:
             insert_in_batches(model, rows, FIRST_RELEASE_BATCH)
+    analyze(IncludedRating, CellState, CellVersion)  # the planner saw them empty
 
 
 def _clear_unpublished_state() -> None:
