@@ -8,8 +8,7 @@ At level 0 a physician contributes one value per drug: the mean of their ratings
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from typing import NamedTuple
 
 from drugratings.portal.models import Breakdown, Level
 
@@ -22,8 +21,11 @@ COMBINED: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True, order=True)
-class CellKey:
+class CellKey(NamedTuple):
+    """A tuple, not a dataclass: a release at ten times launch creates and hashes millions of
+    them (parents, margins), and a frozen dataclass's __init__ and field-by-field hash cost
+    half of its planning time."""
+
     level: int
     drug_id: int
     indication_id: int  # 0 at the drug level
@@ -38,9 +40,7 @@ class CellKey:
         level, drug, indication, breakdown, value = text.split(":", 4)
         return cls(int(level), int(drug), int(indication), breakdown, value)
 
-    # Cached (in the instance's __dict__, which a frozen dataclass still has): suppression asks
-    # for each cell's parent, partition and margins several times, millions of cells at scale.
-    @cached_property
+    @property
     def margins(self) -> tuple[CellKey, CellKey] | None:
         """A combined cell's two single-breakdown totals (its row and its column)."""
         pair = COMBINED.get(self.breakdown)
@@ -52,7 +52,7 @@ class CellKey:
             CellKey(self.level, self.drug_id, self.indication_id, pair[1], second),
         )
 
-    @cached_property
+    @property
     def parent(self) -> CellKey | None:
         """The total this cell is a part of: breakdown cells sum to their none cell; at level
         1 the none cells of one drug sum (roughly: physicians may rate several indications) to
@@ -66,7 +66,7 @@ class CellKey:
             return CellKey(Level.DRUG, self.drug_id, 0, Breakdown.NONE, "")
         return None
 
-    @cached_property
+    @property
     def partition(self) -> tuple:
         """Cells with the same partition key are siblings under the same parent."""
         parent = self.parent

@@ -99,3 +99,26 @@ def test_suppression_drug_by_drug_hides_what_suppression_of_all_drugs_hides():
     assert whole and len(whole) < len(raters)  # some cells hidden, some shown
     # Complementary suppression took part: cells big enough on their own are hidden too.
     assert any(raters[k] >= 11 for k in whole if k not in running)
+
+
+def test_a_cell_left_out_by_the_count_floor_never_stands_alone_in_its_line():
+    from drugratings.portal.privacy.policy import current_policy
+
+    def cell(breakdown: str, value: str) -> CellKey:
+        return CellKey(1, 1, 1, breakdown, value)
+
+    raters = {cell(Breakdown.NONE, ""): 90, cell(Breakdown.REGION, "US-NY"): 60}
+    for s in ("1", "2", "3"):
+        raters[cell(Breakdown.SPECIALTY, s)] = 30
+        raters[cell(Breakdown.REGION_SPECIALTY, f"US-NY|{s}")] = 20
+    noisy = dict.fromkeys(raters, None)
+    lone = cell(Breakdown.REGION_SPECIALTY, "US-NY|2")
+    values = {key: {"efficacy": {}} for key in raters if key != lone}  # the floor took `lone`
+    hidden: set[CellKey] = set()
+    shown = releases._close_after_count_floor(
+        values, noisy, hidden, raters, set(), current_policy()
+    )
+    line = [k for k in raters if k.breakdown == Breakdown.REGION_SPECIALTY]
+    assert lone in hidden and lone not in shown
+    assert sum(k not in shown for k in line) >= 2  # a sibling is hidden with it
+    assert cell(Breakdown.NONE, "") in shown  # nothing else had to go
