@@ -39,9 +39,19 @@ def replica_alias() -> Iterator[None]:
     try:
         yield
     finally:
-        connections[REPLICA].close()
+        _close(REPLICA)
         del connections[REPLICA]
         del connections.settings[REPLICA]
+
+
+def _close(alias: str) -> None:
+    """Close the alias's connection and, on PostgreSQL with DATABASE_POOL_SIZE, its pool: a
+    pooled connection stays open to the database it was made for, whatever NAME says now."""
+    connection = connections[alias]
+    connection.close()
+    close_pool = getattr(connection, "close_pool", None)
+    if close_pool is not None:
+        close_pool()
 
 
 def route_reads_to_replica(settings) -> None:
@@ -60,11 +70,11 @@ def replica_reading(name: str | Path) -> Iterator[None]:
     mirrored = entry["NAME"]
     # Renamed first: SQLite ignores close() on a connection to an in-memory database.
     entry["NAME"] = name
-    connections[REPLICA].close()
+    _close(REPLICA)
     try:
         yield
     finally:
-        connections[REPLICA].close()
+        _close(REPLICA)
         entry["NAME"] = mirrored
 
 
@@ -129,7 +139,7 @@ def database_copy(tmp_path: Path) -> Iterator[str | Path]:
     try:
         yield name
     finally:
-        connections[REPLICA].close()
+        _close(REPLICA)
         with admin_connection() as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
