@@ -13,6 +13,7 @@ from drugratings.accounts.models import User
 from drugratings.catalog.search import invalidate_search_index
 from drugratings.testing.catalog import SmallCatalog, make_small_catalog
 from drugratings.testing.personas import Personas, make_personas
+from drugratings.testing.replica import replica_alias
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +136,12 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def replica_database(django_db_setup):
+    """The `replica` alias, a mirror of the test database, for a whole module: before any test
+    sets up its database access (`pytest.mark.usefixtures("replica_database")`, with
+    `django_db(transaction=True, databases=["default", "replica"])`)."""
+    with replica_alias():
+        yield

@@ -107,6 +107,8 @@ TEMPLATES = [
 
 # PostgreSQL connections per process kept open in a pool (0: open one per request).
 DATABASE_POOL_SIZE = envint("DATABASE_POOL_SIZE", 8)
+if DATABASE_POOL_SIZE < 0:
+    raise ImproperlyConfigured(f"DATABASE_POOL_SIZE={DATABASE_POOL_SIZE}: use 0 (no pool) or more.")
 DATABASES = {
     "default": parse_database_url(
         envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'drugratings.sqlite3'}"),

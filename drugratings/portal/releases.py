@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -210,16 +211,7 @@ class IncludedChanges:
         IncludedRating.objects.bulk_update(
             [
                 IncludedRating(
-                    pk=row.pk,
-                    physician_id=row.physician_id,
-                    drug_id=row.drug_id,
-                    indication_id=row.indication_id,
-                    specialty_id=row.specialty_id,
-                    region=row.region,
-                    month=row.month,
-                    raw=list(row.raw),
-                    adjusted=_json_values(row.adjusted),
-                    included_at=row.included_at,
+                    **row._asdict() | {"raw": list(row.raw), "adjusted": _json_values(row.adjusted)}
                 )
                 for row in self.updates
             ],
@@ -228,17 +220,8 @@ class IncludedChanges:
         )
 
 
-INCLUDED_COLUMNS = (
-    "physician_id",
-    "drug_id",
-    "indication_id",
-    "specialty_id",
-    "region",
-    "month",
-    "raw",
-    "adjusted",
-    "included_at",
-)
+# The included-rating columns a release writes: PlannedRow's fields but the stored row's pk.
+INCLUDED_COLUMNS = PlannedRow._fields[:-1]
 
 
 def _json_values(values: tuple) -> list[float | None]:
@@ -325,14 +308,36 @@ def _include_events(
     return touched_drugs, changed, IncludedChanges(creates, updates, deletes)
 
 
+def cell_costs(key: CellKey, policy: PrivacyPolicy) -> tuple[float, float]:
+    """One cell's zCDP cost to a change over the cell's life, (edited in place, entered or
+    left): every node of its tree (one node for a month cell) at the replace or the add/remove
+    sensitivity. Drug-level cells are sums of drug x indication cells and cost nothing, as do
+    cells of a disabled breakdown."""
+    if key.level != Level.DRUG_INDICATION or steps.is_disabled(key, policy):
+        return 0.0, 0.0
+    nodes = 1 if steps.is_once_cell(key) else policy.levels
+    scaled = steps.cell_policy(key, policy)
+    return nodes * scaled.rho_node, nodes * scaled.rho_node_add
+
+
+def event_cost(new_cells: set[str], old_cells: set[str], policy: PrivacyPolicy) -> float:
+    """Upper bound of one change's zCDP loss over the cells (encoded keys) it enters, leaves
+    or edits in place. Releases use `BreakdownCosts`, the same sum without building cells."""
+    cost = 0.0
+    for text in new_cells | old_cells:
+        in_place, add = cell_costs(CellKey.decode(text), policy)
+        cost += in_place if text in new_cells and text in old_cells else add
+    return cost
+
+
 @dataclass(frozen=True)
 class BreakdownCosts:
-    """`event_cost` without building cells: a change's cost depends only on which level-1
-    breakdowns it enters, leaves or edits in place, so it is summed per breakdown from the
-    policy (drug-level cells cost nothing; a disabled breakdown is skipped)."""
+    """`event_cost` without building cells: a cell's cost depends only on its breakdown, so a
+    change's cost is summed over the level-1 breakdowns it enters, leaves or edits in place."""
 
     in_place: dict[str, float]
     add: dict[str, float]
+    add_all: float  # a new or withdrawn rating: it enters or leaves one cell of each
 
     def of(self, new: Placed | None, old: Placed | None) -> float:
         if new is None or old is None:
@@ -344,40 +349,15 @@ class BreakdownCosts:
             for b in self.add
         )
 
-    @property
-    def add_all(self) -> float:
-        return sum(self.add.values())
-
 
 @cache
 def breakdown_costs(policy: PrivacyPolicy) -> BreakdownCosts:
-    in_place, add = {}, {}
-    for breakdown in (Breakdown.NONE, *BREAKDOWNS, *COMBINED):
-        key = CellKey(Level.DRUG_INDICATION, 0, 0, breakdown, "")
-        if steps.is_disabled(key, policy):
-            continue
-        nodes = 1 if steps.is_once_cell(key) else policy.levels
-        scaled = steps.cell_policy(key, policy)
-        in_place[str(breakdown)] = nodes * scaled.rho_node
-        add[str(breakdown)] = nodes * scaled.rho_node_add
-    return BreakdownCosts(in_place, add)
-
-
-def event_cost(new_cells: set[str], old_cells: set[str], policy: PrivacyPolicy) -> float:
-    """Upper bound of one change's zCDP loss over the cells it enters or leaves: every node of
-    a tree cell's life (one node for a month cell), at the add/remove sensitivity when it
-    enters or leaves the cell and at the replace sensitivity when it is edited in place.
-    Drug-level cells are sums of drug x indication cells and cost nothing."""
-    cost = 0.0
-    for text in new_cells | old_cells:
-        key = CellKey.decode(text)
-        if key.level != Level.DRUG_INDICATION or steps.is_disabled(key, policy):
-            continue
-        nodes = 1 if steps.is_once_cell(key) else policy.levels
-        in_place = text in new_cells and text in old_cells
-        scaled = steps.cell_policy(key, policy)
-        cost += nodes * (scaled.rho_node if in_place else scaled.rho_node_add)
-    return cost
+    costs = {
+        str(b): cell_costs(CellKey(Level.DRUG_INDICATION, 0, 0, b, ""), policy)
+        for b in (Breakdown.NONE, *BREAKDOWNS, *COMBINED)
+    }
+    add = {b: added for b, (_, added) in costs.items()}
+    return BreakdownCosts({b: kept for b, (kept, _) in costs.items()}, add, sum(add.values()))
 
 
 def _cell_keys(key: RatingKey, placed: Placed) -> list[str]:
@@ -387,16 +367,10 @@ def _cell_keys(key: RatingKey, placed: Placed) -> list[str]:
     ]
 
 
-ROW_FIELDS = (
-    "physician_id",
-    "drug_id",
-    "indication_id",
-    "specialty_id",
-    "region",
-    "month",
-    "adjusted",
-    "included_at",
-)
+# What cell totals read of an included rating (its raw scores are only compared with the live
+# rating's, in _include_events).
+ROW_FIELDS = tuple(name for name in INCLUDED_COLUMNS if name != "raw")
+_row_fields = itemgetter(*(PlannedRow._fields.index(name) for name in ROW_FIELDS))
 
 
 def _rows_for(
@@ -411,9 +385,7 @@ def _rows_for(
         .iterator(chunk_size=5000)
         if row[0] not in replaced
     ]
-    rows += [
-        (*row[:6], row.adjusted, row.included_at) for drug in drugs for row in planned.get(drug, ())
-    ]
+    rows += [_row_fields(row) for drug in drugs for row in planned.get(drug, ())]
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return RatingRows(

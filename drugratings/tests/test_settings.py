@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from drugratings.env import parse_database_url
+from drugratings.testing.processes import manage
 
-ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k" * 20 + "9f8e7d6c5b4a3928171605f4e3d2c1b0a9"
 
 
 def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage("check", *args, env=env, drop=("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"))
 
 
 def test_production_mode_refuses_the_default_secret_key():
@@ -95,3 +83,13 @@ def test_postgresql_connections_come_from_a_pool_when_sized(tmp_path: Path):
     assert "pool" not in parse_database_url("postgres://u@db/ratings", tmp_path)["OPTIONS"]
     sqlite = parse_database_url("sqlite:///x.sqlite3", tmp_path, pool_size=6)
     assert "pool" not in sqlite["OPTIONS"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("-1", "DATABASE_POOL_SIZE=-1: use 0 (no pool) or more"), ("eight", "is not an integer")],
+)
+def test_a_wrong_pool_size_is_a_clear_error(value, message):
+    result = check({"DATABASE_POOL_SIZE": value})
+    assert result.returncode != 0
+    assert message in result.stderr and "DATABASE_POOL_SIZE" in result.stderr

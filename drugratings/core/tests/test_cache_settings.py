@@ -3,15 +3,13 @@ local memory only when asked for, and then sessions live in the database alone."
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.cache import caches
 
-ROOT = Path(__file__).resolve().parents[3]
+from drugratings.testing.processes import manage
+
 SHOW = (
     "from django.conf import settings; "
     "print(settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE)"
@@ -19,15 +17,7 @@ SHOW = (
 
 
 def _settings(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_BACKEND")}
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SHOW],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage("shell", "-c", SHOW, env=env, drop=("REDIS_URL", "CACHE_BACKEND"))
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -36,9 +33,9 @@ from drugratings.portal.models import (
     Subscription,
 )
 from drugratings.ratings.models import Rating
+from drugratings.testing.processes import manage
 from drugratings.testing.replica import replica_alias, route_reads_to_replica
 
-ROOT = Path(__file__).resolve().parents[3]
 router = ReplicaRouter()
 PUBLIC = (Drug, Indication, DrugIndication, Drug.other_classes.through, Release, CellVersion)
 PRIVATE = (
@@ -178,15 +175,7 @@ def _settings(**env: str) -> subprocess.CompletedProcess:
         "d.get('replica', {}).get('TEST', {}).get('MIRROR'), settings.DATABASE_ROUTERS, "
         "'drugratings.core.middleware.ReplicaReadsMiddleware' in settings.MIDDLEWARE)"
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", show],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage("shell", "-c", show, env=env, drop=("DATABASE_",))
 
 
 def test_settings_add_the_replica_only_with_database_replica_url():

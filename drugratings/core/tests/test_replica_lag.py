@@ -25,18 +25,14 @@ from drugratings.core.middleware import STICKY_COOKIE
 from drugratings.testing.replica import (
     admin_connection,
     database_copy,
-    replica_alias,
     replica_reading,
     route_reads_to_replica,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _replica_alias(django_db_setup):
-    with replica_alias():
-        yield
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("replica_database"),
+]
 
 
 @pytest.fixture

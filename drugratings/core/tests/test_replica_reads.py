@@ -18,7 +18,6 @@ from drugratings.testing.replica import (
     REPLICA_TABLES,
     catalogue_reads_on_primary,
     on,
-    replica_alias,
     route_reads_to_replica,
     tables,
     timeline,
@@ -27,13 +26,10 @@ from drugratings.testing.replica import (
 DRUG = "/drugs/atorvastatin-calcium/"
 SCORES = ("efficacy", "safety", "tolerability", "accessibility", "adherence")
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _replica_alias(django_db_setup):
-    with replica_alias():
-        yield
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("replica_database"),
+]
 
 
 @pytest.fixture

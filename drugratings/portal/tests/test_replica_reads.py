@@ -17,20 +17,16 @@ from drugratings.testing.replica import (
     catalogue_reads_on_primary,
     database_copy,
     on,
-    replica_alias,
     replica_reading,
     route_reads_to_replica,
     tables,
     timeline,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _replica_alias(django_db_setup):
-    with replica_alias():
-        yield
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("replica_database"),
+]
 
 
 def test_a_report_reads_the_release_on_the_replica_and_the_permissions_on_the_primary(
