@@ -29,7 +29,15 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(MANAGE) serve --port $(PORT)
 
-test: $(STAMP)
+# axe-core (the browser tests' accessibility checks) from the npm registry, pinned by
+# tests-browser/package-lock.json.
+AXE := tests-browser/node_modules/axe-core/axe.min.js
+$(AXE): tests-browser/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found (Node.js is needed for the browser tests' axe-core)"; exit 1; }
+	cd tests-browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
