@@ -36,7 +36,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from ._design import Design
-from .mme import ReducedSystem
+from .mme import DenseAssembler, ReducedSystem
 
 __all__ = ["ApproxCov", "ExactCov", "approx_cov", "exact_cov"]
 
@@ -82,21 +82,28 @@ class ExactCov:
         return self.theta_a**2 * np.einsum("ij,ij->j", L, L)
 
 
-def exact_cov(d: Design, rs: ReducedSystem) -> ExactCov:
-    # One-off assembly: a sparse product beats DenseAssembler's set-up cost here.
-    Nw = d.N.copy()
-    Nw.data *= rs.w[Nw.indices]
+def exact_cov(d: Design, rs: ReducedSystem, assembler: DenseAssembler | None = None) -> ExactCov:
+    """``assembler``: REML's, whose buffer usually holds the factor at this very theta (its
+    last evaluation was at the optimum), so no factorisation is repeated."""
     na, p = d.n_items, d.p
-    A = np.zeros((na + p, na + p), order="F")
-    A[:na, :na] = -(rs.theta_a**2) * (Nw @ d.NT).toarray()
-    idx = np.arange(na)
-    A[idx, idx] += 1.0 + rs.theta_a**2 * d.Da
-    A[na:, :na] = rs.A_ab.T  # only the lower triangle is read
-    A[na:, na:] = rs.A_bb
-    c, info = sla.lapack.dpotrf(A, lower=1, overwrite_a=1, clean=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"Cholesky of the absorbed system failed (info={info})")
-    Linv, info = sla.lapack.dtrtri(c, lower=1, overwrite_c=1)
+    if assembler is not None:
+        c = assembler.factor_at(rs)
+    else:
+        # One-off assembly: a sparse product beats DenseAssembler's set-up cost here.
+        Nw = d.N.copy()
+        Nw.data *= rs.w[Nw.indices]
+        A = np.zeros((na + p, na + p), order="F")
+        A[:na, :na] = -(rs.theta_a**2) * (Nw @ d.NT).toarray()
+        idx = np.arange(na)
+        A[idx, idx] += 1.0 + rs.theta_a**2 * d.Da
+        A[na:, :na] = rs.A_ab.T  # only the lower triangle is read
+        A[na:, na:] = rs.A_bb
+        c, info = sla.lapack.dpotrf(A, lower=1, overwrite_a=1, clean=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"Cholesky of the absorbed system failed (info={info})")
+    # The assembler's buffer stays its own (a copy is inverted); its upper triangle is zero,
+    # as ExactCov needs.
+    Linv, info = sla.lapack.dtrtri(c, lower=1, overwrite_c=assembler is None)
     if info != 0:
         raise np.linalg.LinAlgError(f"inverting the Cholesky factor failed (info={info})")
     e = np.zeros(na + p)

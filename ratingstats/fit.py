@@ -13,7 +13,7 @@ from scipy.stats import chi2
 from ._blas import blas_threads
 from ._design import Design, build_design, validate_inputs
 from .cov import ApproxCov, ExactCov, approx_cov, exact_cov
-from .mme import pcg, penalised_rss, rater_effects, reduced_system
+from .mme import DenseAssembler, pcg, penalised_rss, rater_effects, reduced_system
 from .moments import moment_components
 from .reml import fit_reml
 
@@ -243,8 +243,9 @@ def _fit(
     deviance = None
     converged, convergence, evaluations = True, "method of moments (closed form)", 0
     cov_log_theta = np.full((2, 2), np.nan)
+    assembler = DenseAssembler(d) if vc_method == "reml" else None
     if vc_method == "reml":
-        rf = fit_reml(d, theta, warm=warm, intervals=intervals)
+        rf = fit_reml(d, theta, warm=warm, intervals=intervals, assembler=assembler)
         theta, deviance, cov_log_theta = rf.theta, rf.deviance, rf.cov_log_theta
         converged, convergence, evaluations = rf.converged, rf.message, rf.evaluations
 
@@ -256,7 +257,8 @@ def _fit(
     a = theta[0] * sol.x_a
     beta = sol.x_b
     b = rater_effects(d, rs, a, beta)
-    cv = exact_cov(d, rs) if cov_method == "exact" else approx_cov(d, rs)
+    cv = exact_cov(d, rs, assembler) if cov_method == "exact" else approx_cov(d, rs)
+    del assembler  # its pair matrix and buffer: hundreds of MB at ten times launch
     var = s2e * np.maximum(cv.contrast_var(), 0.0)
     var_cond = s2e * np.maximum(cv.conditional_var(), 0.0)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
+import numpy as np
 from django.db import connection, models, transaction
 
 
@@ -27,6 +28,29 @@ BATCH = 5000
 def copy_available() -> bool:
     """COPY ... FROM STDIN is PostgreSQL's (psycopg 3 `cursor.copy`)."""
     return connection.vendor == "postgresql"
+
+
+def read_integer_rows(sql: str, params: Sequence, columns: list[str]) -> np.ndarray:
+    """The rows of a query of integer `columns` (no NULL) as an (n, len(columns)) int64 array
+    (PostgreSQL only). The server joins them into one text of comma-separated numbers and numpy
+    parses it: at ten times launch the refit's 2.5 M ratings took 45 s as cursor rows (25 M
+    Python objects, a time zone attached to every timestamp), 20 s through COPY TO (one
+    message per row) and under 10 s this way. One text value stops at PostgreSQL's 1 GB: about
+    20 M rows of ten columns; past that a caller splits its query."""
+    if not copy_available():
+        raise ValueError(f"reading rows as one text needs PostgreSQL, not {connection.vendor}")
+    fields = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT string_agg(concat_ws(',', {fields}), ','), count(*) FROM ({sql}) AS q", params
+        )
+        text, rows = cursor.fetchone()
+    if not rows:
+        return np.zeros((0, len(columns)), dtype=np.int64)
+    values = np.fromstring(text, dtype=np.int64, sep=",")
+    if values.size != rows * len(columns):  # concat_ws skipped a NULL
+        raise ValueError(f"read_integer_rows: {rows} rows gave {values.size} values; a NULL?")
+    return values.reshape(rows, len(columns))
 
 
 def write_rows(

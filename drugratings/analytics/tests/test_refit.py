@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 import ratingstats
@@ -15,12 +16,16 @@ from drugratings.analytics import jobs
 from drugratings.analytics.actions import request_refit
 from drugratings.analytics.fitting import (
     METHODOLOGY_VERSION,
+    RATING_COLUMNS,
     fit_all,
     load_rating_arrays,
     refit_scores,
 )
 from drugratings.analytics.models import FitRun, RefitRequest, Score, Window
+from drugratings.core.batches import read_integer_rows
+from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.models import Rating
+from drugratings.ratings.queries import scored_ratings
 from drugratings.testing.personas import make_physician
 
 
@@ -243,3 +248,35 @@ def test_pruning_keeps_three_old_fits_and_drops_unfinished_ones(leniency_world, 
     assert kept == {f.pk for f in fits[-4:]}
     assert not Score.objects.filter(fit_id__in=[fits[0].pk, fits[1].pk, unfinished.pk]).exists()
     assert set(Score.objects.values_list("fit_id", flat=True)) == kept
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the streamed read is PostgreSQL's")
+def test_ratings_read_in_one_text_on_postgresql_equal_the_row_by_row_read(leniency_world):
+    """The refit's read on PostgreSQL (`read_integer_rows`) gives what Django's rows give:
+    no-opinion scores NaN, seconds of the update, every id."""
+    Rating.objects.filter(pk__in=Rating.objects.values("pk")[:7]).update(safety=None)
+    streamed = load_rating_arrays()
+    rows = list(scored_ratings().values_list(*RATING_COLUMNS))
+    assert len(rows) == streamed.drug.size == 120
+    order = np.lexsort([streamed.indication, streamed.drug, streamed.physician])
+    rows.sort(key=lambda r: (r[2], r[0], r[1]))
+    for name, column in (("drug", 0), ("indication", 1), ("physician", 2), ("specialty", 3)):
+        assert getattr(streamed, name)[order].tolist() == [r[column] for r in rows]
+    expected = np.array([r[5:] for r in rows], dtype=float)
+    assert np.isnan(expected[:, DIMENSION_NAMES.index("safety")]).sum() == 7
+    assert np.array_equal(streamed.scores[order], expected, equal_nan=True)
+    seconds = [int(r[4].timestamp()) for r in rows]
+    assert streamed.updated[order].astype(np.int64).tolist() == seconds
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the streamed read is PostgreSQL's")
+def test_integer_rows_refuse_a_null_instead_of_shifting_the_columns():
+    assert read_integer_rows("SELECT 1 AS a, 2 AS b WHERE false", [], ["a", "b"]).shape == (0, 2)
+    table = read_integer_rows(
+        "SELECT g AS a, g * %s AS b FROM generate_series(1, 3) g", [10], ["a", "b"]
+    )
+    assert table.tolist() == [[1, 10], [2, 20], [3, 30]]
+    with pytest.raises(ValueError, match="a NULL"):
+        read_integer_rows("SELECT 1 AS a, NULL::int AS b", [], ["a", "b"])
