@@ -31,7 +31,7 @@ from drugratings.core.batches import (
     copy_available,
     insert_in_batches,
     read_integer_rows,
-    write_objects,
+    write_rows,
 )
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
@@ -402,21 +402,28 @@ def _write_scores(scores: list[Score]) -> None:
     ratings waiting past the busy timeout. The rows belong to a fit that is not current yet, so
     readers never see a half-written fit."""
     if copy_available():
-        write_objects(Score, scores, copy=True)
+        # Every column is a number, a short string or a boolean: the attributes are the
+        # database values already, without write_objects' per-field preparation (150,000 x 17).
+        columns = [f.attname for f in Score._meta.concrete_fields if not f.primary_key]
+        rows = ([getattr(score, name) for name in columns] for score in scores)
+        write_rows(Score, columns, rows, copy=True)
     else:
         insert_in_batches(Score, scores, WRITE_BATCH)
 
 
 def prune_fits(keep: int = 3) -> None:
     """Older fits are kept briefly for audit, then pruned so the table does not grow without
-    end; so are fits that never finished (a worker stopped mid-write). Scores go in short
-    batches for the same reason they are written in batches."""
+    end; so are fits that never finished (a worker stopped mid-write). On SQLite scores go in
+    short batches for the same reason they are written in batches; PostgreSQL deletes a fit's
+    150,000 scores (ten times launch) in one statement that blocks no reader."""
     current = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
     old = FitRun.objects.filter(is_current=False).order_by("-pk").values_list("pk", flat=True)
     stale = set(old[keep:])
     if current is not None:
         stale |= set(old.filter(finished_at__isnull=True, pk__lt=current))
     for fit_id in sorted(stale):
+        if copy_available():  # PostgreSQL: one statement; readers never wait on a delete
+            Score.objects.filter(fit_id=fit_id).delete()
         while batch := list(
             Score.objects.filter(fit_id=fit_id).values_list("pk", flat=True)[:WRITE_BATCH]
         ):

@@ -19,6 +19,7 @@ from drugratings.analytics.fitting import (
     RATING_COLUMNS,
     fit_all,
     load_rating_arrays,
+    prune_fits,
     refit_scores,
 )
 from drugratings.analytics.models import FitRun, RefitRequest, Score, Window
@@ -280,3 +281,37 @@ def test_integer_rows_refuse_a_null_instead_of_shifting_the_columns():
     assert table.tolist() == [[1, 10], [2, 20], [3, 30]]
     with pytest.raises(ValueError, match="a NULL"):
         read_integer_rows("SELECT 1 AS a, NULL::int AS b", [], ["a", "b"])
+
+
+@pytest.mark.django_db
+def test_pruning_removes_old_and_unfinished_fits_with_their_scores_and_keeps_the_rest(
+    small_catalog,
+):
+    """The current fit, and the `keep` newest finished ones before it, stay with every score;
+    older fits and one that never finished go with all of theirs (one statement on
+    PostgreSQL, short batches on SQLite)."""
+    now = timezone.now()
+    fits = [
+        FitRun.objects.create(methodology_version=METHODOLOGY_VERSION, n_ratings=1, finished_at=at)
+        for at in (now, now, None, now, now)
+    ]
+    fits[-1].is_current = True
+    fits[-1].save()
+    for fit in fits:
+        Score.objects.bulk_create(
+            Score(
+                fit=fit,
+                drug=small_catalog.atorvastatin,
+                dimension=name,
+                window=Window.ALL_TIME,
+                n_ratings=1,
+                n_raters=1,
+                shown=False,
+            )
+            for name in DIMENSION_NAMES
+        )
+    prune_fits(keep=1)
+    kept = [fits[3].pk, fits[4].pk]
+    assert sorted(FitRun.objects.values_list("pk", flat=True)) == kept
+    assert sorted(set(Score.objects.values_list("fit_id", flat=True))) == kept
+    assert Score.objects.count() == 2 * len(DIMENSION_NAMES)
