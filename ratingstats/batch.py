@@ -44,6 +44,7 @@ class FitTask:
     score: np.ndarray
     group: np.ndarray | None
     start: tuple[float, float, float] | None = None
+    start_hessian: np.ndarray | None = None  # the fit of `start`'s log_theta_hessian
     intervals: bool = False
     method: str = "auto"
     rank_group: np.ndarray | None = None
@@ -106,6 +107,7 @@ def run_task(task: FitTask) -> TaskResult:
         task.group,
         method=task.method,
         start=task.start,
+        start_hessian=task.start_hessian,
         intervals=task.intervals,
     )
     shown = result.n_raters >= task.min_raters

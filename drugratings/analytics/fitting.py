@@ -197,6 +197,22 @@ def _warm_start(previous: dict | None) -> tuple[float, float, float] | None:
         return None
 
 
+#: A stored REML Hessian (log theta) serves the next warm starts until the fit's number of
+#: ratings has moved this much from the one it was formed on; then it is formed again.
+HESSIAN_REUSE_SHARE = 0.02
+
+
+def _warm_hessian(previous: dict | None, n: int) -> np.ndarray | None:
+    """The Hessian a previous REML fit formed, if it was formed on nearly as many ratings."""
+    if not previous or previous.get("method") != "reml":
+        return None
+    stored, formed_on = previous.get("log_theta_hessian"), previous.get("hessian_n")
+    if stored is None or not formed_on or abs(n - formed_on) > HESSIAN_REUSE_SHARE * formed_on:
+        return None
+    hessian = np.array(stored, dtype=float)
+    return hessian if hessian.shape == (2, 2) and np.all(np.isfinite(hessian)) else None
+
+
 @dataclass(frozen=True)
 class _FitContext:
     class_of: dict[int, int | None]
@@ -232,13 +248,17 @@ def _plan_fit(
         of_item = [ind if by_indication else context.class_of.get(drug) for drug, ind in keys]
         rank_group = np.array([-1 if g is None else g for g in of_item], dtype=np.int64)
     diagnose = all_time and not by_indication
+    start = _warm_start(context.previous.get(key))
     task = ratingstats.FitTask(
         item=item,
         rater=rater,
         score=y[keep],
         group=group,
-        start=_warm_start(context.previous.get(key)),
-        intervals=diagnose,
+        start=start,
+        start_hessian=_warm_hessian(context.previous.get(key), int(keep.sum())),
+        # A cold fit forms the criterion's curvature (6 evaluations) for the warm refits after
+        # it; the diagnosed fits publish its intervals.
+        intervals=diagnose or start is None,
         method=context.method,
         rank_group=rank_group,
         rank_draws=RANK_DRAWS,
@@ -310,8 +330,15 @@ def _score_rows(
     return rows
 
 
-def _fit_summary(result: ratingstats.FitResult) -> dict:
+def _fit_summary(result: ratingstats.FitResult, task: ratingstats.FitTask, previous: dict) -> dict:
+    """What the methodology page and the next refit read of a fit. The REML Hessian is kept
+    with the number of ratings it was formed on (carried over while warm starts reuse it)."""
+    hessian = result.log_theta_hessian
+    reused = task.start_hessian is not None and np.array_equal(hessian, task.start_hessian)
+    formed = bool(np.all(np.isfinite(hessian)))
     return {
+        "log_theta_hessian": hessian.tolist() if formed else None,
+        "hessian_n": (previous.get("hessian_n") if reused else result.n) if formed else None,
         "n": result.n,
         "mu": result.mu,
         "sd_item": result.sd_item,
@@ -361,7 +388,9 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     diags: dict[str, dict] = {}
     for planned, outcome in fit_all(windows, previous, processes=settings.FIT_PROCESSES):
         scores.extend(_score_rows(fit_run, planned, outcome))
-        summary[planned.key] = _fit_summary(outcome.result)
+        summary[planned.key] = _fit_summary(
+            outcome.result, planned.task, previous.get(planned.key) or {}
+        )
         name = DIMENSION_NAMES[planned.dim]
         if outcome.diagnostics is not None:
             diags[name] = outcome.diagnostics

@@ -315,3 +315,22 @@ def test_pruning_removes_old_and_unfinished_fits_with_their_scores_and_keeps_the
     assert sorted(FitRun.objects.values_list("pk", flat=True)) == kept
     assert sorted(set(Score.objects.values_list("fit_id", flat=True))) == kept
     assert Score.objects.count() == 2 * len(DIMENSION_NAMES)
+
+
+@pytest.mark.django_db
+def test_a_refit_reuses_the_curvature_its_previous_fit_formed(leniency_world):
+    """A cold fit stores the REML criterion's Hessian with the number of ratings it was formed
+    on; the next refit of nearly the same ratings starts from it and needs 4 evaluations (8
+    without), and carries the count over; the fits themselves agree."""
+    first = refit_scores().summary
+    formed = {k: v for k, v in first.items() if v["log_theta_hessian"] is not None}
+    assert formed, first
+    assert all(v["hessian_n"] == v["n"] for v in formed.values())
+    second = refit_scores().summary
+    for key, before in formed.items():
+        after = second[key]
+        assert after["warm_start"] and after["reml_evaluations"] <= 4, (key, after)
+        assert after["log_theta_hessian"] == before["log_theta_hessian"]
+        assert after["hessian_n"] == before["hessian_n"]
+        assert after["sd_item"] == pytest.approx(before["sd_item"], rel=1e-5)
+        assert after["sd_rater"] == pytest.approx(before["sd_rater"], rel=1e-5)
