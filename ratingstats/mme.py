@@ -61,7 +61,8 @@ def reduced_system(d: Design, theta_a: float, theta_b: float) -> ReducedSystem:
     """Form everything of ``A`` except the dense item-item block (O(nnz(N) * p))."""
     ta2, tb2 = theta_a * theta_a, theta_b * theta_b
     w = tb2 / (tb2 * d.Db + 1.0)
-    wZbX = sp.csr_matrix(d.ZbX_sparse.multiply(w[:, None]))
+    wZbX = d.ZbX_sparse.copy()  # rows scaled by w, in place of the copy's data
+    wZbX.data *= np.repeat(w, np.diff(wZbX.indptr))
     NwZbX = (d.N @ wZbX).toarray()
     wZby = w * d.Zby
     return ReducedSystem(
