@@ -334,3 +334,11 @@ def test_a_refit_reuses_the_curvature_its_previous_fit_formed(leniency_world):
         assert after["hessian_n"] == before["hessian_n"]
         assert after["sd_item"] == pytest.approx(before["sd_item"], rel=1e-5)
         assert after["sd_rater"] == pytest.approx(before["sd_rater"], rel=1e-5)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="checks the other databases")
+def test_integer_rows_are_refused_outside_postgresql_and_the_refit_reads_rows(leniency_world):
+    with pytest.raises(ValueError, match="needs PostgreSQL"):
+        read_integer_rows("SELECT 1 AS a", [], ["a"])
+    assert load_rating_arrays().drug.size == 120  # Django's rows on this database
