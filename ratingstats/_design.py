@@ -96,11 +96,10 @@ class Design:
     N_sq: sp.csr_matrix  # N with squared entries, for diag(N W N')
     XtX: np.ndarray  # (p, p)
     ZaX: np.ndarray  # (n_items, p)
-    ZbX: np.ndarray  # (n_raters, p)
-    # The same, sparse (a rater rates in one or a few groups): the products with it that every
-    # REML evaluation forms cost O(nnz) this way, not O(n_raters * p) (1.5 s of each
-    # evaluation at ten times launch, 120,000 raters and 25 specialties).
-    ZbX_sparse: sp.csr_matrix
+    # (n_raters, p), sparse: a rater rates in one or a few groups, so the products with it that
+    # every REML evaluation forms cost O(nnz), not O(n_raters * p) (1.5 s of each evaluation
+    # at ten times launch, 120,000 raters and 25 specialties).
+    ZbX: sp.csr_matrix
     Xty: np.ndarray  # (p,)
     Zay: np.ndarray  # (n_items,)
     Zby: np.ndarray  # (n_raters,)
@@ -193,8 +192,7 @@ def build_design(
         N_sq=N_sq,
         XtX=XtX,
         ZaX=ZaX,
-        ZbX=ZbX,
-        ZbX_sparse=sp.csr_matrix(ZbX),
+        ZbX=sp.csr_matrix(ZbX),
         Xty=Xty,
         Zay=np.bincount(item, weights=y, minlength=n_items),
         Zby=np.bincount(rater, weights=y, minlength=n_raters),

@@ -181,7 +181,7 @@ def fit_crossed(
     start_hessian : (2, 2) array, optional
         With ``start``: that fit's ``log_theta_hessian``, so the warm start need not form it
         again (3 REML evaluations per Newton step instead of 5 to 7; the optimum to about 1e-5
-        in log theta, see :func:`ratingstats.reml._newton_known_hessian`).
+        in log theta, see :func:`ratingstats.reml._newton_from`).
 
     Returns
     -------

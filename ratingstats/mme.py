@@ -61,7 +61,7 @@ def reduced_system(d: Design, theta_a: float, theta_b: float) -> ReducedSystem:
     """Form everything of ``A`` except the dense item-item block (O(nnz(N) * p))."""
     ta2, tb2 = theta_a * theta_a, theta_b * theta_b
     w = tb2 / (tb2 * d.Db + 1.0)
-    wZbX = d.ZbX_sparse.copy()  # rows scaled by w, in place of the copy's data
+    wZbX = d.ZbX.copy()  # rows scaled by w, in place of the copy's data
     wZbX.data *= np.repeat(w, np.diff(wZbX.indptr))
     NwZbX = (d.N @ wZbX).toarray()
     wZby = w * d.Zby
@@ -70,9 +70,9 @@ def reduced_system(d: Design, theta_a: float, theta_b: float) -> ReducedSystem:
         theta_b=theta_b,
         w=w,
         A_ab=theta_a * (d.ZaX - NwZbX),
-        A_bb=d.XtX - (d.ZbX_sparse.T @ wZbX).toarray(),
+        A_bb=d.XtX - (d.ZbX.T @ wZbX).toarray(),
         f_a=theta_a * (d.Zay - d.N @ wZby),
-        f_b=d.Xty - d.ZbX_sparse.T @ wZby,
+        f_b=d.Xty - d.ZbX.T @ wZby,
         diag_aa=1.0 + ta2 * (d.Da - d.N_sq @ w),
         wZby_sq=float(wZby @ d.Zby),
     )
@@ -82,6 +82,16 @@ def apply_aa(d: Design, rs: ReducedSystem, v: np.ndarray) -> np.ndarray:
     """``A_aa v`` using two sparse products; ``N W N'`` is never formed."""
     ta2 = rs.theta_a * rs.theta_a
     return v + ta2 * (d.Da * v - d.N @ (rs.w * (d.NT @ v)))
+
+
+def cholesky_lower(A: np.ndarray) -> np.ndarray:
+    """The lower Cholesky factor of ``A`` (its lower triangle read; the upper one is zeroed),
+    in place when ``A`` is a Fortran-ordered float64 array. Cannot fail for ``A >= I`` unless
+    ``X`` is rank deficient."""
+    factor, info = sla.lapack.dpotrf(A, lower=1, overwrite_a=1, clean=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"Cholesky of the absorbed system failed (info={info})")
+    return factor
 
 
 class DenseAssembler:
@@ -157,9 +167,7 @@ class DenseAssembler:
         otherwise assembled and factorised now."""
         if self.factored_theta != (rs.theta_a, rs.theta_b):
             self.factored_theta = None
-            factor, info = sla.lapack.dpotrf(self.matrix(rs), lower=1, overwrite_a=1)
-            if info != 0:
-                raise np.linalg.LinAlgError(f"Cholesky of the absorbed system failed (info={info})")
+            factor = cholesky_lower(self.matrix(rs))
             if not np.shares_memory(factor, self._A):  # f2py works in place on this buffer
                 self._A[...] = factor
             self.factored_theta = (rs.theta_a, rs.theta_b)
@@ -261,4 +269,4 @@ def penalised_rss(d: Design, rs: ReducedSystem, xa: np.ndarray, xb: np.ndarray) 
 
 def rater_effects(d: Design, rs: ReducedSystem, a: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """Back-substitute the absorbed rater block: ``b = W (Z_b'y - N'a - Z_b'X beta)``."""
-    return rs.w * (d.Zby - d.NT @ a - d.ZbX_sparse @ beta)
+    return rs.w * (d.Zby - d.NT @ a - d.ZbX @ beta)

@@ -76,7 +76,7 @@ def fit_reml(
 ) -> RemlFit:
     """Minimise the REML deviance over ``theta in [0, inf)^2``.
 
-    ``intervals=False`` skips the 6 extra evaluations of :func:`log_theta_cov` (NaN instead).
+    ``intervals=False`` skips the 6 extra evaluations of :func:`log_theta_curvature` (NaN instead).
     ``warm=True`` says that ``start`` is the optimum of a previous fit to nearly the same data
     (the product's refit after a few new ratings). Then Newton steps in ``log theta`` from that
     start (:func:`_newton_from`: 8 evaluations when the start is within 0.1% of the optimum,
@@ -84,7 +84,7 @@ def fit_reml(
     even from a start next to the optimum; if the start is far off, on the boundary, or the
     criterion is not locally convex there, COBYQA runs as for a cold start. ``hessian``, the
     previous fit's (``RemlFit.hessian``), saves forming it again: each Newton step then costs 3
-    evaluations, not 5 to 7 (:func:`_newton_known_hessian`).
+    evaluations, not 5 to 7 (:func:`_newton_from`).
 
     ``start`` (typically the method-of-moments estimate) only affects speed: the criterion for
     two variance components is smooth and, in every design we have tried, unimodal on the
@@ -103,7 +103,7 @@ def fit_reml(
     x0 = np.clip(np.asarray(start, dtype=float), 0.0, 50.0)
     newton = None
     if warm and _usable_hessian(hessian):
-        newton = _newton_known_hessian(fun, x0, np.asarray(hessian, dtype=float))
+        newton = _newton_from(fun, x0, known=np.asarray(hessian, dtype=float))
     if warm and newton is None:
         newton = _newton_from(fun, x0)
     if newton is not None:
@@ -115,7 +115,7 @@ def fit_reml(
             if intervals:
                 cov = _cov_from_hessian(formed) if formed is not None else None
                 if cov is None:
-                    cov, formed = log_theta_cov(d, theta, dev, asm, with_hessian=True)
+                    cov, formed = log_theta_curvature(d, theta, dev, asm)
             return RemlFit(
                 theta=theta,
                 sigma2=s2,
@@ -152,7 +152,7 @@ def fit_reml(
                 theta, dev, s2 = t0, dev0, s20
     cov = formed = np.full((2, 2), np.nan)
     if intervals:
-        cov, formed = log_theta_cov(d, theta, dev, asm, with_hessian=True)
+        cov, formed = log_theta_curvature(d, theta, dev, asm)
     return RemlFit(
         theta=theta,
         sigma2=s2,
@@ -177,15 +177,29 @@ NEWTON_MAX_STEPS = 5
 
 
 def _newton_from(
-    fun: Callable[[np.ndarray], float], theta0: np.ndarray, h: float = 1e-3
+    fun: Callable[[np.ndarray], float],
+    theta0: np.ndarray,
+    h: float = 1e-3,
+    known: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, float, int] | None:
-    """Newton's method on ``log theta`` with central-difference derivatives, from a start known
-    to be near the optimum. The Hessian is formed at the start (6 evaluations with the gradient)
-    and reused by later steps while they stay within 1% of where it was formed (4 evaluations
-    each: a chord method). Returns ``(theta, Hessian or None when it was formed too far from
-    the optimum to serve the intervals, deviance before the last step, steps)``, or None
-    when Newton does not apply (a component at or near zero, a Hessian that is not positive
-    definite, a step too long or uphill): the caller then runs the trust-region search."""
+    """Newton's method on ``log theta`` from a start known to be near the optimum.
+
+    Without ``known``: central-difference derivatives. The Hessian is formed at the start (6
+    evaluations with the gradient) and reused by later steps while they stay within 1% of where
+    it was formed (4 evaluations each: a chord method).
+
+    With ``known``, the Hessian of a previous fit of nearly the same data: a chord method
+    throughout, and the gradient from forward differences corrected by it,
+    ``g_i = (f(x + h e_i) - f(x)) / h - h H_ii / 2``, so a step costs 3 evaluations. Its error
+    is ``h / 2`` times the change of ``H_ii`` since it was formed plus ``h^2 / 6`` times the
+    third derivative: about 1e-5 of ``H`` when the optimum moved by 1% (far less after a few
+    thousand new ratings of millions), well inside the 1e-4 to which the product's scores
+    reproduce lme4.
+
+    Returns ``(theta, Hessian or None when it was formed too far from the optimum to serve the
+    intervals, deviance before the last step, steps)``, or None when Newton does not apply (a
+    component at or near zero, a Hessian that is not positive definite, a step too long or
+    uphill): the caller then runs the trust-region search."""
     if np.any(theta0 < 1e-3):
         return None
     x = np.log(theta0)
@@ -195,30 +209,37 @@ def _newton_from(
         return fun(np.exp(z))
 
     f0 = f(x)
-    chol = H = None
-    h_at = x  # where H was formed
+    H = known
+    chol = None if known is None else np.linalg.cholesky(known)
+    h_at = x  # where H was formed (a known one: near enough, by the caller's rule)
     for step_no in range(1, NEWTON_MAX_STEPS + 1):
-        fp0, fm0, fp1, fm1 = f(x + e0), f(x - e0), f(x + e1), f(x - e1)
-        g = np.array([fp0 - fm0, fp1 - fm1]) / (2 * h)
-        # A chord step converges at the rate of the Hessian's change: re-form it after a long step.
-        if H is None or np.abs(x - h_at).max() > 10 * NEWTON_TOL:
-            fpp, fmm = f(x + e11), f(x - e11)
-            H = np.empty((2, 2))
-            H[0, 0] = (fp0 - 2 * f0 + fm0) / (h * h)
-            H[1, 1] = (fp1 - 2 * f0 + fm1) / (h * h)
-            H[0, 1] = H[1, 0] = ((fpp - 2 * f0 + fmm) / (h * h) - H[0, 0] - H[1, 1]) / 2
-            h_at = x
-            try:
-                chol = np.linalg.cholesky(H)
-            except np.linalg.LinAlgError:
-                return None
+        if known is not None:
+            g = np.array(
+                [(f(x + e) - f0) / h - h * known[k, k] / 2 for k, e in enumerate((e0, e1))]
+            )
+        else:
+            fp0, fm0, fp1, fm1 = f(x + e0), f(x - e0), f(x + e1), f(x - e1)
+            g = np.array([fp0 - fm0, fp1 - fm1]) / (2 * h)
+            # A chord step converges at the rate of the Hessian's change: re-form it after a
+            # long step.
+            if H is None or np.abs(x - h_at).max() > 10 * NEWTON_TOL:
+                fpp, fmm = f(x + e11), f(x - e11)
+                H = np.empty((2, 2))
+                H[0, 0] = (fp0 - 2 * f0 + fm0) / (h * h)
+                H[1, 1] = (fp1 - 2 * f0 + fm1) / (h * h)
+                H[0, 1] = H[1, 0] = ((fpp - 2 * f0 + fmm) / (h * h) - H[0, 0] - H[1, 1]) / 2
+                h_at = x
+                try:
+                    chol = np.linalg.cholesky(H)
+                except np.linalg.LinAlgError:
+                    return None
         step = -np.linalg.solve(chol.T, np.linalg.solve(chol, g))
         if not np.all(np.isfinite(step)) or np.abs(step).max() > NEWTON_MAX_STEP:
             return None
         x = x + step
         if np.abs(step).max() < NEWTON_TOL:
-            # The Hessian serves the intervals only if formed near the optimum.
-            near = np.abs(x - h_at).max() <= 10 * NEWTON_TOL
+            # A formed Hessian serves the intervals only if formed near the optimum.
+            near = known is not None or np.abs(x - h_at).max() <= 10 * NEWTON_TOL
             return np.exp(x), (H if near else None), f0, step_no
         f_new = f(x)
         if f_new > f0 + 1e-9 * max(1.0, abs(f0)):
@@ -241,43 +262,8 @@ def _usable_hessian(H: np.ndarray | None) -> bool:
     return True
 
 
-def _newton_known_hessian(
-    fun: Callable[[np.ndarray], float], theta0: np.ndarray, H: np.ndarray, h: float = 1e-3
-) -> tuple[np.ndarray, np.ndarray, float, int] | None:
-    """:func:`_newton_from` with the Hessian of a previous fit of nearly the same data (a chord
-    method throughout). The gradient comes from forward differences corrected by it,
-    ``g_i = (f(x + h e_i) - f(x)) / h - h H_ii / 2``, whose error is ``h / 2`` times the change
-    of ``H_ii`` since it was formed, plus ``h^2 / 6`` times the third derivative: about 1e-5 of
-    ``H`` when the optimum moved by 1% (far less after a few thousand new ratings of
-    millions), so the optimum is found to about 1e-5 in log theta, well inside the 1e-4 to
-    which the product's scores reproduce lme4. Each step costs 3 evaluations (the point and one
-    per component) against 5 to 7; returns and fall-backs as :func:`_newton_from`."""
-    if np.any(theta0 < 1e-3):
-        return None
-    x = np.log(theta0)
-    chol = np.linalg.cholesky(H)
-
-    def f(z: np.ndarray) -> float:
-        return fun(np.exp(z))
-
-    f0 = f(x)
-    for step_no in range(1, NEWTON_MAX_STEPS + 1):
-        g = np.array([(f(x + h * e) - f0) / h - h * H[k, k] / 2 for k, e in enumerate(np.eye(2))])
-        step = -np.linalg.solve(chol.T, np.linalg.solve(chol, g))
-        if not np.all(np.isfinite(step)) or np.abs(step).max() > NEWTON_MAX_STEP:
-            return None
-        x = x + step
-        if np.abs(step).max() < NEWTON_TOL:
-            return np.exp(x), H, f0, step_no
-        f_new = f(x)
-        if f_new > f0 + 1e-9 * max(1.0, abs(f0)):
-            return None
-        f0 = f_new
-    return None
-
-
 def _cov_from_hessian(H: np.ndarray) -> np.ndarray | None:
-    """``2 H^-1`` (the Wald covariance of ``log theta``, as :func:`log_theta_cov`)."""
+    """``2 H^-1`` (the Wald covariance of ``log theta``, as :func:`log_theta_curvature`)."""
     try:
         cov = 2.0 * np.linalg.inv(H)
     except np.linalg.LinAlgError:
@@ -285,34 +271,22 @@ def _cov_from_hessian(H: np.ndarray) -> np.ndarray | None:
     return cov if np.all(np.diag(cov) > 0.0) else None
 
 
-def log_theta_cov(
-    d: Design,
-    theta: np.ndarray,
-    dev: float,
-    asm: DenseAssembler,
-    h: float = 1e-3,
-    with_hessian: bool = False,
-):
-    """Inverse observed information of ``log theta`` from the REML deviance's curvature.
+def log_theta_curvature(
+    d: Design, theta: np.ndarray, dev: float, asm: DenseAssembler, h: float = 1e-3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse observed information of ``log theta`` from the REML deviance's curvature, and
+    that curvature: ``(covariance, Hessian)``.
 
     ``d(theta) = -2 log L_R`` (profiled over sigma), so ``Var(log theta) ~ 2 H^-1`` with ``H``
     the Hessian of ``d`` in ``log theta``, by central differences (6 extra evaluations).  Used
     for the Wald intervals of the variance components on the methodology page; components on
-    the boundary get NaN. ``with_hessian``: returns ``(covariance, Hessian)``, the Hessian NaN
-    unless both components are free and it is positive definite (`RemlFit.hessian`).
+    the boundary get NaN. The Hessian is NaN unless both components are free and it is
+    positive definite (it then serves the next warm start, `RemlFit.hessian`).
     """
     out = np.full((2, 2), np.nan)
     free = [k for k in (0, 1) if theta[k] > 1e-6]
-    cov, H = _log_theta_cov(d, theta, dev, asm, h, free) if free else (out, None)
-    if not with_hessian:
-        return cov
-    return cov, (H if H is not None and len(free) == 2 and _usable_hessian(H) else out.copy())
-
-
-def _log_theta_cov(
-    d: Design, theta: np.ndarray, dev: float, asm: DenseAssembler, h: float, free: list[int]
-) -> tuple[np.ndarray, np.ndarray | None]:
-    out = np.full((2, 2), np.nan)
+    if not free:
+        return out, out.copy()
     lt = np.log(theta[free])
 
     def f(x: np.ndarray) -> float:
@@ -330,11 +304,12 @@ def _log_theta_cov(
         e = np.array([h, h])
         # d(x+h,y+h) = d + g'e + (Hxx + 2 Hxy + Hyy) h^2 / 2; symmetric difference cancels g.
         H[0, 1] = H[1, 0] = ((f(lt + e) - 2.0 * dev + f(lt - e)) / (h * h) - H[0, 0] - H[1, 1]) / 2
+    hessian = H if m == 2 and _usable_hessian(H) else np.full((2, 2), np.nan)
     try:
         cov = 2.0 * np.linalg.inv(H)
     except np.linalg.LinAlgError:
-        return out, H
+        return out, hessian
     if np.any(np.diag(cov) <= 0.0):
-        return out, H
+        return out, hessian
     out[np.ix_(free, free)] = cov
-    return out, H
+    return out, hessian

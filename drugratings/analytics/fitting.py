@@ -183,34 +183,32 @@ def _item_codes(d: RatingArrays, by_indication: bool) -> tuple[list, np.ndarray]
     return [(int(v), None) for v in uniques], item
 
 
-def _warm_start(previous: dict | None) -> tuple[float, float, float] | None:
-    """The previous REML fit's components, the starting point of this one (issue 14)."""
-    if not previous or previous.get("method") != "reml":
-        return None
-    try:
-        return (
-            float(previous["sd_item"]),
-            float(previous["sd_rater"]),
-            float(previous["sd_residual"]),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 #: A stored REML Hessian (log theta) serves the next warm starts until the fit's number of
 #: ratings has moved this much from the one it was formed on; then it is formed again.
 HESSIAN_REUSE_SHARE = 0.02
 
 
-def _warm_hessian(previous: dict | None, n: int) -> np.ndarray | None:
-    """The Hessian a previous REML fit formed, if it was formed on nearly as many ratings."""
+def _warm_start(
+    previous: dict | None, n: int
+) -> tuple[tuple[float, float, float] | None, np.ndarray | None]:
+    """The previous REML fit's components, the starting point of this one (issue 14), and the
+    Hessian it formed if that was on nearly as many ratings (`n`)."""
     if not previous or previous.get("method") != "reml":
-        return None
+        return None, None
+    try:
+        start = (
+            float(previous["sd_item"]),
+            float(previous["sd_rater"]),
+            float(previous["sd_residual"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None, None
     stored, formed_on = previous.get("log_theta_hessian"), previous.get("hessian_n")
     if stored is None or not formed_on or abs(n - formed_on) > HESSIAN_REUSE_SHARE * formed_on:
-        return None
+        return start, None
     hessian = np.array(stored, dtype=float)
-    return hessian if hessian.shape == (2, 2) and np.all(np.isfinite(hessian)) else None
+    usable = hessian.shape == (2, 2) and np.all(np.isfinite(hessian))
+    return start, hessian if usable else None
 
 
 @dataclass(frozen=True)
@@ -248,14 +246,14 @@ def _plan_fit(
         of_item = [ind if by_indication else context.class_of.get(drug) for drug, ind in keys]
         rank_group = np.array([-1 if g is None else g for g in of_item], dtype=np.int64)
     diagnose = all_time and not by_indication
-    start = _warm_start(context.previous.get(key))
+    start, start_hessian = _warm_start(context.previous.get(key), int(keep.sum()))
     task = ratingstats.FitTask(
         item=item,
         rater=rater,
         score=y[keep],
         group=group,
         start=start,
-        start_hessian=_warm_hessian(context.previous.get(key), int(keep.sum())),
+        start_hessian=start_hessian,
         # A cold fit forms the criterion's curvature (6 evaluations) for the warm refits after
         # it; the diagnosed fits publish its intervals.
         intervals=diagnose or start is None,
