@@ -206,7 +206,10 @@ def _warm_start(
     stored, formed_on = previous.get("log_theta_hessian"), previous.get("hessian_n")
     if stored is None or not formed_on or abs(n - formed_on) > HESSIAN_REUSE_SHARE * formed_on:
         return start, None
-    hessian = np.array(stored, dtype=float)
+    try:
+        hessian = np.array(stored, dtype=float)
+    except (TypeError, ValueError):  # not a matrix of numbers: formed again
+        return start, None
     usable = hessian.shape == (2, 2) and np.all(np.isfinite(hessian))
     return start, hessian if usable else None
 

@@ -17,6 +17,7 @@ from drugratings.analytics.actions import request_refit
 from drugratings.analytics.fitting import (
     METHODOLOGY_VERSION,
     RATING_COLUMNS,
+    _warm_start,
     fit_all,
     load_rating_arrays,
     prune_fits,
@@ -342,3 +343,33 @@ def test_integer_rows_are_refused_outside_postgresql_and_the_refit_reads_rows(le
     with pytest.raises(ValueError, match="needs PostgreSQL"):
         read_integer_rows("SELECT 1 AS a", [], ["a"])
     assert load_rating_arrays().drug.size == 120  # Django's rows on this database
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [None, [[1.0, 0.0]], [[1.0, "x"], [0.0, 1.0]], [[1.0, None], [0.0, 1.0]], [[1.0], [2.0, 3.0]]],
+)
+def test_a_stored_hessian_that_is_not_a_2x2_matrix_of_numbers_is_formed_again(stored):
+    previous = {
+        "method": "reml",
+        "sd_item": 0.3,
+        "sd_rater": 0.4,
+        "sd_residual": 0.7,
+        "log_theta_hessian": stored,
+        "hessian_n": 1000,
+    }
+    assert _warm_start(previous, 1000) == ((0.3, 0.4, 0.7), None)
+
+
+def test_a_stored_hessian_serves_until_the_ratings_move_by_two_percent():
+    previous = {
+        "method": "reml",
+        "sd_item": 0.3,
+        "sd_rater": 0.4,
+        "sd_residual": 0.7,
+        "log_theta_hessian": [[2.0, 0.1], [0.1, 3.0]],
+        "hessian_n": 1000,
+    }
+    assert _warm_start(previous, 1020)[1].tolist() == [[2.0, 0.1], [0.1, 3.0]]
+    assert _warm_start(previous, 1021)[1] is None
+    assert _warm_start({**previous, "method": "moments"}, 1000) == (None, None)
