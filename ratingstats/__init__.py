@@ -5,7 +5,7 @@ METHODOLOGY.md at the repository root for the formulas, assumptions and validati
 package never imports Django so that it can be installed, tested and audited on its own.
 """
 
-from .batch import FitTask, TaskResult, run_tasks
+from .batch import FitTask, TaskPool, TaskResult, run_tasks
 from .fit import DENSE_COV_MAX, MIN_RATERS_SHOWN, REML_MAX, FitResult, displayable, fit_crossed
 from .ranks import RankIntervals, best_in_class, rank_intervals
 
@@ -16,6 +16,7 @@ __all__ = [
     "FitResult",
     "FitTask",
     "RankIntervals",
+    "TaskPool",
     "TaskResult",
     "best_in_class",
     "displayable",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -25,7 +25,7 @@ from . import diagnostics
 from .fit import MIN_RATERS_SHOWN, FitResult, fit_crossed
 from .ranks import rank_intervals
 
-__all__ = ["FitTask", "TaskResult", "run_tasks"]
+__all__ = ["FitTask", "TaskPool", "TaskResult", "run_tasks"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,85 @@ class TaskResult:
 PARALLEL_MIN_RATINGS = 200_000
 
 
+class TaskPool:
+    """Tasks fitted as they are handed in, results taken as they finish, so the caller plans
+    the next task and stores finished ones while the processes fit (the refit at ten times
+    launch spent 15 s of its two minutes on that, with both processes idle). With one process,
+    or once ``start`` was not called and ``submit`` finds a process pool not worth it, the
+    tasks run here, in the order submitted, when their results are asked for.
+
+    Use as a context manager; ``start`` spawns the processes ahead of the first task (the
+    caller reads the database meanwhile)."""
+
+    def __init__(self, processes: int = 1) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._tasks: list[FitTask] = []
+        self._futures: dict[Future, int] = {}
+        self._done: set[int] = set()
+
+    def __enter__(self) -> TaskPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def start(self) -> None:
+        """Spawn the processes now (each imports numpy and scipy, about a second)."""
+        if self.processes <= 1 or self._pool is not None:
+            return
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+        try:
+            for _ in range(self.processes):
+                self._pool.submit(_ready)
+        except BrokenProcessPool:
+            self._broken()
+
+    def submit(self, task: FitTask) -> int:
+        """Hand in a task; returns its index (0, 1, ... in the order submitted)."""
+        index = len(self._tasks)
+        self._tasks.append(task)
+        if self._pool is not None:
+            try:
+                self._futures[self._pool.submit(run_task, task)] = index
+            except BrokenProcessPool:
+                self._broken()
+        return index
+
+    def results(self) -> Iterator[tuple[int, TaskResult]]:
+        """(index, result) of every task submitted, each as soon as it is done."""
+        if self._pool is not None:
+            try:
+                for future in as_completed(list(self._futures)):
+                    index = self._futures[future]
+                    result = future.result()
+                    self._done.add(index)
+                    yield index, result
+            except BrokenProcessPool:
+                self._broken()
+        for index, task in enumerate(self._tasks):
+            if index not in self._done:
+                self._done.add(index)
+                yield index, run_task(task)
+
+    def _broken(self) -> None:
+        # A child died (killed for memory, or the calling script re-ran itself in the child
+        # because it lacks an ``if __name__ == "__main__"`` guard): the fits still get done.
+        log.warning("fit processes failed; fitting the remaining tasks in this process")
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self._futures = {}
+
+
+def _ready() -> None:
+    """The first job of each process: it has imported this package, so the first fit starts
+    at once."""
+
+
 def run_tasks(
     tasks: Sequence[FitTask], processes: int = 1, min_ratings: int = PARALLEL_MIN_RATINGS
 ) -> list[TaskResult]:
@@ -76,23 +155,25 @@ def run_tasks(
     the other. Both give the same numbers: each task's random draws have their own seed.
     """
     small = sum(task.item.size for task in tasks) < min_ratings
-    if processes <= 1 or len(tasks) <= 1 or small:
-        return [run_task(task) for task in tasks]
-    # Largest first, so that the last task to finish is a small one. Size is the number of
-    # items before the number of ratings: each REML evaluation factorises a dense matrix of
-    # that many rows (a pair fit at ten times launch, 3,800 items, takes twice as long as a
-    # drug fit of more ratings).
-    order = sorted(range(len(tasks)), key=lambda k: (-_n_items(tasks[k]), -tasks[k].item.size))
-    context = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-            futures = {k: pool.submit(run_task, tasks[k]) for k in order}
-            return [futures[k].result() for k in range(len(tasks))]
-    except BrokenProcessPool:
-        # A child died (killed for memory, or the calling script re-ran itself in the child
-        # because it lacks an ``if __name__ == "__main__"`` guard): the fits still get done.
-        log.warning("fit processes failed; fitting %d tasks in this process", len(tasks))
-        return [run_task(task) for task in tasks]
+    if small or len(tasks) <= 1:
+        processes = 1
+    # Largest first, so that the last task to finish is a small one.
+    order = sorted(range(len(tasks)), key=lambda k: largest_first(tasks[k]))
+    results: list[TaskResult | None] = [None] * len(tasks)
+    with TaskPool(processes) as pool:
+        pool.start()
+        for k in order:
+            pool.submit(tasks[k])
+        for index, result in pool.results():
+            results[order[index]] = result
+    return results  # type: ignore[return-value]  # every slot is filled
+
+
+def largest_first(task: FitTask) -> tuple[int, int]:
+    """A sort key that puts the longest fit first. Size is the number of items before the
+    number of ratings: each REML evaluation factorises a dense matrix of that many rows (a pair
+    fit at ten times launch, 3,800 items, takes twice as long as a drug fit of more ratings)."""
+    return (-_n_items(task), -task.item.size)
 
 
 def _n_items(task: FitTask) -> int:

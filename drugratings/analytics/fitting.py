@@ -13,6 +13,7 @@ import io
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -157,10 +158,15 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present), code_of[values]
 
 
+#: Fewer ratings of a dimension than this in a window: no fit of it.
+MIN_FIT_RATINGS = 3
+
+
 @dataclass(frozen=True)
 class _PlannedFit:
     """One of the refit's fits: where its scores go, and the engine's task."""
 
+    index: int  # place in the plan order (windows, dimensions, drug then pair level)
     key: str  # "<window>/<dimension>/<drug|drug_indication>", as in FitRun.summary
     window: str
     dim: int
@@ -229,14 +235,13 @@ def _plan_fit(
     by_indication: bool,
     context: _FitContext,
     index: int,
-) -> _PlannedFit | None:
-    """The task of one dimension at one level and window. Ranks (all-time fits) are among the
-    shown items of an indication (pair fits) or a drug class (drug fits); the all-time drug
-    fit of each dimension also produces the public diagnostics."""
+) -> _PlannedFit:
+    """The task of one dimension at one level and window (at least MIN_FIT_RATINGS ratings).
+    Ranks (all-time fits) are among the shown items of an indication (pair fits) or a drug
+    class (drug fits); the all-time drug fit of each dimension also produces the public
+    diagnostics."""
     y = data.scores[:, dim]
     keep = ~np.isnan(y)
-    if keep.sum() < 3:
-        return None
     d = data.subset(keep)
     keys, item = _item_codes(d, by_indication)
     _, rater = _codes(d.physician)
@@ -270,7 +275,7 @@ def _plan_fit(
         if diagnose
         else None,
     )
-    return _PlannedFit(key, window, dim, keys, task)
+    return _PlannedFit(index, key, window, dim, keys, task)
 
 
 def fit_all(
@@ -280,22 +285,49 @@ def fit_all(
     processes: int = 1,
 ) -> list[tuple[_PlannedFit, ratingstats.TaskResult]]:
     """Every fit of a refit (dimensions x windows x drug/pair level), run side by side in
-    ``processes`` processes. ``method`` is overridden only by the benchmark."""
+    ``processes`` processes, in plan order. ``method`` is overridden only by the benchmark."""
+    total = sum(subset.drug.size for subset in windows.values()) * len(DIMENSION_NAMES) * 2
+    if total < ratingstats.batch.PARALLEL_MIN_RATINGS:
+        processes = 1
+    with ratingstats.TaskPool(processes) as pool:
+        pool.start()
+        fitted = list(iter_fits(windows, previous, pool, method))
+    return sorted(fitted, key=lambda pair: pair[0].index)
+
+
+def iter_fits(
+    windows: dict[str, RatingArrays],
+    previous: dict,
+    pool: ratingstats.TaskPool,
+    method: str = PRODUCT_METHOD,
+) -> Iterator[tuple[_PlannedFit, ratingstats.TaskResult]]:
+    """Plan every fit and hand each to ``pool`` as soon as it is planned, longest first (pair
+    fits, all-time window first), so the processes start fitting while the rest is planned;
+    yields each fit with its result as it finishes. A fit's index (and so its rank draws'
+    seed) is its place in the plan order, whatever order it runs in."""
     context = _FitContext(
         class_of=dict(Drug.objects.values_list("pk", "drug_class_id")),
         previous=previous,
         specialty_names=dict(Specialty.objects.values_list("pk", "name")),
         method=method,
     )
-    plan: list[_PlannedFit] = []
+    specs = []  # (window, dim, by_indication) of each fit, in plan order
     for window, subset in windows.items():
         for dim in range(len(DIMENSION_NAMES)):
-            for by_indication in (False, True):
-                planned = _plan_fit(subset, window, dim, by_indication, context, len(plan))
-                if planned is not None:
-                    plan.append(planned)
-    outcomes = ratingstats.run_tasks([p.task for p in plan], processes=processes)
-    return list(zip(plan, outcomes, strict=True))
+            if np.count_nonzero(~np.isnan(subset.scores[:, dim])) >= MIN_FIT_RATINGS:
+                specs += [(window, dim, False), (window, dim, True)]
+    windows_order = list(windows)
+    run_order = sorted(
+        range(len(specs)),
+        key=lambda n: (not specs[n][2], windows_order.index(specs[n][0]), specs[n][1]),
+    )
+    submitted: dict[int, _PlannedFit] = {}
+    for index in run_order:
+        window, dim, by_indication = specs[index]
+        planned = _plan_fit(windows[window], window, dim, by_indication, context, index)
+        submitted[pool.submit(planned.task)] = planned
+    for position, outcome in pool.results():
+        yield submitted[position], outcome
 
 
 def _score_rows(
@@ -372,38 +404,43 @@ def _effects_blob(data: RatingArrays, results: dict[str, ratingstats.FitResult])
 
 
 def refit_scores(now: datetime | None = None) -> FitRun:
-    """Fit every dimension and window, store the scores, and make this fit the current one."""
+    """Fit every dimension and window, store the scores, and make this fit the current one.
+    Each fit's scores are written as it finishes, while the others still run."""
     started = time.monotonic()
     now = now or timezone.now()
-    data = load_rating_arrays()
-    current = FitRun.objects.filter(is_current=True).values_list("summary", flat=True).first()
-    previous = current or {}
-    fit_run = FitRun.objects.create(
-        methodology_version=METHODOLOGY_VERSION, n_ratings=int(data.drug.size)
-    )
-    recent = data.updated >= np.datetime64(int(trailing_12m_start(now).timestamp()), "s")
-    windows = {Window.ALL_TIME: data, Window.TRAILING_12M: data.subset(recent)}
-    scores: list[Score] = []
-    summary: dict[str, dict] = {}
-    drug_results: dict[str, ratingstats.FitResult] = {}
-    diags: dict[str, dict] = {}
-    for planned, outcome in fit_all(windows, previous, processes=settings.FIT_PROCESSES):
-        scores.extend(_score_rows(fit_run, planned, outcome))
-        summary[planned.key] = _fit_summary(
-            outcome.result, planned.task, previous.get(planned.key) or {}
+    current = FitRun.objects.filter(is_current=True).values("summary", "n_ratings").first()
+    previous = (current or {}).get("summary") or {}
+    with ratingstats.TaskPool(_fit_processes((current or {}).get("n_ratings") or 0)) as pool:
+        pool.start()  # the processes import numpy and scipy while the ratings load
+        data = load_rating_arrays()
+        fit_run = FitRun.objects.create(
+            methodology_version=METHODOLOGY_VERSION, n_ratings=int(data.drug.size)
         )
-        name = DIMENSION_NAMES[planned.dim]
-        if outcome.diagnostics is not None:
-            diags[name] = outcome.diagnostics
-        if planned.window == Window.ALL_TIME and planned.keys[0][1] is None:
-            drug_results[name] = outcome.result
+        recent = data.updated >= np.datetime64(int(trailing_12m_start(now).timestamp()), "s")
+        windows = {Window.ALL_TIME: data, Window.TRAILING_12M: data.subset(recent)}
+        if pool.processes != _fit_processes(data.drug.size):
+            pool.processes = _fit_processes(data.drug.size)  # no fit yet to size it by
+            pool.start()
+        summaries: dict[int, tuple[str, dict]] = {}  # by plan position
+        drug_results: dict[str, ratingstats.FitResult] = {}
+        diags: dict[str, dict] = {}
+        for planned, outcome in iter_fits(windows, previous, pool):
+            _write_scores(_score_rows(fit_run, planned, outcome))
+            summaries[planned.index] = (
+                planned.key,
+                _fit_summary(outcome.result, planned.task, previous.get(planned.key) or {}),
+            )
+            name = DIMENSION_NAMES[planned.dim]
+            if outcome.diagnostics is not None:
+                diags[name] = outcome.diagnostics
+            if planned.window == Window.ALL_TIME and planned.keys[0][1] is None:
+                drug_results[name] = outcome.result
     effects = _effects_blob(data, drug_results) if drug_results else None
-    _write_scores(scores)
     # The switch is the only transaction that readers notice: a few rows, milliseconds.
     with transaction.atomic():
         FitRun.objects.filter(is_current=True).update(is_current=False)
-        fit_run.summary = json_safe(summary)
-        fit_run.diagnostics = json_safe(diags)
+        fit_run.summary = json_safe(dict(summaries[n] for n in sorted(summaries)))
+        fit_run.diagnostics = json_safe({d: diags[d] for d in DIMENSION_NAMES if d in diags})
         fit_run.effects = effects
         fit_run.finished_at = timezone.now()
         fit_run.is_current = True
@@ -411,6 +448,12 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     prune_fits()
     log.info("refit %s ratings in %.1f s", data.drug.size, time.monotonic() - started)
     return fit_run
+
+
+def _fit_processes(n_ratings: int) -> int:
+    """FIT_PROCESSES, or one where the 20 fits hold too few ratings to be worth a process."""
+    enough = n_ratings * len(DIMENSION_NAMES) * 2 >= ratingstats.batch.PARALLEL_MIN_RATINGS
+    return settings.FIT_PROCESSES if enough else 1
 
 
 def json_safe(value):

@@ -68,11 +68,11 @@ def test_a_broken_pool_falls_back_to_fitting_here(monkeypatch):
         def __init__(self, *args, **kwargs):
             pass
 
-        def __enter__(self):
+        def submit(self, *args, **kwargs):
             raise BrokenProcessPool("a child died")
 
-        def __exit__(self, *exc):
-            return False
+        def shutdown(self, *args, **kwargs):
+            pass
 
     monkeypatch.setattr(batch, "ProcessPoolExecutor", Broken)
     tasks = _tasks()
@@ -86,3 +86,36 @@ def test_the_covariance_stays_in_the_child():
     result = run_tasks(_tasks()[:1])[0].result
     with pytest.raises(ValueError, match="not kept"):
         result.item_cov(np.array([0, 1]))
+
+
+def test_results_come_as_each_task_finishes_and_match_one_by_one():
+    """The refit hands tasks in as it plans them and stores each result as it comes: every
+    task's result comes back once, under the index `submit` gave it."""
+    tasks = _tasks()
+    expected = run_tasks(tasks, processes=1)
+    with batch.TaskPool(processes=2) as pool:
+        pool.start()
+        indices = [pool.submit(task) for task in tasks]
+        got = dict(pool.results())
+    assert indices == [0, 1, 2] and sorted(got) == indices
+    for index, result in got.items():
+        np.testing.assert_array_equal(result.result.estimate, expected[index].result.estimate)
+        assert result.ranks == expected[index].ranks
+
+
+def test_a_child_dying_mid_batch_leaves_the_rest_to_this_process(monkeypatch):
+    """A pool that breaks after some results were taken: the others are fitted here, and no
+    task's result comes twice."""
+    tasks = _tasks()
+    with batch.TaskPool(processes=2) as pool:
+        pool.start()
+        for task in tasks:
+            pool.submit(task)
+        stream = pool.results()
+        first_index, _ = next(stream)
+        # Break the pool under the remaining futures, as a child killed for memory does.
+        for process in list(pool._pool._processes.values()):
+            process.kill()
+        rest = dict(stream)
+    assert first_index not in rest
+    assert sorted([first_index, *rest]) == [0, 1, 2]

@@ -373,3 +373,29 @@ def test_a_stored_hessian_serves_until_the_ratings_move_by_two_percent():
     assert _warm_start(previous, 1020)[1].tolist() == [[2.0, 0.1], [0.1, 3.0]]
     assert _warm_start(previous, 1021)[1] is None
     assert _warm_start({**previous, "method": "moments"}, 1000) == (None, None)
+
+
+def _stored_scores(fit: FitRun) -> list[tuple]:
+    return sorted(
+        Score.objects.filter(fit=fit).values_list(
+            "drug_id", "indication_id", "dimension", "window", "estimate", "se", "rank", "p_best"
+        ),
+        key=repr,
+    )
+
+
+def test_a_refit_in_processes_stores_what_one_in_this_process_does(leniency_world, monkeypatch):
+    """At scale the refit hands each fit to the processes as it plans it and writes each fit's
+    scores as it finishes (in whatever order): the stored scores, summary and diagnostics
+    are those of the one-by-one refit, in the same order."""
+    monkeypatch.setattr(ratingstats.batch, "PARALLEL_MIN_RATINGS", 0)
+    monkeypatch.setattr("django.conf.settings.FIT_PROCESSES", 2)
+    spawned = refit_scores()
+    FitRun.objects.filter(pk=spawned.pk).update(is_current=False)  # both start cold
+    monkeypatch.setattr("django.conf.settings.FIT_PROCESSES", 1)
+    inline = refit_scores()
+    assert len(_stored_scores(spawned)) > 20
+    assert _stored_scores(spawned) == _stored_scores(inline)
+    assert list(spawned.summary) == list(inline.summary)
+    assert sorted(spawned.diagnostics) == ["efficacy", "safety"]
+    assert list(spawned.diagnostics) == list(inline.diagnostics)
