@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from drugratings.analytics.fitting import METHODOLOGY_VERSION
@@ -64,6 +64,7 @@ from drugratings.portal.privacy.noise import noisy_nodes
 from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, epsilon_for
 from drugratings.portal.privacy.publication import published_values
 from drugratings.portal.privacy.suppression import suppressed_cells
+from drugratings.portal.release_diff import LIVE_COLUMNS, changed_physicians
 from drugratings.portal.reports.combined import combined_suppression
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
@@ -116,17 +117,9 @@ def versions_at(release: Release):
     )
 
 
-def _live() -> dict[RatingKey, Placed]:
-    rows = scored_ratings().values_list(
-        "physician_id",
-        "drug_id",
-        "indication_id",
-        "physician__specialty_id",
-        "physician__region",
-        "physician__country",
-        "updated_at",
-        *DIMENSION_NAMES,
-    )
+def _live(physicians: set[int] | None = None) -> dict[RatingKey, Placed]:
+    """Live scored ratings, placed in their cells (of these physicians only, if given)."""
+    rows = _of_physicians(scored_ratings(), physicians).values_list(*LIVE_COLUMNS)
     strings: dict[str, str] = {}  # one string object per distinct region and month
     months: dict[tuple[int, int], str] = {}
     live = {}
@@ -139,14 +132,22 @@ def _live() -> dict[RatingKey, Placed]:
     return live
 
 
-def _included() -> dict[RatingKey, tuple[int, Placed]]:
-    rows = IncludedRating.objects.values_list(
+def _included(physicians: set[int] | None = None) -> dict[RatingKey, tuple[int, Placed]]:
+    """Included ratings with their pk (of these physicians only, if given)."""
+    rows = _of_physicians(IncludedRating.objects.all(), physicians).values_list(
         "pk", "physician_id", "drug_id", "indication_id", "raw", "specialty_id", "region", "month"
     )
     return {
         (p, d, i): (pk, Placed(tuple(raw), s, region, month))
         for pk, p, d, i, raw, s, region, month in rows.iterator(chunk_size=5000)
     }
+
+
+def _of_physicians(query: QuerySet, physicians: set[int] | None) -> QuerySet:
+    """`query` restricted to these physicians' rows; all rows for None."""
+    if physicians is None:
+        return query
+    return query.filter(physician_id__in=sorted(physicians))
 
 
 def _public_means(previous: Release | None) -> dict[tuple[int, int], list[float]]:
@@ -428,7 +429,9 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     if previous is None:
         _clear_unpublished_state()
     stats = BuildStats()
-    live, included = _live(), _included()
+    # Only physicians with a change can have an event: the database names them (PostgreSQL).
+    changed = changed_physicians()
+    live, included = _live(changed), _included(changed)
     drugs, _, pending = _include_events(live, included, _public_means(previous), policy, now, stats)
     drugs |= _drugs_with_newly_closed_months(previous, now)
     release = Release.all_objects.create(

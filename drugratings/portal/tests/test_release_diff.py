@@ -1,0 +1,84 @@
+"""The database names the physicians whose ratings changed since the last release (PostgreSQL):
+the same ones a comparison of every live and included rating in Python finds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from drugratings.accounts.models import Specialty
+from drugratings.portal import releases
+from drugratings.portal.release_diff import changed_physicians
+from drugratings.portal.releases import build_release
+from drugratings.portal.tests.conftest import add_physicians, rate
+
+
+def _python_changed_keys() -> set[tuple[int, int, int]]:
+    """Every live and included rating compared in Python, as releases did for every release."""
+    live, included = releases._live(), releases._included()
+    keys = {k for k, placed in live.items() if k not in included or included[k][1] != placed}
+    return keys | (included.keys() - live.keys())
+
+
+def _python_changed() -> set[int]:
+    return {key[0] for key in _python_changed_keys()}
+
+
+def test_with_no_change_no_physician_is_named(world):
+    build_release()
+    assert _python_changed() == set()
+    if connection.vendor == "postgresql":
+        assert changed_physicians() == set()
+    else:
+        assert changed_physicians() is None  # SQLite: the release compares every row itself
+
+
+def test_every_kind_of_change_names_its_physician_as_python_does(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("the comparison in the database is PostgreSQL's")
+    build_release()
+    doctors = [user.physician for user in world.physicians]
+    catalog = world.catalog
+    # a new rating
+    (newcomer,) = add_physicians(1, start=900)
+    rate(newcomer, catalog.sertraline, catalog.depression, 3)
+    # a score edited, and a score changed to no opinion
+    edited = doctors[0].ratings.first()
+    edited.efficacy = 1 if edited.efficacy != 1 else 2
+    edited.save()
+    to_none = doctors[1].ratings.first()
+    to_none.safety = None
+    to_none.save()
+    # withdrawn; quarantined (leaves the scored ratings)
+    doctors[2].ratings.first().delete()
+    quarantined = doctors[3].ratings.first()
+    quarantined.status = "quarantined"
+    quarantined.save(update_fields=["status"])
+    # moved to another specialty; to another region; to a blank region (the country counts)
+    doctors[4].specialty = Specialty.objects.exclude(pk=doctors[4].specialty_id).first()
+    doctors[4].save(update_fields=["specialty"])
+    doctors[5].region = "US-TX"
+    doctors[5].save(update_fields=["region"])
+    doctors[6].region = ""
+    doctors[6].save(update_fields=["region"])
+    # updated in another month, scores the same
+    month_moved = doctors[7].ratings.first()
+    month_moved.updated_at = timezone.now() - timedelta(days=62)
+    month_moved.save(update_fields=["updated_at"])
+    # updated again within the same month with the same scores: not a change
+    same = doctors[8].ratings.first()
+    same.save(update_fields=["updated_at"])
+
+    expected = {newcomer.physician.pk, *(d.pk for d in doctors[:8])}
+    assert _python_changed() == expected
+    assert changed_physicians() == expected
+    # The release built from those physicians' rows includes exactly the changed ratings (a
+    # physician who moved moves every rating of theirs).
+    changed_ratings = len(_python_changed_keys())
+    assert changed_ratings > len(expected)
+    release = build_release()
+    assert release.n_events == changed_ratings
+    assert changed_physicians() == _python_changed() == set()
