@@ -430,7 +430,8 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
         _clear_unpublished_state()
     stats = BuildStats()
     # Only physicians with a change can have an event: the database names them (PostgreSQL).
-    changed = changed_physicians()
+    # The first release includes everyone's ratings.
+    changed = changed_physicians() if previous is not None else None
     live, included = _live(changed), _included(changed)
     drugs, _, pending = _include_events(live, included, _public_means(previous), policy, now, stats)
     drugs |= _drugs_with_newly_closed_months(previous, now)
