@@ -53,6 +53,66 @@ def read_integer_rows(sql: str, params: Sequence, columns: list[str]) -> np.ndar
     return values.reshape(rows, len(columns))
 
 
+#: Column kinds `read_columns` parses: numpy dtype and the pyarrow type it parses into.
+COLUMN_KINDS = {"int": "int64", "float": "float64", "str": "string"}
+
+
+def read_columns(sql: str, params: Sequence, columns: dict[str, str]) -> dict[str, np.ndarray]:
+    """The rows of a query as numpy columns (PostgreSQL only), `columns` naming each output
+    column's kind: "int" (no NULL), "float" (NULL read as NaN) or "str" (no NULL, no tab or
+    line break). As `read_integer_rows`, the server joins the rows into one text, here
+    tab-separated, and pyarrow's CSV reader parses it: a release at ten times launch read 2.5 M
+    included ratings in 27 s as Django rows (a JSON document and a time zone per row), and in a
+    few seconds this way. Same 1 GB limit of one text."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if not copy_available():
+        raise ValueError(f"reading rows as one text needs PostgreSQL, not {connection.vendor}")
+    unknown = sorted(set(columns.values()) - set(COLUMN_KINDS))
+    if unknown:
+        raise ValueError(f"read_columns: unknown column kind {unknown[0]!r}")
+    quote = connection.ops.quote_name
+    fields = ", ".join(
+        f"coalesce({quote(name)}::text, 'nan')" if kind == "float" else quote(name)
+        for name, kind in columns.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT string_agg(concat_ws(E'\\t', {fields}), E'\\n'), count(*) FROM ({sql}) AS q",
+            params,
+        )
+        text, rows = cursor.fetchone()
+    if not rows:
+        return {
+            name: np.zeros(0, dtype=str if kind == "str" else COLUMN_KINDS[kind])
+            for name, kind in columns.items()
+        }
+    types = {name: getattr(pa, COLUMN_KINDS[kind])() for name, kind in columns.items()}
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode()),
+            read_options=pacsv.ReadOptions(column_names=list(columns)),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[], strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as error:  # a NULL skipped by concat_ws shifts the columns
+        raise ValueError(
+            f"read_columns: the rows did not parse ({error}): a NULL, tab or line break?"
+        ) from error
+    if table.num_rows != rows:
+        raise ValueError(
+            f"read_columns: {rows} rows gave {table.num_rows}: a NULL, tab or line break?"
+        )
+    out = {}
+    for name, kind in columns.items():
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        out[name] = values.astype(str) if kind == "str" else values
+    return out
+
+
 def write_rows(
     model: type[models.Model], columns: list[str], rows: Iterable[tuple], *, copy: bool
 ) -> int:

@@ -36,6 +36,7 @@ from drugratings.core.batches import (
     batches,
     copy_available,
     insert_in_batches,
+    read_columns,
     write_objects,
     write_rows,
 )
@@ -379,38 +380,80 @@ def _rows_for(
 ) -> RatingRows:
     """The included ratings of these drugs as they will be once the planned rows are written:
     the stored rows, less those deleted or replaced (`replaced`), plus the planned rows."""
-    rows = [
-        row[1:]
-        for row in IncludedRating.objects.filter(drug_id__in=drugs)
-        .values_list("pk", *ROW_FIELDS)
-        .iterator(chunk_size=5000)
-        if row[0] not in replaced
-    ]
-    rows += [_row_fields(row) for drug in drugs for row in planned.get(drug, ())]
-    if not rows:
-        empty = np.zeros(0, dtype=np.int64)
-        return RatingRows(
-            empty,
-            empty,
-            empty,
-            empty,
-            np.zeros(0, dtype=str),
-            np.zeros(0, dtype=str),
-            np.zeros((0, 5)),
-            np.zeros(0),
-        )
-    p, d, i, s, region, month, adjusted, included_at = zip(*rows, strict=True)
+    stored = _stored_rows(drugs)
+    keep = ~np.isin(stored.pop("pk"), np.fromiter(replaced, dtype=np.int64, count=len(replaced)))
+    new = [_row_fields(row) for drug in drugs for row in planned.get(drug, ())]
+    if new:
+        p, d, i, s, region, month, adjusted, included_at = zip(*new, strict=True)
+        added = {
+            "physician_id": np.array(p, dtype=np.int64),
+            "drug_id": np.array(d, dtype=np.int64),
+            "indication_id": np.array(i, dtype=np.int64),
+            "specialty_id": np.array(s, dtype=np.int64),
+            "region": np.array(region, dtype=str),
+            "month": np.array(month, dtype=str),
+            "adjusted": np.array(adjusted, dtype=float).reshape(-1, 5),  # NaN: no opinion
+            "included_at": np.array([t.timestamp() for t in included_at]),
+        }
+    else:
+        added = {name: values[:0] for name, values in stored.items()}
+    both = {name: np.concatenate([stored[name][keep], added[name]]) for name in stored}
     return RatingRows(
-        physician=np.array(p, dtype=np.int64),
-        drug=np.array(d, dtype=np.int64),
-        indication=np.array(i, dtype=np.int64),
-        specialty=np.array(s, dtype=np.int64),
-        region=np.array(region, dtype=str),
-        month=np.array(month, dtype=str),
-        # None (stored rows) and NaN (planned ones) both mean no opinion: float arrays take both.
-        adjusted=np.array(adjusted, dtype=float).reshape(-1, 5),
-        included_at=np.array([t.timestamp() for t in included_at]),
+        physician=both["physician_id"],
+        drug=both["drug_id"],
+        indication=both["indication_id"],
+        specialty=both["specialty_id"],
+        region=both["region"].astype(str),
+        month=both["month"].astype(str),
+        adjusted=both["adjusted"],
+        included_at=both["included_at"],
     )
+
+
+#: The stored included-rating columns `_stored_rows` reads on PostgreSQL, and their kind.
+STORED_COLUMNS = {
+    "pk": "int",
+    "physician_id": "int",
+    "drug_id": "int",
+    "indication_id": "int",
+    "specialty_id": "int",
+    "region": "str",
+    "month": "str",
+    **{f"adjusted_{n}": "float" for n in range(5)},
+    "included_at": "float",
+}
+
+
+def _stored_rows(drugs: list[int]) -> dict[str, np.ndarray]:
+    """The stored included ratings of these drugs as columns: "adjusted" an (n, 5) array
+    (NaN: no opinion), "included_at" in epoch seconds. On PostgreSQL read as one text
+    (core.batches.read_columns): at ten times launch an incremental release read 2.5 M rows
+    in 27 s as Django rows, a JSON document and a time zone each."""
+    if copy_available():
+        table = connection.ops.quote_name(IncludedRating._meta.db_table)
+        adjusted = ", ".join(f"adjusted ->> {n} AS adjusted_{n}" for n in range(5))
+        sql = (
+            "SELECT id AS pk, physician_id, drug_id, indication_id, specialty_id, region, month, "
+            f"{adjusted}, extract(epoch FROM included_at) AS included_at "
+            f"FROM {table} WHERE drug_id = ANY(%s)"
+        )
+        columns = read_columns(sql, [list(drugs)], STORED_COLUMNS)
+        values = np.column_stack([columns.pop(f"adjusted_{n}") for n in range(5)])
+        return {**columns, "adjusted": values.reshape(-1, 5)}
+    rows = IncludedRating.objects.filter(drug_id__in=drugs).values_list("pk", *ROW_FIELDS)
+    fields = list(zip(*rows.iterator(chunk_size=5000), strict=True)) or [()] * 9
+    pk, p, d, i, s, region, month, adjusted, included_at = fields
+    return {
+        "pk": np.array(pk, dtype=np.int64),
+        "physician_id": np.array(p, dtype=np.int64),
+        "drug_id": np.array(d, dtype=np.int64),
+        "indication_id": np.array(i, dtype=np.int64),
+        "specialty_id": np.array(s, dtype=np.int64),
+        "region": np.array(region, dtype=str),
+        "month": np.array(month, dtype=str),
+        "adjusted": np.array(adjusted, dtype=float).reshape(-1, 5),  # None: NaN
+        "included_at": np.array([t.timestamp() for t in included_at], dtype=float),
+    }
 
 
 def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = None) -> Release:

@@ -23,9 +23,10 @@ def suppressed_cells(
     hidden = {key for key, n in true_raters.items() if n < k} | set(unpublished)
     partitions: dict[tuple, list[CellKey]] = defaultdict(list)
     for key in true_raters:
-        if key.partition:
-            partitions[key.partition].append(key)
-    groups = [(siblings[0].parent, siblings) for siblings in partitions.values()]
+        partition = key.partition  # computed, not stored: once per key
+        if partition:
+            partitions[partition].append(key)
+    groups = [(partition[0], siblings) for partition, siblings in partitions.items()]
     return close_partitions(groups, hidden, true_raters, lambda parent: parent in hidden)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -82,3 +83,28 @@ def test_every_kind_of_change_names_its_physician_as_python_does(world):
     release = build_release()
     assert release.n_events == changed_ratings
     assert changed_physicians() == _python_changed() == set()
+
+
+def test_stored_rows_read_as_one_text_equal_djangos_rows(world, monkeypatch):
+    """A release reads a drug's included ratings on PostgreSQL as one text: the same columns,
+    NaN for no opinion and inclusion times to the microsecond, as Django's rows give."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-text read is PostgreSQL's")
+    build_release()
+    rating = world.physicians[0].physician.ratings.first()
+    rating.safety = None  # a no-opinion value among the adjusted ones
+    rating.save()
+    build_release()
+    drugs = sorted(set(releases.IncludedRating.objects.values_list("drug_id", flat=True)))
+    text = releases._stored_rows(drugs)
+    monkeypatch.setattr(releases, "copy_available", lambda: False)
+    rows = releases._stored_rows(drugs)
+    order_text, order_rows = np.argsort(text["pk"]), np.argsort(rows["pk"])
+    assert text["pk"].size == rows["pk"].size > 60
+    assert np.isnan(rows["adjusted"]).any()
+    for name in rows:
+        a, b = text[name][order_text], rows[name][order_rows]
+        if a.dtype.kind == "f":
+            np.testing.assert_array_equal(a, b)  # NaN where NaN, bit-equal elsewhere
+        else:
+            assert a.tolist() == b.tolist(), name
