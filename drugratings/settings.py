@@ -276,6 +276,8 @@ REFIT_MAX_DELAY_SECONDS = envint("REFIT_MAX_DELAY_SECONDS", 30)
 # Processes the refit's 20 fits run in (ratingstats.run_tasks). Each fit is one BLAS thread of
 # dense factorisations, so two cores fit about twice as fast; 1 runs them in the worker itself.
 FIT_PROCESSES = envint("FIT_PROCESSES", min(2, os.cpu_count() or 1))
+# Processes a large release plans its chunks of drugs in, on PostgreSQL (portal.release_processes).
+RELEASE_PROCESSES = envint("RELEASE_PROCESSES", min(2, os.cpu_count() or 1))
 RELEASE_INTERVAL_SECONDS = envint("RELEASE_INTERVAL_SECONDS", 120 if DEMO_MODE else 15 * 60)
 PORTAL_MIN_CELL_RATERS = envint("PORTAL_MIN_CELL_RATERS", 11)
 # Differential privacy of pharma releases (METHODOLOGY.md, "Privacy route for pharma reports").

@@ -26,6 +26,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -66,6 +67,7 @@ from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, eps
 from drugratings.portal.privacy.publication import published_values
 from drugratings.portal.privacy.suppression import suppressed_cells
 from drugratings.portal.release_diff import LIVE_COLUMNS, changed_physicians
+from drugratings.portal.release_processes import child_count, run_jobs
 from drugratings.portal.reports.combined import combined_suppression
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
@@ -623,7 +625,8 @@ def _plan_cells(
     now: datetime,
 ) -> CellPlan:
     """Step the level-1 cells with at least k pending physicians, derive the drug-level cells,
-    and plan the versions of what moved (and the number of suppressed cells)."""
+    and plan the versions of what moved (and the number of suppressed cells). Large releases
+    on PostgreSQL plan their chunks in RELEASE_PROCESSES processes (release_processes)."""
     if not drugs:
         return CellPlan()
     planned: dict[int, list[PlannedRow]] = defaultdict(list)
@@ -631,22 +634,92 @@ def _plan_cells(
         if row.drug_id in drugs:
             planned[row.drug_id].append(row)
     replaced = set(pending.deletes) | {row.pk for row in pending.updates}
+    chunks, rows = _drug_chunks(drugs, planned)
+    jobs = [
+        ChunkJob(
+            chunk,
+            {drug: planned[drug] for drug in chunk if drug in planned},
+            replaced,
+            release.pk,
+            previous.pk if previous else None,
+            policy,
+            dict(stats.departures),
+            now,
+        )
+        for chunk in chunks
+    ]
+    processes = child_count(
+        settings.RELEASE_PROCESSES if copy_available() else 1,
+        rows,
+        len(jobs),
+        RELEASE_PARALLEL_MIN_ROWS,
+    )
+    if processes > 1:
+        outcomes = run_jobs(plan_job, jobs, processes, connection.settings_dict["NAME"])
+    else:
+        outcomes = [plan_job(job, release, previous) for job in jobs]
     states: list[CellState] = []
     create: list[CellVersion] = []
     close: list[int] = []
     hidden = 0
-    for chunk in _drug_chunks(drugs, planned):
-        rows = _rows_for(chunk, planned, replaced)
-        part = _plan_chunk(chunk, rows, release, previous, policy, stats, now)
-        states += part.writes[0]
-        create += part.writes[1]
-        close += part.writes[2]
-        hidden += part.hidden
+    for outcome in outcomes:
+        states += outcome.plan.writes[0]
+        create += outcome.plan.writes[1]
+        close += outcome.plan.writes[2]
+        hidden += outcome.plan.hidden
+        stats.step_physicians += outcome.step_physicians
+        stats.cells_changed += outcome.cells_changed
+        for physician, rho in outcome.charges.items():
+            stats.charges[physician] += rho
     return CellPlan((states, create, close), hidden)
 
 
-def _drug_chunks(drugs: set[int], planned: dict[int, list[PlannedRow]]) -> list[list[int]]:
-    """`drugs` in order, cut where a chunk reaches PLAN_CHUNK_RATINGS ratings."""
+#: Included ratings from which a release's chunks are planned in processes (PostgreSQL):
+#: below it, starting them (Django set up in each, a second or two) costs more than it saves.
+RELEASE_PARALLEL_MIN_ROWS = 300_000
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """What planning one chunk of drugs needs, in a form a child process receives."""
+
+    drugs: list[int]
+    planned: dict[int, list[PlannedRow]]  # this chunk's drugs only
+    replaced: set[int]  # included-rating pks deleted or replaced by this release
+    release_pk: int
+    previous_pk: int | None
+    policy: PrivacyPolicy
+    departures: dict[str, int]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    plan: CellPlan
+    step_physicians: list[int]
+    charges: dict[int, float]  # restart charges of this chunk's cells
+    cells_changed: int
+
+
+def plan_job(
+    job: ChunkJob, release: Release | None = None, previous: Release | None = None
+) -> ChunkOutcome:
+    """Plan one chunk (here or in a child process, which reads the releases by pk)."""
+    if release is None:
+        release = Release.all_objects.get(pk=job.release_pk)
+        previous = Release.all_objects.filter(pk=job.previous_pk).first()
+    stats = BuildStats()
+    stats.departures.update(job.departures)
+    rows = _rows_for(job.drugs, job.planned, job.replaced)
+    plan = _plan_chunk(job.drugs, rows, release, previous, job.policy, stats, job.now)
+    return ChunkOutcome(plan, stats.step_physicians, dict(stats.charges), stats.cells_changed)
+
+
+def _drug_chunks(
+    drugs: set[int], planned: dict[int, list[PlannedRow]]
+) -> tuple[list[list[int]], int]:
+    """`drugs` in order, cut where a chunk reaches PLAN_CHUNK_RATINGS ratings; and the number
+    of ratings in all."""
     stored = dict(
         IncludedRating.objects.filter(drug_id__in=drugs)
         .values_list("drug_id")
@@ -654,7 +727,7 @@ def _drug_chunks(drugs: set[int], planned: dict[int, list[PlannedRow]]) -> list[
         .values_list("drug_id", "n")
     )
     chunks: list[list[int]] = [[]]
-    size = 0
+    size = total = 0
     for drug in sorted(drugs):
         n = stored.get(drug, 0) + len(planned.get(drug, ()))
         if chunks[-1] and size + n > PLAN_CHUNK_RATINGS:
@@ -662,7 +735,8 @@ def _drug_chunks(drugs: set[int], planned: dict[int, list[PlannedRow]]) -> list[
             size = 0
         chunks[-1].append(drug)
         size += n
-    return chunks
+        total += n
+    return chunks, total
 
 
 def _plan_chunk(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from drugratings.portal import releases
 from drugratings.portal.models import (
     Breakdown,
@@ -122,3 +124,75 @@ def test_a_cell_left_out_by_the_count_floor_never_stands_alone_in_its_line():
     assert lone in hidden and lone not in shown
     assert sum(k not in shown for k in line) >= 2  # a sibling is hidden with it
     assert cell(Breakdown.NONE, "") in shown  # nothing else had to go
+
+
+def _noise_free_outcome(release: Release) -> dict:
+    """What a release decided before any noise: every cell state's key, step and true totals,
+    the included ratings and the charges."""
+    from drugratings.portal.privacy import tree
+
+    return {
+        "states": {
+            s.key: (s.step, [round(v, 9) for v in tree.totals(s.state)[1].tolist()])
+            for s in CellState.objects.all()
+        },
+        "included": sorted(
+            IncludedRating.objects.values_list(
+                "physician_id", "drug_id", "indication_id", "adjusted"
+            )
+        ),
+        "charges": sorted(
+            (p, round(rho, 9)) for p, rho in LedgerEntry.objects.values_list("physician_id", "rho")
+        ),
+        "events": release.n_events,
+        "published": release.n_cells_published > 0,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_planned_in_processes_decide_what_planning_here_decides(
+    world, monkeypatch, settings
+):
+    """Large releases on PostgreSQL plan their chunks in spawned processes: the same steps, true
+    totals, charges and included ratings as one process planning every chunk (noise differs
+    between any two builds; what it was added to does not). A later, incremental release
+    plans its changed drugs in processes too."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("chunks are planned in processes on PostgreSQL only")
+    for user in add_physicians(30, start=500):  # a second drug with enough raters to publish
+        rate(user, world.catalog.sertraline, world.catalog.depression, 4)
+    monkeypatch.setattr(releases, "PLAN_CHUNK_RATINGS", 1)  # one drug per chunk
+    monkeypatch.setattr(releases, "RELEASE_PARALLEL_MIN_ROWS", 0)
+    spawned = []
+    real_run_jobs = releases.run_jobs
+
+    def counting(plan, jobs, processes, name):
+        spawned.append((len(jobs), processes))
+        return real_run_jobs(plan, jobs, processes, name)
+
+    monkeypatch.setattr(releases, "run_jobs", counting)
+    settings.RELEASE_PROCESSES = 1
+    here = _noise_free_outcome(build_release())
+    _forget_releases()
+    settings.RELEASE_PROCESSES = 2
+    first = build_release()
+    assert spawned == [(3, 2)]
+    assert _noise_free_outcome(first) == here
+    assert here["events"] > 60 and len(here["states"]) > 10
+
+    edited = {}
+    for user, drug in zip(
+        world.physicians[:2], (world.catalog.atorvastatin, world.catalog.rosuvastatin), strict=True
+    ):
+        rating = user.physician.ratings.get(drug=drug)
+        rating.efficacy = 1 if rating.efficacy != 1 else 2
+        rating.save()
+        edited[(rating.physician_id, rating.drug_id)] = rating.efficacy
+    second = build_release()
+    assert spawned == [(3, 2), (2, 2)]
+    assert second.complete and second.n_events == 2
+    for (physician, drug), efficacy in edited.items():
+        included = IncludedRating.objects.get(physician_id=physician, drug_id=drug)
+        assert included.raw[0] == efficacy
