@@ -750,10 +750,7 @@ def _plan_chunk(
 ) -> CellPlan:
     """`_plan_cells` for some drugs, from their rows."""
     totals = cell_totals(rows)
-    records = {
-        s.key: s for s in CellState.objects.filter(drug_id__in=drugs).iterator(chunk_size=5000)
-    }
-    states = {text: record.state for text, record in records.items()}
+    records, states = _stored_states(drugs)
     grid = steps.grid_of(totals, list(records))
     running = steps.open_months(grid.keys, now.strftime("%Y-%m"))
     true_raters = dict(zip(grid.keys, grid.raters.tolist(), strict=True))
@@ -763,7 +760,7 @@ def _plan_chunk(
     stats.step_physicians += [s.physicians for s in planned]
     _charge_restarts(totals, planned, len(grid.keys), policy, stats, now)
     saved = _attach_noise(planned, records, states, policy)
-    departed = _departed_states(records, stats, {s.key.encode() for s in planned})
+    departed = _departed_states(records, states, stats, {s.key.encode() for s in planned})
     noisy = steps.noisy_totals(states, running, policy)
     values = _publishable(noisy, hidden, policy)
     values = _close_after_count_floor(values, noisy, hidden, true_raters, running, policy)
@@ -815,9 +812,31 @@ def _suppressed(true_raters: dict[CellKey, int], running: set[CellKey], k: int) 
     return hidden
 
 
+class StoredState(NamedTuple):
+    """A stored cell state's row, less its tree (kept apart, in `states`): a model instance is
+    made only for the few states a release writes (1M instances cost 10 s at ten times launch)."""
+
+    pk: int
+    drug_id: int
+    step: int
+
+
+def _stored_states(drugs: list[int]) -> tuple[dict[str, StoredState], dict[str, dict]]:
+    """The stored cell states of these drugs: their rows and their trees, by encoded key."""
+    records: dict[str, StoredState] = {}
+    states: dict[str, dict] = {}
+    rows = CellState.objects.filter(drug_id__in=drugs).values_list(
+        "pk", "key", "drug_id", "step", "state"
+    )
+    for pk, text, drug_id, step, state in rows.iterator(chunk_size=5000):
+        records[text] = StoredState(pk, drug_id, step)
+        states[text] = state
+    return records, states
+
+
 def _attach_noise(
     planned: list[steps.Step],
-    records: dict[str, CellState],
+    records: dict[str, StoredState],
     states: dict[str, dict],
     policy: PrivacyPolicy,
 ) -> list[CellState]:
@@ -833,7 +852,8 @@ def _attach_noise(
     saved = []
     for step, node_noise in zip(planned, noise, strict=True):
         text = step.key.encode()
-        record = records.get(text) or CellState(key=text, drug_id=step.key.drug_id)
+        stored = records.get(text)
+        record = CellState(pk=stored.pk if stored else None, key=text, drug_id=step.key.drug_id)
         record.state = tree.attach_noise(step.state, node_noise)
         record.step = record.state["step"]
         states[text] = record.state
@@ -856,17 +876,27 @@ def _publishable(
     return out
 
 
-def _current_versions(previous: Release | None, drugs: set[int]) -> dict[CellKey, CellVersion]:
+class CurrentVersion(NamedTuple):
+    """What a release compares of a published cell version (not a model instance: a release
+    at ten times launch reads 325,000 of them)."""
+
+    pk: int
+    values: dict
+
+
+def _current_versions(previous: Release | None, drugs: list[int]) -> dict[CellKey, CurrentVersion]:
     if previous is None:
         return {}
     rows = (
         versions_at(previous)
         .filter(drug_id__in=drugs)
-        .only("pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value", "values")
+        .values_list(
+            "pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value", "values"
+        )
     )
     return {
-        CellKey(v.level, v.drug_id, v.indication_id or 0, v.breakdown, v.breakdown_value): v
-        for v in rows
+        CellKey(level, drug, indication or 0, breakdown, value): CurrentVersion(pk, values)
+        for pk, level, drug, indication, breakdown, value, values in rows.iterator(chunk_size=5000)
     }
 
 
@@ -883,7 +913,7 @@ def _key_of(version: CellVersion) -> CellKey:
 def _version_changes(
     values: dict[CellKey, dict],
     moved: set[CellKey],
-    current: dict[CellKey, CellVersion],
+    current: dict[CellKey, CurrentVersion],
     release: Release,
 ) -> tuple[list[CellVersion], list[int]]:
     """New versions for cells that moved (or may show again); closes for those that may not."""
@@ -923,15 +953,23 @@ def _write_cells(
 
 
 def _departed_states(
-    records: dict[str, CellState], stats: BuildStats, stepped: set[str]
+    records: dict[str, StoredState],
+    states: dict[str, dict],
+    stats: BuildStats,
+    stepped: set[str],
 ) -> list[CellState]:
     """Remember departures from cells that did not step, so they count towards the next batch."""
     out = []
     for text, count in stats.departures.items():
-        record = records.get(text)
-        if record is not None and text not in stepped:
-            record.state["departed"] = int(record.state.get("departed", 0)) + count
-            out.append(record)
+        stored = records.get(text)
+        if stored is not None and text not in stepped:
+            state = states[text]
+            state["departed"] = int(state.get("departed", 0)) + count
+            out.append(
+                CellState(
+                    pk=stored.pk, key=text, drug_id=stored.drug_id, step=stored.step, state=state
+                )
+            )
     return out
 
 

@@ -91,7 +91,39 @@ def _per_physician_drug(rows: RatingRows) -> RatingRows:
     )
 
 
+def _text_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's rank among the distinct values ordered as text, and those texts in rank
+    order. Cells sort by their value as text ("10" before "9"); ranking the few distinct
+    values, not millions of rows' strings, keeps that order without building the strings."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    texts = distinct.astype(str)
+    order = np.argsort(texts, kind="stable")
+    rank_of = np.empty(order.size, dtype=np.int64)
+    rank_of[order] = np.arange(order.size)
+    return rank_of[inverse.ravel()], texts[order]
+
+
+def _pair_ranks(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_text_ranks` of the combined values "first|second", from each part's ranks."""
+    (rank_a, labels_a), (rank_b, labels_b) = first, second
+    width = max(labels_b.size, 1)
+    pairs, inverse = np.unique(rank_a * width + rank_b, return_inverse=True)
+    texts = np.array(
+        [f"{labels_a[p // width]}|{labels_b[p % width]}" for p in pairs.tolist()], dtype=str
+    )
+    order = np.argsort(texts, kind="stable")
+    rank_of = np.empty(order.size, dtype=np.int64)
+    rank_of[order] = np.arange(order.size)
+    return rank_of[inverse.ravel()], texts[order]
+
+
 def cell_totals(rows: RatingRows) -> CellTotals:
+    """Every cell of these rows: keys sorted by (level 1 then 0, breakdown, drug, indication,
+    value as text), true totals, distinct physicians, and each (cell, physician) membership.
+    Breakdown values are grouped as integer ranks (`_text_ranks`): at ten times launch the
+    strings of every row's combined values cost more than the rest of a release's totals."""
     keys: list[CellKey] = []
     vectors, raters, members_p, members_c, members_e = [], [], [], [], []
     drug_rows = _per_physician_drug(rows) if len(rows.physician) else rows
@@ -100,29 +132,32 @@ def cell_totals(rows: RatingRows) -> CellTotals:
             continue
         values = _vectors(data.adjusted)
         single = {
-            Breakdown.SPECIALTY: data.specialty.astype(str),
-            Breakdown.REGION: data.region.astype(str),
-            Breakdown.MONTH: data.month.astype(str),
+            Breakdown.SPECIALTY: _text_ranks(data.specialty),
+            Breakdown.REGION: _text_ranks(data.region),
+            Breakdown.MONTH: _text_ranks(data.month),
         }
-        combined = {
-            name: np.char.add(np.char.add(single[a], "|"), single[b])
-            for name, (a, b) in COMBINED.items()
-        }
-        for breakdown, column in ((Breakdown.NONE, None), *single.items(), *combined.items()):
+        combined = {name: _pair_ranks(single[a], single[b]) for name, (a, b) in COMBINED.items()}
+        for breakdown, ranked in ((Breakdown.NONE, None), *single.items(), *combined.items()):
             group_columns = [data.drug, data.indication]
-            if column is not None:
-                group_columns.append(column.astype(str))
+            if ranked is not None:
+                group_columns.append(ranked[0])
             uniques, inverse = _group(group_columns)
             n_cells = len(uniques[0])
             totals = np.zeros((n_cells, 10))
             np.add.at(totals, inverse, values)
             base = len(keys)
-            found = zip(*(u.tolist() for u in uniques), strict=True)  # Python ints and str
             lvl, name = int(level), str(breakdown)
-            if column is None:
-                keys += [CellKey(lvl, d, i, name, "") for d, i in found]
+            drugs, indications = uniques[0].tolist(), uniques[1].tolist()
+            if ranked is None:
+                keys += [
+                    CellKey(lvl, d, i, name, "") for d, i in zip(drugs, indications, strict=True)
+                ]
             else:
-                keys += [CellKey(lvl, d, i, name, v) for d, i, v in found]
+                labels = ranked[1][uniques[2]].tolist()  # Python str
+                keys += [
+                    CellKey(lvl, d, i, name, v)
+                    for d, i, v in zip(drugs, indications, labels, strict=True)
+                ]
             vectors.append(totals)
             raters.append(np.bincount(inverse, minlength=n_cells))
             members_p.append(data.physician)
