@@ -474,16 +474,21 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     if previous is None:
         _clear_unpublished_state()
     stats = BuildStats()
+    phases = _Phases()
     # Only physicians with a change can have an event: the database names them (PostgreSQL).
     # The first release includes everyone's ratings.
     changed = changed_physicians() if previous is not None else None
+    phases.done("changes")
     live, included = _live(changed), _included(changed)
+    phases.done("read")
     drugs, _, pending = _include_events(live, included, _public_means(previous), policy, now, stats)
     drugs |= _drugs_with_newly_closed_months(previous, now)
+    phases.done("events")
     release = Release.all_objects.create(
         published_at=now, methodology_version=METHODOLOGY_VERSION, complete=False
     )
     plan = _plan_cells(drugs, pending, release, previous, policy, stats, now)
+    phases.done("cells")
     if previous is None:
         _write_first_rows(pending, plan.writes)
         with transaction.atomic():
@@ -495,15 +500,33 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
             _write_cells(*plan.writes, previous)
             update_engagement(release, previous, policy, now, stats.charges)
             _publish(release, previous, policy, stats, plan.hidden, started)
+    phases.done("write")
     log.info(
-        "release #%s: %s events (%s deferred), %s cells changed in %.1f s",
+        "release #%s: %s events (%s deferred), %s cells changed in %.1f s (%s)",
         release.pk,
         stats.events,
         stats.deferred,
         stats.cells_changed,
         release.build_seconds,
+        phases,
     )
     return release
+
+
+class _Phases:
+    """Seconds spent in each phase of a build, for the log line."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = now - self._mark
+        self._mark = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
 
 
 #: Rows per write transaction of the first release (see _write_first_rows).
