@@ -65,10 +65,10 @@ from drugratings.portal.privacy.engagement import update_engagement
 from drugratings.portal.privacy.noise import noisy_nodes
 from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, epsilon_for
 from drugratings.portal.privacy.publication import published_values
-from drugratings.portal.privacy.suppression import suppressed_cells
+from drugratings.portal.privacy.suppression import Groups, partition_groups, suppressed_cells
 from drugratings.portal.release_diff import LIVE_COLUMNS, changed_physicians
 from drugratings.portal.release_processes import child_count, run_jobs
-from drugratings.portal.reports.combined import combined_suppression
+from drugratings.portal.reports.combined import combined_lines, combined_suppression
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
 
@@ -777,7 +777,8 @@ def _plan_chunk(
     grid = steps.grid_of(totals, list(records))
     running = steps.open_months(grid.keys, now.strftime("%Y-%m"))
     true_raters = dict(zip(grid.keys, grid.raters.tolist(), strict=True))
-    hidden = _suppressed(true_raters, running, policy.min_raters)
+    layouts: dict[int, tuple[Groups, Groups]] = {}  # each drug's partitions, found once
+    hidden = _suppressed(true_raters, running, policy.min_raters, layouts)
     pending = steps.pending_changes(totals, grid, states, stats.departures)
     planned = steps.plan_steps(grid, states, running, pending, policy, now.timestamp())
     stats.step_physicians += [s.physicians for s in planned]
@@ -786,9 +787,9 @@ def _plan_chunk(
     departed = _departed_states(records, states, stats, {s.key.encode() for s in planned})
     noisy = steps.noisy_totals(states, running, policy)
     values = _publishable(noisy, hidden, policy)
-    values = _close_after_count_floor(values, noisy, hidden, true_raters, running, policy)
+    values = _close_after_count_floor(values, noisy, hidden, true_raters, running, policy, layouts)
     moved = {s.key for s in planned} | steps.drug_keys_moved(planned)
-    current = _current_versions(previous, drugs)
+    current = _current_versions(previous, drugs, moved)
     create, close = _version_changes(values, moved, current, release)
     # Cells, not versions: a replaced cell closes one version and opens another but is one change.
     replaced = sum(1 for v in create if _key_of(v) in current)
@@ -803,6 +804,7 @@ def _close_after_count_floor(
     true_raters: dict[CellKey, int],
     running: set[CellKey],
     policy: PrivacyPolicy,
+    layouts: dict[int, tuple[Groups, Groups]] | None = None,
 ) -> dict[CellKey, dict]:
     """Cells the count floor left out (every dimension's noisy count under k) are hidden as
     well: suppression runs again for their drugs with them hidden, so that no line of a
@@ -814,24 +816,36 @@ def _close_after_count_floor(
     drugs = {key.drug_id for key in floored}
     raters = {key: n for key, n in true_raters.items() if key.drug_id in drugs}
     unpublished = {key for key in running if key.drug_id in drugs} | floored
-    hidden |= _suppressed(raters, unpublished, policy.min_raters)
+    hidden |= _suppressed(raters, unpublished, policy.min_raters, layouts)
     return {key: cell for key, cell in values.items() if key not in hidden}
 
 
-def _suppressed(true_raters: dict[CellKey, int], running: set[CellKey], k: int) -> set[CellKey]:
+def _suppressed(
+    true_raters: dict[CellKey, int],
+    running: set[CellKey],
+    k: int,
+    layouts: dict[int, tuple[Groups, Groups]] | None = None,
+) -> set[CellKey]:
     """Cells that may not show, decided drug by drug: no parent or partition spans two drugs, so
     this is the set found for all of them at once, but each drug's partitions are passed over
-    again only while that drug's cells still change."""
+    again only while that drug's cells still change. `layouts` keeps each drug's partitions and
+    combined lines for a second call on the same cells (`_close_after_count_floor`)."""
     by_drug: dict[int, dict[CellKey, int]] = defaultdict(dict)
     for key, n in true_raters.items():
         by_drug[key.drug_id][key] = n
     open_by_drug: dict[int, set[CellKey]] = defaultdict(set)
     for key in running:
         open_by_drug[key.drug_id].add(key)
+    layouts = {} if layouts is None else layouts
     hidden: set[CellKey] = set()
     for drug, raters in by_drug.items():
         unpublished = frozenset(open_by_drug.get(drug, ()))
-        hidden |= combined_suppression(raters, k, suppressed_cells(raters, k, unpublished))
+        if drug not in layouts:
+            layouts[drug] = (partition_groups(raters), combined_lines(raters))
+        groups, lines = layouts[drug]
+        hidden |= combined_suppression(
+            raters, k, suppressed_cells(raters, k, unpublished, groups), lines
+        )
     return hidden
 
 
@@ -901,26 +915,35 @@ def _publishable(
 
 class CurrentVersion(NamedTuple):
     """What a release compares of a published cell version (not a model instance: a release
-    at ten times launch reads 325,000 of them)."""
+    at ten times launch reads 325,000 of them). `values` is read only for cells that moved."""
 
     pk: int
-    values: dict
+    values: dict | None
 
 
-def _current_versions(previous: Release | None, drugs: list[int]) -> dict[CellKey, CurrentVersion]:
+def _current_versions(
+    previous: Release | None, drugs: list[int], moved: set[CellKey]
+) -> dict[CellKey, CurrentVersion]:
+    """The previous release's versions of these drugs' cells; the values of those that moved
+    (the others carry over whatever their values, so they are not read)."""
     if previous is None:
         return {}
     rows = (
         versions_at(previous)
         .filter(drug_id__in=drugs)
-        .values_list(
-            "pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value", "values"
-        )
+        .values_list("pk", "level", "drug_id", "indication_id", "breakdown", "breakdown_value")
     )
-    return {
-        CellKey(level, drug, indication or 0, breakdown, value): CurrentVersion(pk, values)
-        for pk, level, drug, indication, breakdown, value, values in rows.iterator(chunk_size=5000)
+    current = {
+        CellKey(level, drug, indication or 0, breakdown, value): CurrentVersion(pk, None)
+        for pk, level, drug, indication, breakdown, value in rows.iterator(chunk_size=5000)
     }
+    wanted = {current[key].pk: key for key in moved if key in current}
+    pks = sorted(wanted)
+    for start in range(0, len(pks), 5000):
+        batch = CellVersion.objects.filter(pk__in=pks[start : start + 5000])
+        for pk, values in batch.values_list("pk", "values"):
+            current[wanted[pk]] = CurrentVersion(pk, values)
+    return current
 
 
 def _key_of(version: CellVersion) -> CellKey:

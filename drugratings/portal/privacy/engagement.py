@@ -17,7 +17,7 @@ from django.db.models.functions import TruncMonth
 
 from drugratings.analytics.models import DrugViewDaily
 from drugratings.portal.models import EngagementVersion, Release
-from drugratings.portal.privacy.noise import _gaussian
+from drugratings.portal.privacy.noise import gaussian_rho, noisy_values
 from drugratings.portal.privacy.policy import PrivacyPolicy
 from drugratings.ratings.models import Comment, CommentStatus
 
@@ -76,8 +76,8 @@ def update_engagement(
     if not changed:
         return 0
     true = np.array([[comments.get(k, 0), views.get(k, 0)] for k in changed], dtype=float)
-    noisy = np.asarray(_gaussian(ENGAGEMENT_NOISE)(true.ravel().tolist())).reshape(-1, 2)
-    rho = 1.0 / (2 * ENGAGEMENT_NOISE**2)  # one comment moves one count by 1
+    noisy = noisy_values(ENGAGEMENT_NOISE, true).reshape(-1, 2)
+    rho = gaussian_rho(1.0, ENGAGEMENT_NOISE)  # one comment moves one count by 1
     new = []
     for (drug_id, month), (n_comments, n_views), (true_comments, true_views) in zip(
         changed, noisy, true, strict=True

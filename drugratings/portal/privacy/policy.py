@@ -16,6 +16,9 @@ N_DIMENSIONS = 5
 COUNT_SENSITIVITY = math.sqrt(N_DIMENSIONS * 1.0**2)
 SUM_SENSITIVITY_ADD = math.sqrt(N_DIMENSIONS * 2.0**2)
 SUM_SENSITIVITY = math.sqrt(N_DIMENSIONS * 4.0**2)  # an edit in place (replace)
+# Noise is drawn on a grid (noise.NOISE_GRANULARITY); OpenDP's map of a node's loss is then a
+# few parts in a billion above Delta^2 / (2 sigma^2). Every charge carries this margin over it.
+DISCRETISATION_MARGIN = 1e-6
 # Cells a rating feeds with their own noise: none, specialty and region trees of its drug x
 # indication cell (and its region x specialty tree while that breakdown is on), plus its month,
 # specialty x month and region x month cells, each published once when the month closes.
@@ -62,16 +65,19 @@ class PrivacyPolicy:
 
     @property
     def rho_node(self) -> float:
-        """zCDP loss of one noisy node for an edit in place (replace sensitivity)."""
-        return COUNT_SENSITIVITY**2 / (2 * self.count_noise**2) + SUM_SENSITIVITY**2 / (
-            2 * self.sum_noise**2
+        """zCDP loss of one noisy node for an edit in place (replace sensitivity), with the
+        margin that covers the noise's grid (noise.NOISE_GRANULARITY)."""
+        return (1 + DISCRETISATION_MARGIN) * (
+            COUNT_SENSITIVITY**2 / (2 * self.count_noise**2)
+            + SUM_SENSITIVITY**2 / (2 * self.sum_noise**2)
         )
 
     @property
     def rho_node_add(self) -> float:
         """zCDP loss of one noisy node for a new rating or a withdrawal (add/remove)."""
-        return COUNT_SENSITIVITY**2 / (2 * self.count_noise**2) + SUM_SENSITIVITY_ADD**2 / (
-            2 * self.sum_noise**2
+        return (1 + DISCRETISATION_MARGIN) * (
+            COUNT_SENSITIVITY**2 / (2 * self.count_noise**2)
+            + SUM_SENSITIVITY_ADD**2 / (2 * self.sum_noise**2)
         )
 
     @property

@@ -10,23 +10,37 @@ children leaves at least two hidden cells, so none of them is determined.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from drugratings.portal.privacy.cells import CellKey
 
+#: (parent, the cells that split it) of every partition of some cells.
+Groups = list[tuple[CellKey, list[CellKey]]]
 
-def suppressed_cells(
-    true_raters: dict[CellKey, int], k: int, unpublished: frozenset[CellKey] = frozenset()
-) -> set[CellKey]:
-    """`unpublished`: cells that do not show whatever their size (the running month's cells),
-    so that they too cannot be worked out from their parent and published siblings."""
-    hidden = {key for key, n in true_raters.items() if n < k} | set(unpublished)
+
+def partition_groups(keys: Iterable[CellKey]) -> Groups:
+    """The partitions of these cells, in the order their first cell comes. They depend only on
+    which cells exist, so a release that suppresses a drug's cells twice finds them once."""
     partitions: dict[tuple, list[CellKey]] = defaultdict(list)
-    for key in true_raters:
+    for key in keys:
         partition = key.partition  # computed, not stored: once per key
         if partition:
             partitions[partition].append(key)
-    groups = [(partition[0], siblings) for partition, siblings in partitions.items()]
+    return [(partition[0], siblings) for partition, siblings in partitions.items()]
+
+
+def suppressed_cells(
+    true_raters: dict[CellKey, int],
+    k: int,
+    unpublished: frozenset[CellKey] = frozenset(),
+    groups: Groups | None = None,
+) -> set[CellKey]:
+    """`unpublished`: cells that do not show whatever their size (the running month's cells),
+    so that they too cannot be worked out from their parent and published siblings. `groups`:
+    `partition_groups(true_raters)`, if the caller has them already."""
+    hidden = {key for key, n in true_raters.items() if n < k} | set(unpublished)
+    if groups is None:
+        groups = partition_groups(true_raters)
     return close_partitions(groups, hidden, true_raters, lambda parent: parent in hidden)
 
 

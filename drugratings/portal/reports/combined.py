@@ -11,28 +11,36 @@ nothing changes, so neither margin minus its published cells leaves a lone hidde
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from drugratings.accounts.models import Specialty
 from drugratings.portal.privacy.cells import COMBINED, CellKey
-from drugratings.portal.privacy.suppression import close_partitions
+from drugratings.portal.privacy.suppression import Groups, close_partitions
+
+
+def combined_lines(keys: Iterable[CellKey]) -> Groups:
+    """(margin, the combined cells in its row or column) of every line of these cells. They
+    depend only on which cells exist (see `partition_groups`)."""
+    lines: dict[tuple, list[CellKey]] = defaultdict(list)
+    for key in keys:
+        if key.breakdown in COMBINED:
+            for margin in key.margins:  # type: ignore[union-attr]
+                lines[(margin, key.breakdown)].append(key)
+    return [(margin, cells) for (margin, _), cells in lines.items()]
 
 
 def combined_suppression(
-    true_raters: dict[CellKey, int], k: int, hidden: set[CellKey]
+    true_raters: dict[CellKey, int], k: int, hidden: set[CellKey], lines: Groups | None = None
 ) -> set[CellKey]:
     """`hidden` (from `suppressed_cells`) plus every combined cell that must be hidden: fewer
     than k physicians, a hidden margin, or the complement of a lone hidden cell in its row or
-    its column."""
+    its column. `lines`: `combined_lines(true_raters)`, if the caller has them already."""
     hidden = set(hidden)
-    combined = [key for key in true_raters if key.breakdown in COMBINED]
-    hidden.update(key for key in combined if true_raters[key] < k)
-    lines: dict[tuple, list[CellKey]] = defaultdict(list)
-    for key in combined:
-        for margin in key.margins:  # type: ignore[union-attr]
-            lines[(margin, key.breakdown)].append(key)
-    groups = [(margin, cells) for (margin, _), cells in lines.items()]
+    hidden.update(key for key, n in true_raters.items() if n < k and key.breakdown in COMBINED)
+    if lines is None:
+        lines = combined_lines(true_raters)
     return close_partitions(
-        groups, hidden, true_raters, lambda m: m in hidden or m not in true_raters
+        lines, hidden, true_raters, lambda m: m in hidden or m not in true_raters
     )
 
 
