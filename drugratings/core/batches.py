@@ -138,6 +138,34 @@ def write_rows(
     return written
 
 
+def copy_text(value: str) -> str:
+    """A string as one field of COPY's text format (backslash, tab and line breaks escaped)."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def write_copy_lines(model: type[models.Model], columns: list[str], lines: Iterable[str]) -> int:
+    """Rows already formatted as lines of COPY's text format (fields tab-separated, each
+    escaped by `copy_text` where it may need it, a line break at the end) streamed into the
+    model's table in one COPY (PostgreSQL only); returns how many. `write_rows` formats each
+    row in Python through psycopg: at ten times launch the first release's 2.5 M included
+    ratings took 30 s that way."""
+    if not copy_available():
+        raise ValueError(f"COPY needs PostgreSQL, not {connection.vendor}")
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    written = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream,
+    ):
+        for block in batches(lines, BATCH):
+            stream.write("".join(block))
+            written += len(block)
+    return written
+
+
 def write_objects(model: type[models.Model], objects: Iterable[models.Model], *, copy: bool) -> int:
     """Unsaved instances written as `write_rows` writes tuples: every concrete field but the
     automatic primary key, prepared as Django's INSERT prepares them (defaults, JSON)."""

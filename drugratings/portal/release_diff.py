@@ -12,6 +12,7 @@ the same events among them as among all rows (an event belongs to one physician)
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from drugratings.core.batches import copy_available
 from drugratings.portal.models import IncludedRating
@@ -31,27 +32,41 @@ LIVE_COLUMNS = (
 )
 
 
+def placed_live_sql(query: QuerySet) -> tuple[str, list]:
+    """SQL of these live ratings placed as a release places them (releases._live): physician,
+    drug, indication, specialty, place (the region, or the country when it is blank, cut to
+    40 characters), month of the last update in UTC, and the five scores (NULL: no opinion)."""
+    sql, params = query.values_list(*LIVE_COLUMNS).query.sql_with_params()
+    quote = connection.ops.quote_name
+    live = ", ".join(f"{quote(name)} AS c{n}" for n, name in enumerate(LIVE_COLUMNS))
+    scores = ", ".join(f"c{7 + n} AS score_{n}" for n in range(len(DIMENSION_NAMES)))
+    return (
+        "SELECT c0 AS physician_id, c1 AS drug_id, c2 AS indication_id, c3 AS specialty_id, "
+        "left(coalesce(nullif(c4, ''), c5), 40) AS place, "
+        f"to_char(c6 AT TIME ZONE 'UTC', 'YYYY-MM') AS month, {scores} "
+        f"FROM (SELECT {live} FROM ({sql}) AS rated) AS l",
+        list(params),
+    )
+
+
 def changed_physicians() -> set[int] | None:
     """Physicians with at least one rating whose live state differs from its included one (or
     that exists on one side only); None where only a full comparison in Python can tell."""
     if not copy_available():
         return None
-    sql, params = scored_ratings().values_list(*LIVE_COLUMNS).query.sql_with_params()
-    quote = connection.ops.quote_name
-    live = ", ".join(f"{quote(name)} AS c{n}" for n, name in enumerate(LIVE_COLUMNS))
-    scores = ", ".join(f"l.c{7 + n}" for n in range(len(DIMENSION_NAMES)))
-    included = quote(IncludedRating._meta.db_table)
-    # The same placement as releases._live: region, or the country when it is blank, cut to
-    # 40 characters; the month of the last update in UTC; raw scores as the stored JSON list.
+    sql, params = placed_live_sql(scored_ratings())
+    scores = ", ".join(f"l.score_{n}" for n in range(len(DIMENSION_NAMES)))
+    included = connection.ops.quote_name(IncludedRating._meta.db_table)
     query = f"""
-        SELECT DISTINCT coalesce(l.c0, i.physician_id)
-        FROM (SELECT {live} FROM ({sql}) AS rated) AS l
+        SELECT DISTINCT coalesce(l.physician_id, i.physician_id)
+        FROM ({sql}) AS l
         FULL OUTER JOIN {included} AS i
-          ON i.physician_id = l.c0 AND i.drug_id = l.c1 AND i.indication_id = l.c2
-        WHERE l.c0 IS NULL OR i.id IS NULL
-           OR i.specialty_id IS DISTINCT FROM l.c3
-           OR i.region IS DISTINCT FROM left(coalesce(nullif(l.c4, ''), l.c5), 40)
-           OR i.month IS DISTINCT FROM to_char(l.c6 AT TIME ZONE 'UTC', 'YYYY-MM')
+          ON i.physician_id = l.physician_id AND i.drug_id = l.drug_id
+         AND i.indication_id = l.indication_id
+        WHERE l.physician_id IS NULL OR i.id IS NULL
+           OR i.specialty_id IS DISTINCT FROM l.specialty_id
+           OR i.region IS DISTINCT FROM l.place
+           OR i.month IS DISTINCT FROM l.month
            OR i.raw IS DISTINCT FROM jsonb_build_array({scores})
     """
     with connection.cursor() as cursor:

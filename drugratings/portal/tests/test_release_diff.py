@@ -108,3 +108,73 @@ def test_stored_rows_read_as_one_text_equal_djangos_rows(world, monkeypatch):
             np.testing.assert_array_equal(a, b)  # NaN where NaN, bit-equal elsewhere
         else:
             assert a.tolist() == b.tolist(), name
+
+
+def test_live_ratings_read_as_one_text_are_placed_as_djangos_rows_place_them(world, monkeypatch):
+    """On PostgreSQL a release reads live ratings placed by the database: the same keys,
+    scores (None for no opinion), specialty, place (the country for a blank region) and month
+    as Django's rows give."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-text read is PostgreSQL's")
+    doctor = world.physicians[0].physician
+    doctor.region = ""  # placed by the country
+    doctor.save(update_fields=["region"])
+    rating = doctor.ratings.first()
+    rating.safety = None
+    rating.updated_at = timezone.now() - timedelta(days=40)
+    rating.save()
+    text = releases._live()
+    monkeypatch.setattr(releases, "copy_available", lambda: False)
+    rows = releases._live()
+    assert len(text) == len(rows) > 60
+    assert text == rows
+    assert rows[(doctor.pk, rating.drug_id, rating.indication_id)].raw[1] is None
+    assert rows[(doctor.pk, rating.drug_id, rating.indication_id)].region == doctor.country
+
+
+@pytest.mark.django_db
+def test_included_rows_written_as_copy_lines_store_what_row_by_row_writes_store(monkeypatch):
+    """The first release writes its included ratings as lines of COPY text (PostgreSQL): the
+    stored rows equal those that the row-by-row write stores, escapes and no-opinion values
+    included."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    now = timezone.now()
+    rows = [
+        releases.PlannedRow(
+            1,
+            10,
+            100,
+            7,
+            "US-CA",
+            "2025-03",
+            (1, None, 3, 4, 5),
+            (-2.0, np.nan, 0.1234567, -0.0, 2.0),
+            now,
+        ),
+        releases.PlannedRow(
+            2,
+            10,
+            100,
+            8,
+            "odd\tplace\\x",
+            "2025-04",
+            (5, 5, 5, 5, 5),
+            (1 / 3, 0.5, 1e-7, -1e-9, 1.5),
+            now,
+        ),
+    ]
+
+    def stored() -> list[tuple]:
+        fields = ("physician_id", "drug_id", "indication_id", "specialty_id", "region", "month")
+        return sorted(
+            releases.IncludedRating.objects.values_list(*fields, "raw", "adjusted", "included_at")
+        )
+
+    releases.write_new_rows(rows)
+    as_lines = stored()
+    releases.IncludedRating.objects.all().delete()
+    monkeypatch.setattr(releases, "copy_available", lambda: False)
+    releases.write_new_rows(rows)
+    assert stored() == as_lines
+    assert as_lines[1][4] == "odd\tplace\\x" and as_lines[0][7][1] is None

@@ -115,6 +115,14 @@ def test_the_first_release_is_written_in_short_transactions(world, monkeypatch):
         return real_write_rows(model, columns, rows, copy=copy)
 
     monkeypatch.setattr(releases, "write_rows", spy)
+    real_write_lines = releases.write_copy_lines
+
+    def spy_lines(model, columns, lines):  # PostgreSQL: the rows as lines of COPY text
+        lines = list(lines)
+        writes.append((model, len(lines), True, connection.in_atomic_block))
+        return real_write_lines(model, columns, lines)
+
+    monkeypatch.setattr(releases, "write_copy_lines", spy_lines)
     first = build_release()
     n = IncludedRating.objects.count()
     assert first.complete and n > 10
