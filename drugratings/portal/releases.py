@@ -41,7 +41,7 @@ from drugratings.core.batches import (
     insert_in_batches,
     read_columns,
     write_copy_lines,
-    write_objects,
+    write_plain_objects,
     write_rows,
 )
 from drugratings.portal.models import (
@@ -462,14 +462,13 @@ ROW_FIELDS = tuple(name for name in INCLUDED_COLUMNS if name != "raw")
 _row_fields = itemgetter(*(PlannedRow._fields.index(name) for name in ROW_FIELDS))
 
 
-def _rows_for(
-    drugs: list[int], planned: dict[int, list[PlannedRow]], replaced: set[int]
-) -> RatingRows:
+def _rows_for(drugs: list[int], planned: dict[int, list[tuple]], replaced: set[int]) -> RatingRows:
     """The included ratings of these drugs as they will be once the planned rows are written:
-    the stored rows, less those deleted or replaced (`replaced`), plus the planned rows."""
+    the stored rows, less those deleted or replaced (`replaced`), plus the planned rows (as
+    ROW_FIELDS tuples, `_row_fields` of each PlannedRow)."""
     stored = _stored_rows(drugs)
     keep = ~np.isin(stored.pop("pk"), np.fromiter(replaced, dtype=np.int64, count=len(replaced)))
-    new = [_row_fields(row) for drug in drugs for row in planned.get(drug, ())]
+    new = [row for drug in drugs for row in planned.get(drug, ())]
     if new:
         p, d, i, s, region, month, adjusted, included_at = zip(*new, strict=True)
         added = {
@@ -632,7 +631,7 @@ def _write_first_rows(pending: IncludedChanges, writes: tuple) -> None:
     write_new_rows(pending.creates)
     for model, rows in ((CellState, states), (CellVersion, create)):
         if copy_available():  # streamed in one COPY each (PostgreSQL takes no lock readers wait on)
-            write_objects(model, rows, copy=True)
+            write_plain_objects(model, rows)
         else:
             insert_in_batches(model, rows, FIRST_RELEASE_BATCH)
     analyze(IncludedRating, CellState, CellVersion)  # the planner saw them empty
@@ -737,10 +736,12 @@ def _plan_cells(
     on PostgreSQL plan their chunks in RELEASE_PROCESSES processes (release_processes)."""
     if not drugs:
         return CellPlan()
-    planned: dict[int, list[PlannedRow]] = defaultdict(list)
+    # What cell totals read of each planned row, as a plain tuple: a child process receives
+    # them pickled, and 2.5 M named tuples took 30 s to pickle (a Python call each).
+    planned: dict[int, list[tuple]] = defaultdict(list)
     for row in pending.creates + pending.updates:
         if row.drug_id in drugs:
-            planned[row.drug_id].append(row)
+            planned[row.drug_id].append(_row_fields(row))
     replaced = set(pending.deletes) | {row.pk for row in pending.updates}
     chunks, rows = _drug_chunks(drugs, planned)
     jobs = [
@@ -792,7 +793,7 @@ class ChunkJob:
     """What planning one chunk of drugs needs, in a form a child process receives."""
 
     drugs: list[int]
-    planned: dict[int, list[PlannedRow]]  # this chunk's drugs only
+    planned: dict[int, list[tuple]]  # this chunk's drugs' planned rows, as ROW_FIELDS tuples
     replaced: set[int]  # included-rating pks deleted or replaced by this release
     release_pk: int
     previous_pk: int | None
@@ -823,9 +824,7 @@ def plan_job(
     return ChunkOutcome(plan, stats.step_physicians, dict(stats.charges), stats.cells_changed)
 
 
-def _drug_chunks(
-    drugs: set[int], planned: dict[int, list[PlannedRow]]
-) -> tuple[list[list[int]], int]:
+def _drug_chunks(drugs: set[int], planned: dict[int, list[tuple]]) -> tuple[list[list[int]], int]:
     """`drugs` in order, cut where a chunk reaches PLAN_CHUNK_RATINGS ratings; and the number
     of ratings in all."""
     stored = dict(

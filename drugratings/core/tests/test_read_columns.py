@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import numpy as np
 import pytest
 from django.db import connection
@@ -59,3 +61,44 @@ def test_outside_postgresql_it_refuses_and_an_unknown_kind_is_named():
     else:
         with pytest.raises(ValueError, match="needs PostgreSQL"):
             read_columns("SELECT 1 AS n", [], {"n": "int"})
+
+
+def test_plain_objects_written_as_copy_lines_equal_djangos_insert():
+    """`write_plain_objects` stores what Django's own insert stores: choices members, None,
+    booleans, text with tabs and backslashes, JSON; anything else is refused by name."""
+    _needs_postgresql()
+    from datetime import datetime
+
+    from drugratings.core.batches import write_plain_objects
+    from drugratings.portal.models import Breakdown, CellState, CellVersion, Level, Release
+    from drugratings.testing.catalog import make_small_catalog
+
+    release = Release.objects.create(published_at=datetime(2026, 1, 1, tzinfo=UTC))
+    drug = make_small_catalog().atorvastatin
+    made = [
+        CellVersion(
+            first_release=release,
+            level=Level.DRUG,
+            drug=drug,
+            indication=None,
+            breakdown=Breakdown.REGION,
+            breakdown_value="odd\tvalue\\",
+            suppressed=False,
+            values={"efficacy": {"score": 3.25, "n_raters": 12}, "note": None},
+        ),
+        CellState(key="1:2:3:none:", drug_id=drug.pk, step=4, state={"nodes": [[1, 2.5, None]]}),
+    ]
+    write_plain_objects(CellVersion, made[:1])
+    write_plain_objects(CellState, made[1:])
+    version = CellVersion.objects.get()
+    assert (version.level, version.breakdown, version.breakdown_value) == (
+        0,
+        "region",
+        "odd\tvalue\\",
+    )
+    assert version.indication_id is None and version.suppressed is False
+    assert version.values == made[0].values and version.first_release_id == release.pk
+    state = CellState.objects.get()
+    assert (state.key, state.step, state.state) == ("1:2:3:none:", 4, {"nodes": [[1, 2.5, None]]})
+    with pytest.raises(ValueError, match="datetime is not a plain value"):
+        write_plain_objects(Release, [Release(published_at=datetime(2026, 1, 2, tzinfo=UTC))])

@@ -154,7 +154,7 @@ def test_a_first_release_stopped_while_writing_is_cleared_and_rebuilt(world, mon
 
     # SQLite writes versions in batches, PostgreSQL with COPY: both die half-way.
     monkeypatch.setattr(releases, "insert_in_batches", dying(releases.insert_in_batches))
-    monkeypatch.setattr(releases, "write_objects", dying(releases.write_objects))
+    monkeypatch.setattr(releases, "write_plain_objects", dying(releases.write_plain_objects))
     with pytest.raises(RuntimeError):
         build_release()
     # Half-written and hidden: readers see no release at all.
