@@ -41,7 +41,7 @@ from drugratings.core.batches import (
     insert_in_batches,
     read_columns,
     write_copy_lines,
-    write_plain_objects,
+    write_plain_rows,
     write_rows,
 )
 from drugratings.portal.models import (
@@ -574,14 +574,14 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     plan = _plan_cells(drugs, pending, release, previous, policy, stats, now)
     phases.done("cells")
     if previous is None:
-        _write_first_rows(pending, plan.writes)
+        _write_first_rows(pending, plan.writes, release)
         with transaction.atomic():
             update_engagement(release, previous, policy, now, stats.charges)
             _publish(release, previous, policy, stats, plan.hidden, started)
     else:
         with transaction.atomic():
             pending.write()
-            _write_cells(*plan.writes, previous)
+            _write_cells(*plan.writes, previous, release)
             update_engagement(release, previous, policy, now, stats.charges)
             _publish(release, previous, policy, stats, plan.hidden, started)
     phases.done("write")
@@ -617,7 +617,7 @@ class _Phases:
 FIRST_RELEASE_BATCH = 2000
 
 
-def _write_first_rows(pending: IncludedChanges, writes: tuple) -> None:
+def _write_first_rows(pending: IncludedChanges, writes: tuple, release: Release) -> None:
     """The first release includes every rating (250,000 rows at launch, 2.5 M at ten times):
     in one transaction that held SQLite's write lock for 15-20 s under load, and a sign-in
     waited 17 s for it (make demo-load-check). Before any release is published nothing reads
@@ -626,15 +626,33 @@ def _write_first_rows(pending: IncludedChanges, writes: tuple) -> None:
     (_clear_unpublished_state) before it starts again. Later releases write only what changed,
     in their one transaction."""
     states, create, close = writes
-    if pending.updates or pending.deletes or close or any(s.pk is not None for s in states):
+    if pending.updates or pending.deletes or close or any(row[0] is not None for row in states):
         raise RuntimeError("the first release can only insert")  # nothing published to change
     write_new_rows(pending.creates)
-    for model, rows in ((CellState, states), (CellVersion, create)):
-        if copy_available():  # streamed in one COPY each (PostgreSQL takes no lock readers wait on)
-            write_plain_objects(model, rows)
-        else:
-            insert_in_batches(model, rows, FIRST_RELEASE_BATCH)
+    if copy_available():  # streamed in one COPY each (PostgreSQL takes no lock readers wait on)
+        write_plain_rows(CellState, list(STATE_ROW[1:]), (row[1:] for row in states))
+        write_plain_rows(
+            CellVersion,
+            ["first_release_id", "suppressed", *VERSION_ROW],
+            ((release.pk, False, *row) for row in create),
+        )
+    else:
+        insert_in_batches(CellState, _state_objects(states), FIRST_RELEASE_BATCH)
+        insert_in_batches(CellVersion, _version_objects(create, release), FIRST_RELEASE_BATCH)
     analyze(IncludedRating, CellState, CellVersion)  # the planner saw them empty
+
+
+def _state_objects(rows: list[tuple]) -> list[CellState]:
+    return [CellState(**dict(zip(STATE_ROW, row, strict=True))) for row in rows]
+
+
+def _version_objects(rows: list[tuple], release: Release) -> list[CellVersion]:
+    return [
+        CellVersion(
+            first_release=release, suppressed=False, **dict(zip(VERSION_ROW, row, strict=True))
+        )
+        for row in rows
+    ]
 
 
 def _clear_unpublished_state() -> None:
@@ -709,9 +727,11 @@ def _steps_summary(physicians: list[int]) -> dict:
 
 @dataclass(frozen=True)
 class CellPlan:
-    """What a release writes to its cells, computed before the write transaction."""
+    """What a release writes to its cells, computed before the write transaction: states,
+    new versions and versions to close. A chunk's plan (`_plan_chunk`) holds model instances;
+    the release's (`_plan_cells`) holds them as plain STATE_ROW and VERSION_ROW tuples."""
 
-    writes: tuple[list[CellState], list[CellVersion], list[int]] = ([], [], [])
+    writes: tuple[list, list, list[int]] = ([], [], [])
     hidden: int = 0
 
 
@@ -767,15 +787,15 @@ def _plan_cells(
         outcomes = run_jobs(plan_job, jobs, processes, connection.settings_dict["NAME"])
     else:
         outcomes = [plan_job(job, release, previous) for job in jobs]
-    states: list[CellState] = []
-    create: list[CellVersion] = []
+    states: list[tuple] = []
+    create: list[tuple] = []
     close: list[int] = []
     hidden = 0
     for outcome in outcomes:
-        states += outcome.plan.writes[0]
-        create += outcome.plan.writes[1]
-        close += outcome.plan.writes[2]
-        hidden += outcome.plan.hidden
+        states += outcome.states
+        create += outcome.create
+        close += outcome.close
+        hidden += outcome.hidden
         stats.step_physicians += outcome.step_physicians
         stats.cells_changed += outcome.cells_changed
         for physician, rho in outcome.charges.items():
@@ -804,10 +824,22 @@ class ChunkJob:
 
 @dataclass(frozen=True)
 class ChunkOutcome:
-    plan: CellPlan
+    """A planned chunk, its writes as plain rows (model instances took 15 s to unpickle in
+    the parent at ten times launch): states as STATE_ROW, new versions as VERSION_ROW."""
+
+    states: list[tuple]
+    create: list[tuple]
+    close: list[int]
+    hidden: int
     step_physicians: list[int]
     charges: dict[int, float]  # restart charges of this chunk's cells
     cells_changed: int
+
+
+#: A cell state to write: (pk or None for a new one, key, drug_id, step, state).
+STATE_ROW = ("pk", "key", "drug_id", "step", "state")
+#: A new cell version: its fields but the releases (the parent's) and `suppressed` (False).
+VERSION_ROW = ("level", "drug_id", "indication_id", "breakdown", "breakdown_value", "values")
 
 
 def plan_job(
@@ -821,7 +853,16 @@ def plan_job(
     stats.departures.update(job.departures)
     rows = _rows_for(job.drugs, job.planned, job.replaced)
     plan = _plan_chunk(job.drugs, rows, release, previous, job.policy, stats, job.now)
-    return ChunkOutcome(plan, stats.step_physicians, dict(stats.charges), stats.cells_changed)
+    states, create, close = plan.writes
+    return ChunkOutcome(
+        [tuple(getattr(state, name) for name in STATE_ROW) for state in states],
+        [tuple(getattr(version, name) for name in VERSION_ROW) for version in create],
+        close,
+        plan.hidden,
+        stats.step_physicians,
+        dict(stats.charges),
+        stats.cells_changed,
+    )
 
 
 def _drug_chunks(drugs: set[int], planned: dict[int, list[tuple]]) -> tuple[list[list[int]], int]:
@@ -1071,8 +1112,13 @@ def _version_changes(
 
 
 def _write_cells(
-    states: list[CellState], create: list[CellVersion], close: list[int], previous
+    state_rows: list[tuple],
+    version_rows: list[tuple],
+    close: list[int],
+    previous: Release,
+    release: Release,
 ) -> None:
+    states, create = _state_objects(state_rows), _version_objects(version_rows, release)
     CellState.objects.bulk_create([s for s in states if s.pk is None], batch_size=2000)
     CellState.objects.bulk_update(
         [s for s in states if s.pk is not None], ["state", "step"], batch_size=500

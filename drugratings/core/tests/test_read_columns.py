@@ -63,33 +63,27 @@ def test_outside_postgresql_it_refuses_and_an_unknown_kind_is_named():
             read_columns("SELECT 1 AS n", [], {"n": "int"})
 
 
-def test_plain_objects_written_as_copy_lines_equal_djangos_insert():
-    """`write_plain_objects` stores what Django's own insert stores: choices members, None,
-    booleans, text with tabs and backslashes, JSON; anything else is refused by name."""
+def test_plain_rows_written_as_copy_lines_are_stored_as_given():
+    """`write_plain_rows` stores choices members, None, booleans, text with tabs and
+    backslashes, and JSON as Django reads them back; anything else is refused by name."""
     _needs_postgresql()
     from datetime import datetime
 
-    from drugratings.core.batches import write_plain_objects
+    from drugratings.core.batches import write_plain_rows
     from drugratings.portal.models import Breakdown, CellState, CellVersion, Level, Release
     from drugratings.testing.catalog import make_small_catalog
 
     release = Release.objects.create(published_at=datetime(2026, 1, 1, tzinfo=UTC))
     drug = make_small_catalog().atorvastatin
-    made = [
-        CellVersion(
-            first_release=release,
-            level=Level.DRUG,
-            drug=drug,
-            indication=None,
-            breakdown=Breakdown.REGION,
-            breakdown_value="odd\tvalue\\",
-            suppressed=False,
-            values={"efficacy": {"score": 3.25, "n_raters": 12}, "note": None},
-        ),
-        CellState(key="1:2:3:none:", drug_id=drug.pk, step=4, state={"nodes": [[1, 2.5, None]]}),
-    ]
-    write_plain_objects(CellVersion, made[:1])
-    write_plain_objects(CellState, made[1:])
+    values = {"efficacy": {"score": 3.25, "n_raters": 12}, "note": None}
+    columns = ["first_release_id", "level", "drug_id", "indication_id", "breakdown"]
+    columns += ["breakdown_value", "suppressed", "values"]
+    row = (release.pk, Level.DRUG, drug.pk, None, Breakdown.REGION, "odd\tvalue\\", False, values)
+    write_plain_rows(CellVersion, columns, [row])
+    state = {"nodes": [[1, 2.5, None]]}
+    write_plain_rows(
+        CellState, ["key", "drug_id", "step", "state"], [("1:2:3:none:", drug.pk, 4, state)]
+    )
     version = CellVersion.objects.get()
     assert (version.level, version.breakdown, version.breakdown_value) == (
         0,
@@ -97,8 +91,8 @@ def test_plain_objects_written_as_copy_lines_equal_djangos_insert():
         "odd\tvalue\\",
     )
     assert version.indication_id is None and version.suppressed is False
-    assert version.values == made[0].values and version.first_release_id == release.pk
-    state = CellState.objects.get()
-    assert (state.key, state.step, state.state) == ("1:2:3:none:", 4, {"nodes": [[1, 2.5, None]]})
+    assert version.values == values and version.first_release_id == release.pk
+    stored = CellState.objects.get()
+    assert (stored.key, stored.step, stored.state) == ("1:2:3:none:", 4, state)
     with pytest.raises(ValueError, match="datetime is not a plain value"):
-        write_plain_objects(Release, [Release(published_at=datetime(2026, 1, 2, tzinfo=UTC))])
+        write_plain_rows(Release, ["published_at"], [(datetime(2026, 1, 2, tzinfo=UTC),)])
