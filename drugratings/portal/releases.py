@@ -20,6 +20,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -462,12 +463,16 @@ ROW_FIELDS = tuple(name for name in INCLUDED_COLUMNS if name != "raw")
 _row_fields = itemgetter(*(PlannedRow._fields.index(name) for name in ROW_FIELDS))
 
 
-def _rows_for(drugs: list[int], planned: dict[int, list[tuple]], replaced: set[int]) -> RatingRows:
+def _rows_for(
+    drugs: list[int], planned: dict[int, list[tuple]], replaced: set[int], stored: bool = True
+) -> RatingRows:
     """The included ratings of these drugs as they will be once the planned rows are written:
-    the stored rows, less those deleted or replaced (`replaced`), plus the planned rows (as
-    ROW_FIELDS tuples, `_row_fields` of each PlannedRow)."""
-    stored = _stored_rows(drugs)
-    keep = ~np.isin(stored.pop("pk"), np.fromiter(replaced, dtype=np.int64, count=len(replaced)))
+    the stored rows (unless `stored` is False), less those deleted or replaced (`replaced`),
+    plus the planned rows (as ROW_FIELDS tuples, `_row_fields` of each PlannedRow)."""
+    stored_rows = _stored_rows(drugs if stored else [])
+    keep = ~np.isin(
+        stored_rows.pop("pk"), np.fromiter(replaced, dtype=np.int64, count=len(replaced))
+    )
     new = [row for drug in drugs for row in planned.get(drug, ())]
     if new:
         p, d, i, s, region, month, adjusted, included_at = zip(*new, strict=True)
@@ -482,8 +487,8 @@ def _rows_for(drugs: list[int], planned: dict[int, list[tuple]], replaced: set[i
             "included_at": np.array([t.timestamp() for t in included_at]),
         }
     else:
-        added = {name: values[:0] for name, values in stored.items()}
-    both = {name: np.concatenate([stored[name][keep], added[name]]) for name in stored}
+        added = {name: values[:0] for name, values in stored_rows.items()}
+    both = {name: np.concatenate([stored_rows[name][keep], added[name]]) for name in stored_rows}
     return RatingRows(
         physician=both["physician_id"],
         drug=both["drug_id"],
@@ -574,7 +579,7 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     plan = _plan_cells(drugs, pending, release, previous, policy, stats, now)
     phases.done("cells")
     if previous is None:
-        _write_first_rows(pending, plan.writes, release)
+        _write_first_rows(pending, plan.writes, release, plan.included_written)
         with transaction.atomic():
             update_engagement(release, previous, policy, now, stats.charges)
             _publish(release, previous, policy, stats, plan.hidden, started)
@@ -617,7 +622,9 @@ class _Phases:
 FIRST_RELEASE_BATCH = 2000
 
 
-def _write_first_rows(pending: IncludedChanges, writes: tuple, release: Release) -> None:
+def _write_first_rows(
+    pending: IncludedChanges, writes: tuple, release: Release, included_written: bool
+) -> None:
     """The first release includes every rating (250,000 rows at launch, 2.5 M at ten times):
     in one transaction that held SQLite's write lock for 15-20 s under load, and a sign-in
     waited 17 s for it (make demo-load-check). Before any release is published nothing reads
@@ -628,7 +635,8 @@ def _write_first_rows(pending: IncludedChanges, writes: tuple, release: Release)
     states, create, close = writes
     if pending.updates or pending.deletes or close or any(row[0] is not None for row in states):
         raise RuntimeError("the first release can only insert")  # nothing published to change
-    write_new_rows(pending.creates)
+    if not included_written:
+        write_new_rows(pending.creates)
     if copy_available():  # streamed in one COPY each (PostgreSQL takes no lock readers wait on)
         write_plain_rows(CellState, list(STATE_ROW[1:]), (row[1:] for row in states))
         write_plain_rows(
@@ -733,6 +741,7 @@ class CellPlan:
 
     writes: tuple[list, list, list[int]] = ([], [], [])
     hidden: int = 0
+    included_written: bool = False  # the first release's included rows, written meanwhile
 
 
 #: Included ratings per planning chunk. Every cell, parent and partition lies within one drug,
@@ -783,7 +792,17 @@ def _plan_cells(
         len(jobs),
         RELEASE_PARALLEL_MIN_ROWS,
     )
-    if processes > 1:
+    included_written = False
+    if processes > 1 and previous is None:
+        # The first release's included rows (2.5 M at ten times launch, 10 s of COPY) are
+        # written by a thread while the processes plan: they read none (`plan_job`), and
+        # nothing is published before the release completes (`_write_first_rows`).
+        with ThreadPoolExecutor(1) as writer:
+            written = writer.submit(_in_own_connection, write_new_rows, pending.creates)
+            outcomes = run_jobs(plan_job, jobs, processes, connection.settings_dict["NAME"])
+            written.result()
+        included_written = True
+    elif processes > 1:
         outcomes = run_jobs(plan_job, jobs, processes, connection.settings_dict["NAME"])
     else:
         outcomes = [plan_job(job, release, previous) for job in jobs]
@@ -800,7 +819,15 @@ def _plan_cells(
         stats.cells_changed += outcome.cells_changed
         for physician, rho in outcome.charges.items():
             stats.charges[physician] += rho
-    return CellPlan((states, create, close), hidden)
+    return CellPlan((states, create, close), hidden, included_written)
+
+
+def _in_own_connection(write, *args) -> None:
+    """Run a write in this thread's own database connection, closed afterwards."""
+    try:
+        write(*args)
+    finally:
+        connection.close()
 
 
 #: Included ratings from which a release's chunks are planned in processes (PostgreSQL):
@@ -851,7 +878,9 @@ def plan_job(
         previous = Release.all_objects.filter(pk=job.previous_pk).first()
     stats = BuildStats()
     stats.departures.update(job.departures)
-    rows = _rows_for(job.drugs, job.planned, job.replaced)
+    # Before the first release nothing is stored (`_clear_unpublished_state`), and its rows
+    # may be being written meanwhile (`_plan_cells`): only the planned rows count.
+    rows = _rows_for(job.drugs, job.planned, job.replaced, stored=job.previous_pk is not None)
     plan = _plan_chunk(job.drugs, rows, release, previous, job.policy, stats, job.now)
     states, create, close = plan.writes
     return ChunkOutcome(
