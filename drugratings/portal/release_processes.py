@@ -24,23 +24,50 @@ Job = TypeVar("Job")
 Outcome = TypeVar("Outcome")
 
 
-def run_jobs(
-    plan: Callable[[Job], Outcome], jobs: Sequence[Job], processes: int, database_name: str
-) -> list[Outcome]:
-    """`plan(job)` for every job, in `processes` spawned processes, results in job order.
-    `plan` must be a module-level function (it is pickled by name)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(processes, len(jobs)),
-        mp_context=context,
-        initializer=_set_up_django,
-        initargs=(database_name,),
-    ) as pool:
-        return list(pool.map(plan, jobs))
+class ChunkProcesses:
+    """Up to `processes` spawned processes for a release's chunks. `start` spawns them ahead
+    of their first job, so each sets Django up while the parent reads and plans its changes
+    (3-5 s a process); `run` starts them if that was not done."""
+
+    def __init__(self, processes: int, database_name: str) -> None:
+        self.processes = processes
+        self.database_name = database_name
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ChunkProcesses:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def start(self) -> None:
+        if self._pool is not None or self.processes <= 1:
+            return
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_set_up_django,
+            initargs=(self.database_name,),
+        )
+        for _ in range(self.processes):
+            self._pool.submit(_ready)
+
+    def run(self, plan: Callable[[Job], Outcome], jobs: Sequence[Job]) -> list[Outcome]:
+        """`plan(job)` for every job in the processes, results in job order. `plan` must be a
+        module-level function (it is pickled by name)."""
+        self.start()
+        assert self._pool is not None, "run needs at least two processes"
+        return list(self._pool.map(plan, jobs))
+
+
+def _ready() -> None:
+    """A process's first job: Django is set up (by the initializer) before it runs."""
 
 
 def _set_up_django(database_name: str) -> None:
-    """Runs in each child before its first job is unpickled (a job holds model instances)."""
+    """Runs in each child before its first job is unpickled (a job's classes import models)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "drugratings.settings")
     import django
 

@@ -71,7 +71,7 @@ from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, eps
 from drugratings.portal.privacy.publication import published_values
 from drugratings.portal.privacy.suppression import Groups, partition_groups, suppressed_cells
 from drugratings.portal.release_diff import LIVE_COLUMNS, changed_physicians, placed_live_sql
-from drugratings.portal.release_processes import child_count, run_jobs
+from drugratings.portal.release_processes import ChunkProcesses, child_count
 from drugratings.portal.reports.combined import combined_lines, combined_suppression
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
@@ -564,20 +564,25 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
         _clear_unpublished_state()
     stats = BuildStats()
     phases = _Phases()
-    # Only physicians with a change can have an event: the database names them (PostgreSQL).
-    # The first release includes everyone's ratings.
-    changed = changed_physicians() if previous is not None else None
-    phases.done("changes")
-    live, included = _live(changed), _included(changed)
-    phases.done("read")
-    drugs, _, pending = _include_events(live, included, _public_means(previous), policy, now, stats)
-    drugs |= _drugs_with_newly_closed_months(previous, now)
-    phases.done("events")
-    release = Release.all_objects.create(
-        published_at=now, methodology_version=METHODOLOGY_VERSION, complete=False
-    )
-    plan = _plan_cells(drugs, pending, release, previous, policy, stats, now)
-    phases.done("cells")
+    with ChunkProcesses(_chunk_processes(), connection.settings_dict["NAME"]) as processes:
+        if _expected_rows(previous) >= RELEASE_PARALLEL_MIN_ROWS:
+            processes.start()  # Django is set up in them while this process reads
+        # Only physicians with a change can have an event: the database names them
+        # (PostgreSQL). The first release includes everyone's ratings.
+        changed = changed_physicians() if previous is not None else None
+        phases.done("changes")
+        live, included = _live(changed), _included(changed)
+        phases.done("read")
+        drugs, _, pending = _include_events(
+            live, included, _public_means(previous), policy, now, stats
+        )
+        drugs |= _drugs_with_newly_closed_months(previous, now)
+        phases.done("events")
+        release = Release.all_objects.create(
+            published_at=now, methodology_version=METHODOLOGY_VERSION, complete=False
+        )
+        plan = _plan_cells(drugs, pending, release, previous, policy, stats, now, processes)
+        phases.done("cells")
     if previous is None:
         _write_first_rows(pending, plan.writes, release, plan.included_written)
         with transaction.atomic():
@@ -616,6 +621,21 @@ class _Phases:
 
     def __str__(self) -> str:
         return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+
+
+def _chunk_processes() -> int:
+    """Processes a large release plans in: RELEASE_PROCESSES on PostgreSQL, else none."""
+    return settings.RELEASE_PROCESSES if copy_available() else 1
+
+
+def _expected_rows(previous: Release | None) -> int:
+    """About how many included ratings this release will plan: those stored (the first
+    release: the ratings that count)."""
+    if _chunk_processes() <= 1:
+        return 0
+    if previous is None:
+        return scored_ratings().count()
+    return IncludedRating.objects.count()
 
 
 #: Rows per write transaction of the first release (see _write_first_rows).
@@ -759,6 +779,7 @@ def _plan_cells(
     policy: PrivacyPolicy,
     stats: BuildStats,
     now: datetime,
+    chunk_processes: ChunkProcesses,
 ) -> CellPlan:
     """Step the level-1 cells with at least k pending physicians, derive the drug-level cells,
     and plan the versions of what moved (and the number of suppressed cells). Large releases
@@ -786,12 +807,7 @@ def _plan_cells(
         )
         for chunk in chunks
     ]
-    processes = child_count(
-        settings.RELEASE_PROCESSES if copy_available() else 1,
-        rows,
-        len(jobs),
-        RELEASE_PARALLEL_MIN_ROWS,
-    )
+    processes = child_count(chunk_processes.processes, rows, len(jobs), RELEASE_PARALLEL_MIN_ROWS)
     included_written = False
     if processes > 1 and previous is None:
         # The first release's included rows (2.5 M at ten times launch, 10 s of COPY) are
@@ -799,11 +815,11 @@ def _plan_cells(
         # nothing is published before the release completes (`_write_first_rows`).
         with ThreadPoolExecutor(1) as writer:
             written = writer.submit(_in_own_connection, write_new_rows, pending.creates)
-            outcomes = run_jobs(plan_job, jobs, processes, connection.settings_dict["NAME"])
+            outcomes = chunk_processes.run(plan_job, jobs)
             written.result()
         included_written = True
     elif processes > 1:
-        outcomes = run_jobs(plan_job, jobs, processes, connection.settings_dict["NAME"])
+        outcomes = chunk_processes.run(plan_job, jobs)
     else:
         outcomes = [plan_job(job, release, previous) for job in jobs]
     states: list[tuple] = []

@@ -23,6 +23,7 @@ from drugratings.portal.privacy.cells import (
     drug_indication_cells,
 )
 from drugratings.portal.privacy.suppression import suppressed_cells
+from drugratings.portal.release_processes import ChunkProcesses
 from drugratings.portal.releases import build_release, versions_at
 from drugratings.portal.reports.combined import combined_suppression
 from drugratings.portal.tests.conftest import add_physicians, rate
@@ -166,13 +167,13 @@ def test_chunks_planned_in_processes_decide_what_planning_here_decides(
     monkeypatch.setattr(releases, "PLAN_CHUNK_RATINGS", 1)  # one drug per chunk
     monkeypatch.setattr(releases, "RELEASE_PARALLEL_MIN_ROWS", 0)
     spawned = []
-    real_run_jobs = releases.run_jobs
+    real_run = ChunkProcesses.run
 
-    def counting(plan, jobs, processes, name):
-        spawned.append((len(jobs), processes))
-        return real_run_jobs(plan, jobs, processes, name)
+    def counting(self, plan, jobs):
+        spawned.append((len(jobs), self.processes))
+        return real_run(self, plan, jobs)
 
-    monkeypatch.setattr(releases, "run_jobs", counting)
+    monkeypatch.setattr(ChunkProcesses, "run", counting)
     settings.RELEASE_PROCESSES = 1
     here = _noise_free_outcome(build_release())
     _forget_releases()
