@@ -473,21 +473,7 @@ def _rows_for(
     keep = ~np.isin(
         stored_rows.pop("pk"), np.fromiter(replaced, dtype=np.int64, count=len(replaced))
     )
-    new = [row for drug in drugs for row in planned.get(drug, ())]
-    if new:
-        p, d, i, s, region, month, adjusted, included_at = zip(*new, strict=True)
-        added = {
-            "physician_id": np.array(p, dtype=np.int64),
-            "drug_id": np.array(d, dtype=np.int64),
-            "indication_id": np.array(i, dtype=np.int64),
-            "specialty_id": np.array(s, dtype=np.int64),
-            "region": np.array(region, dtype=str),
-            "month": np.array(month, dtype=str),
-            "adjusted": np.array(adjusted, dtype=float).reshape(-1, 5),  # NaN: no opinion
-            "included_at": np.array([t.timestamp() for t in included_at]),
-        }
-    else:
-        added = {name: values[:0] for name, values in stored_rows.items()}
+    added = _row_columns([row for drug in drugs for row in planned.get(drug, ())])
     both = {name: np.concatenate([stored_rows[name][keep], added[name]]) for name in stored_rows}
     return RatingRows(
         physician=both["physician_id"],
@@ -531,18 +517,25 @@ def _stored_rows(drugs: list[int]) -> dict[str, np.ndarray]:
         columns = read_columns(sql, [list(drugs)], STORED_COLUMNS)
         values = np.column_stack([columns.pop(f"adjusted_{n}") for n in range(5)])
         return {**columns, "adjusted": values.reshape(-1, 5)}
-    rows = IncludedRating.objects.filter(drug_id__in=drugs).values_list("pk", *ROW_FIELDS)
-    fields = list(zip(*rows.iterator(chunk_size=5000), strict=True)) or [()] * 9
-    pk, p, d, i, s, region, month, adjusted, included_at = fields
+    query = IncludedRating.objects.filter(drug_id__in=drugs).values_list("pk", *ROW_FIELDS)
+    rows = list(query.iterator(chunk_size=5000))
+    pks = np.array([row[0] for row in rows], dtype=np.int64)
+    return {"pk": pks, **_row_columns([row[1:] for row in rows])}
+
+
+def _row_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
+    """ROW_FIELDS tuples as columns: "adjusted" (n, 5), None and NaN both NaN (no opinion);
+    "included_at" in epoch seconds."""
+    columns = list(zip(*rows, strict=True)) or [()] * len(ROW_FIELDS)
+    p, d, i, s, region, month, adjusted, included_at = columns
     return {
-        "pk": np.array(pk, dtype=np.int64),
         "physician_id": np.array(p, dtype=np.int64),
         "drug_id": np.array(d, dtype=np.int64),
         "indication_id": np.array(i, dtype=np.int64),
         "specialty_id": np.array(s, dtype=np.int64),
         "region": np.array(region, dtype=str),
         "month": np.array(month, dtype=str),
-        "adjusted": np.array(adjusted, dtype=float).reshape(-1, 5),  # None: NaN
+        "adjusted": np.array(adjusted, dtype=float).reshape(-1, 5),
         "included_at": np.array([t.timestamp() for t in included_at], dtype=float),
     }
 
