@@ -47,8 +47,11 @@ def test_a_warm_start_takes_newton_steps_to_the_same_optimum(confounded, offset,
     assert warm.reml_evaluations <= max_evaluations < cold.reml_evaluations
     assert warm.pcg_iterations < cold.pcg_iterations  # no moment rounds
     np.testing.assert_allclose(warm.estimate, cold.estimate, atol=1e-6)
-    assert warm.sd_item == pytest.approx(cold.sd_item, rel=1e-6)
+    # The criterion is flat here: the cold fit's trust region stops 1e-6 (relative) from lme4's
+    # sd_item, Newton 2e-7 from it, with a deviance lower by 1e-11. So 2e-6 between them.
+    assert warm.sd_item == pytest.approx(cold.sd_item, rel=2e-6)
     assert warm.sd_rater == pytest.approx(cold.sd_rater, rel=2e-6)
+    assert warm.reml_deviance <= cold.reml_deviance + 1e-9
     assert warm.reml_deviance == pytest.approx(cold.reml_deviance, abs=1e-7)
     np.testing.assert_allclose(warm.component_ci, cold.component_ci, atol=5e-4)
 
