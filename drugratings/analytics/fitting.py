@@ -286,10 +286,8 @@ def fit_all(
 ) -> list[tuple[_PlannedFit, ratingstats.TaskResult]]:
     """Every fit of a refit (dimensions x windows x drug/pair level), run side by side in
     ``processes`` processes, in plan order. ``method`` is overridden only by the benchmark."""
-    total = sum(subset.drug.size for subset in windows.values()) * len(DIMENSION_NAMES) * 2
-    if total < ratingstats.batch.PARALLEL_MIN_RATINGS:
-        processes = 1
-    with ratingstats.TaskPool(processes) as pool:
+    ratings = sum(subset.drug.size for subset in windows.values())
+    with ratingstats.TaskPool(_fit_processes(ratings, processes)) as pool:
         pool.start()
         fitted = list(iter_fits(windows, previous, pool, method))
     return sorted(fitted, key=lambda pair: pair[0].index)
@@ -450,10 +448,13 @@ def refit_scores(now: datetime | None = None) -> FitRun:
     return fit_run
 
 
-def _fit_processes(n_ratings: int) -> int:
-    """FIT_PROCESSES, or one where the 20 fits hold too few ratings to be worth a process."""
+def _fit_processes(n_ratings: int, processes: int | None = None) -> int:
+    """`processes` (FIT_PROCESSES by default), or one where fits of these ratings (each in
+    every dimension at two levels) hold too few to be worth a process."""
     enough = n_ratings * len(DIMENSION_NAMES) * 2 >= ratingstats.batch.PARALLEL_MIN_RATINGS
-    return settings.FIT_PROCESSES if enough else 1
+    if not enough:
+        return 1
+    return settings.FIT_PROCESSES if processes is None else processes
 
 
 def json_safe(value):

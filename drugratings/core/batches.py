@@ -31,6 +31,22 @@ def copy_available() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _one_text(
+    sql: str, params: Sequence, fields: list[str], field_separator: str, row_separator: str
+) -> tuple[str | None, int]:
+    """The rows of a query joined by the server into one text (fields, then rows, by the given
+    separators, as SQL literals), and how many rows there were (PostgreSQL only). concat_ws
+    leaves a NULL field out: the callers check the number of values they parse."""
+    if not copy_available():
+        raise ValueError(f"reading rows as one text needs PostgreSQL, not {connection.vendor}")
+    joined = f"concat_ws({field_separator}, {', '.join(fields)})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT string_agg({joined}, {row_separator}), count(*) FROM ({sql}) AS q", params
+        )
+        return cursor.fetchone()
+
+
 def read_integer_rows(sql: str, params: Sequence, columns: list[str]) -> np.ndarray:
     """The rows of a query of integer `columns` (no NULL) as an (n, len(columns)) int64 array
     (PostgreSQL only). The server joins them into one text of comma-separated numbers and numpy
@@ -38,14 +54,8 @@ def read_integer_rows(sql: str, params: Sequence, columns: list[str]) -> np.ndar
     Python objects, a time zone attached to every timestamp), 20 s through COPY TO (one
     message per row) and under 10 s this way. One text value stops at PostgreSQL's 1 GB: about
     20 M rows of ten columns; past that a caller splits its query."""
-    if not copy_available():
-        raise ValueError(f"reading rows as one text needs PostgreSQL, not {connection.vendor}")
-    fields = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT string_agg(concat_ws(',', {fields}), ','), count(*) FROM ({sql}) AS q", params
-        )
-        text, rows = cursor.fetchone()
+    fields = [connection.ops.quote_name(c) for c in columns]
+    text, rows = _one_text(sql, params, fields, field_separator="','", row_separator="','")
     if not rows:
         return np.zeros((0, len(columns)), dtype=np.int64)
     values = np.fromstring(text, dtype=np.int64, sep=",")
@@ -68,22 +78,15 @@ def read_columns(sql: str, params: Sequence, columns: dict[str, str]) -> dict[st
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if not copy_available():
-        raise ValueError(f"reading rows as one text needs PostgreSQL, not {connection.vendor}")
     unknown = sorted(set(columns.values()) - set(COLUMN_KINDS))
     if unknown:
         raise ValueError(f"read_columns: unknown column kind {unknown[0]!r}")
     quote = connection.ops.quote_name
-    fields = ", ".join(
+    fields = [
         f"coalesce({quote(name)}::text, 'nan')" if kind == "float" else quote(name)
         for name, kind in columns.items()
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT string_agg(concat_ws(E'\\t', {fields}), E'\\n'), count(*) FROM ({sql}) AS q",
-            params,
-        )
-        text, rows = cursor.fetchone()
+    ]
+    text, rows = _one_text(sql, params, fields, field_separator="E'\\t'", row_separator="E'\\n'")
     if not rows:
         return {
             name: np.zeros(0, dtype=str if kind == "str" else COLUMN_KINDS[kind])
