@@ -9,6 +9,7 @@ children leaves at least two hidden cells, so none of them is determined.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -53,22 +54,66 @@ def close_partitions(
     """Apply the rule above to ``groups`` of (parent, cells that split it) until nothing
     changes, adding to ``hidden`` (and returning it): every cell of a hidden parent is hidden,
     and a lone hidden cell takes the smallest published one of its group with it. A cell may
-    sit in several groups (combined breakdowns: its row and its column)."""
-    changed = True
-    while changed:
-        changed = False
-        for parent, cells in groups:
-            if parent_hidden(parent):
-                newly = [c for c in cells if c not in hidden]
-                if newly:
-                    hidden.update(newly)
-                    changed = True
-                continue
-            if sum(c in hidden for c in cells) == 1:
-                published = sorted(
-                    (c for c in cells if c not in hidden), key=lambda c: (true_raters[c], c)
-                )
-                if published:
-                    hidden.add(published[0])
-                    changed = True
+    sit in several groups (combined breakdowns: its row and its column).
+
+    The result is that of passing over every group in order, again and again until a pass
+    changes nothing (the order decides which sibling a lone hidden cell takes). A group that
+    acted is settled, so a pass over it changes nothing until one of its cells or its parent
+    is hidden: only such groups are visited, in the same order, pass by pass. At ten times
+    launch full passes cost a release 16 s of its 62 s of planning."""
+    member_of: dict[object, list[int]] = defaultdict(list)
+    for index, (parent, cells) in enumerate(groups):
+        member_of[parent].append(index)
+        for cell in cells:
+            member_of[cell].append(index)
+    due = [
+        index
+        for index, (parent, cells) in enumerate(groups)
+        if _acts(parent, cells, hidden, parent_hidden)
+    ]
+    while due:
+        this_pass, later = due, set()  # `due` is sorted: groups in their order
+        queued = set(this_pass)
+        heapq.heapify(this_pass)
+        while this_pass:
+            index = heapq.heappop(this_pass)
+            queued.discard(index)
+            for cell in _act(*groups[index], hidden, true_raters, parent_hidden):
+                for touched in member_of.get(cell, ()):
+                    if touched > index:  # still ahead in this pass
+                        if touched not in queued:
+                            queued.add(touched)
+                            heapq.heappush(this_pass, touched)
+                    else:
+                        later.add(touched)
+        due = sorted(later)
     return hidden
+
+
+def _acts(
+    parent: object, cells: list[CellKey], hidden: set[CellKey], parent_hidden: Callable
+) -> bool:
+    if parent_hidden(parent):
+        return any(c not in hidden for c in cells)
+    return sum(c in hidden for c in cells) == 1
+
+
+def _act(
+    parent: object,
+    cells: list[CellKey],
+    hidden: set[CellKey],
+    true_raters: dict[CellKey, int],
+    parent_hidden: Callable[[object], bool],
+) -> list[CellKey]:
+    """One visit of one group: the cells it hides now (added to `hidden`)."""
+    if parent_hidden(parent):
+        newly = [c for c in cells if c not in hidden]
+        hidden.update(newly)
+        return newly
+    if sum(c in hidden for c in cells) == 1:
+        published = [c for c in cells if c not in hidden]
+        if published:
+            smallest = min(published, key=lambda c: (true_raters[c], c))
+            hidden.add(smallest)
+            return [smallest]
+    return []
