@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -57,6 +58,7 @@ from drugratings.portal.models import (
 from drugratings.portal.privacy import steps, tree
 from drugratings.portal.privacy.adjustment import adjusted_values, leniency
 from drugratings.portal.privacy.aggregate import RatingRows, cell_totals
+from drugratings.portal.privacy.cell_index import CellIndex, cell_index, suppressed
 from drugratings.portal.privacy.cells import (
     BREAKDOWNS,
     COMBINED,
@@ -69,10 +71,8 @@ from drugratings.portal.privacy.engagement import update_engagement
 from drugratings.portal.privacy.noise import noisy_nodes
 from drugratings.portal.privacy.policy import PrivacyPolicy, current_policy, epsilon_for
 from drugratings.portal.privacy.publication import published_values
-from drugratings.portal.privacy.suppression import Groups, partition_groups, suppressed_cells
 from drugratings.portal.release_diff import LIVE_COLUMNS, changed_physicians, placed_live_sql
 from drugratings.portal.release_processes import ChunkProcesses, child_count
-from drugratings.portal.reports.combined import combined_lines, combined_suppression
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
 
@@ -941,9 +941,10 @@ def _plan_chunk(
     records, states = _stored_states(drugs)
     grid = steps.grid_of(totals, list(records))
     running = steps.open_months(grid.keys, now.strftime("%Y-%m"))
-    true_raters = dict(zip(grid.keys, grid.raters.tolist(), strict=True))
-    layouts: dict[int, tuple[Groups, Groups]] = {}  # each drug's partitions, found once
-    hidden = _suppressed(true_raters, running, policy.min_raters, layouts)
+    index = cell_index(grid.keys)
+    unpublished = np.fromiter((key in running for key in grid.keys), bool, len(grid.keys))
+    mask = suppressed(index, grid.raters, unpublished, policy.min_raters)
+    hidden, shown = set(compress(grid.keys, mask)), set(compress(grid.keys, ~mask))
     pending = steps.pending_changes(totals, grid, states, stats.departures)
     planned = steps.plan_steps(grid, states, running, pending, policy, now.timestamp())
     stats.step_physicians += [s.physicians for s in planned]
@@ -952,66 +953,43 @@ def _plan_chunk(
     departed = _departed_states(records, states, stats, {s.key.encode() for s in planned})
     noisy = steps.noisy_totals(states, running, policy)
     values = _publishable(noisy, hidden, policy)
-    values = _close_after_count_floor(values, noisy, hidden, true_raters, running, policy, layouts)
+    values = _close_after_count_floor(
+        values, noisy, hidden, index, grid.raters, unpublished, policy
+    )
     moved = {s.key for s in planned} | steps.drug_keys_moved(planned)
     current = _current_versions(previous, drugs, moved)
     create, close = _version_changes(values, moved, current, release)
     # Cells, not versions: a replaced cell closes one version and opens another but is one change.
     replaced = sum(1 for v in create if _key_of(v) in current)
     stats.cells_changed += len(create) + len(close) - replaced
-    return CellPlan((saved + departed, create, close), len(set(grid.keys) - set(values)))
+    # Cells of the grid not published (values hold no hidden cell, and maybe some not in the
+    # grid: drug-level sums of cells that lost every contributor).
+    unshown = len(grid.keys) - len(shown & values.keys())
+    return CellPlan((saved + departed, create, close), unshown)
 
 
 def _close_after_count_floor(
     values: dict[CellKey, dict],
     noisy: dict,
     hidden: set[CellKey],
-    true_raters: dict[CellKey, int],
-    running: set[CellKey],
+    index: CellIndex,
+    raters: np.ndarray,
+    unpublished: np.ndarray,
     policy: PrivacyPolicy,
-    layouts: dict[int, tuple[Groups, Groups]] | None = None,
 ) -> dict[CellKey, dict]:
     """Cells the count floor left out (every dimension's noisy count under k) are hidden as
-    well: suppression runs again for their drugs with them hidden, so that no line of a
-    published table has a lone hidden cell (`hidden` grows). Found by a test that failed in
-    about one run in ten: region x specialty cells, at twice the noise, fell under the floor."""
+    well: suppression runs again with them hidden, so that no line of a published table has a
+    lone hidden cell (`hidden` grows). Found by a test that failed in about one run in ten:
+    region x specialty cells, at twice the noise, fell under the floor. Drugs without such a
+    cell come out as they went in (suppression is decided drug by drug)."""
     floored = {key for key in noisy if key not in hidden and key not in values}
     if not floored:
         return values
-    drugs = {key.drug_id for key in floored}
-    raters = {key: n for key, n in true_raters.items() if key.drug_id in drugs}
-    unpublished = {key for key in running if key.drug_id in drugs} | floored
-    hidden |= _suppressed(raters, unpublished, policy.min_raters, layouts)
+    again = np.array(unpublished, dtype=bool)
+    again[[n for n in map(index.find, floored) if n >= 0]] = True
+    hidden |= floored
+    hidden.update(compress(index.keys, suppressed(index, raters, again, policy.min_raters)))
     return {key: cell for key, cell in values.items() if key not in hidden}
-
-
-def _suppressed(
-    true_raters: dict[CellKey, int],
-    running: set[CellKey],
-    k: int,
-    layouts: dict[int, tuple[Groups, Groups]] | None = None,
-) -> set[CellKey]:
-    """Cells that may not show, decided drug by drug: no parent or partition spans two drugs, so
-    this is the set found for all of them at once, but each drug's partitions are passed over
-    again only while that drug's cells still change. `layouts` keeps each drug's partitions and
-    combined lines for a second call on the same cells (`_close_after_count_floor`)."""
-    by_drug: dict[int, dict[CellKey, int]] = defaultdict(dict)
-    for key, n in true_raters.items():
-        by_drug[key.drug_id][key] = n
-    open_by_drug: dict[int, set[CellKey]] = defaultdict(set)
-    for key in running:
-        open_by_drug[key.drug_id].add(key)
-    layouts = {} if layouts is None else layouts
-    hidden: set[CellKey] = set()
-    for drug, raters in by_drug.items():
-        unpublished = frozenset(open_by_drug.get(drug, ()))
-        if drug not in layouts:
-            layouts[drug] = (partition_groups(raters), combined_lines(raters))
-        groups, lines = layouts[drug]
-        hidden |= combined_suppression(
-            raters, k, suppressed_cells(raters, k, unpublished, groups), lines
-        )
-    return hidden
 
 
 class StoredState(NamedTuple):

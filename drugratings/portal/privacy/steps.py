@@ -112,7 +112,7 @@ def pending_changes(
     pending = np.zeros(len(grid.keys), dtype=np.int64)
     if len(totals.member_cell):
         fresh = totals.member_included_at > stepped_at[totals.member_cell]
-        np.add.at(pending, totals.member_cell[fresh], 1)
+        pending += np.bincount(totals.member_cell[fresh], minlength=len(pending))
     for n, key in enumerate(grid.keys):
         text = key.encode()
         pending[n] += departures.get(text, 0) + int(states.get(text, {}).get("departed", 0))

@@ -4,7 +4,9 @@ within one drug): the release is the same whatever the chunk size."""
 from __future__ import annotations
 
 import random
+from itertools import compress
 
+import numpy as np
 import pytest
 
 from drugratings.portal import releases
@@ -16,6 +18,7 @@ from drugratings.portal.models import (
     LedgerEntry,
     Release,
 )
+from drugratings.portal.privacy.cell_index import cell_index, suppressed
 from drugratings.portal.privacy.cells import (
     CellKey,
     breakdown_values,
@@ -97,8 +100,11 @@ def test_suppression_drug_by_drug_hides_what_suppression_of_all_drugs_hides():
                     raters[key] = raters.get(key, 0) + 1
     running = {k for k in raters if k.breakdown == Breakdown.MONTH and k.value == "2025-02"}
     whole = combined_suppression(raters, 11, suppressed_cells(raters, 11, frozenset(running)))
-    by_drug = releases._suppressed(raters, running, 11)
-    assert by_drug == whole
+    keys = list(raters)
+    mask = suppressed(
+        cell_index(keys), np.array([raters[k] for k in keys]), [k in running for k in keys], 11
+    )
+    assert set(compress(keys, mask)) == whole
     assert whole and len(whole) < len(raters)  # some cells hidden, some shown
     # Complementary suppression took part: cells big enough on their own are hidden too.
     assert any(raters[k] >= 11 for k in whole if k not in running)
@@ -118,8 +124,15 @@ def test_a_cell_left_out_by_the_count_floor_never_stands_alone_in_its_line():
     lone = cell(Breakdown.REGION_SPECIALTY, "US-NY|2")
     values = {key: {"efficacy": {}} for key in raters if key != lone}  # the floor took `lone`
     hidden: set[CellKey] = set()
+    keys = list(raters)
     shown = releases._close_after_count_floor(
-        values, noisy, hidden, raters, set(), current_policy()
+        values,
+        noisy,
+        hidden,
+        cell_index(keys),
+        np.array([raters[k] for k in keys]),
+        np.zeros(len(keys), dtype=bool),
+        current_policy(),
     )
     line = [k for k in raters if k.breakdown == Breakdown.REGION_SPECIALTY]
     assert lone in hidden and lone not in shown
