@@ -945,7 +945,7 @@ def _plan_chunk(
     unpublished = np.fromiter((key in running for key in grid.keys), bool, len(grid.keys))
     mask = suppressed(index, grid.raters, unpublished, policy.min_raters)
     hidden, shown = set(compress(grid.keys, mask)), set(compress(grid.keys, ~mask))
-    pending = steps.pending_changes(totals, grid, states, stats.departures)
+    pending = steps.pending_changes(totals, grid, states, stats.departures, index.find_many)
     planned = steps.plan_steps(grid, states, running, pending, policy, now.timestamp())
     stats.step_physicians += [s.physicians for s in planned]
     _charge_restarts(totals, planned, len(grid.keys), policy, stats, now)

@@ -8,6 +8,8 @@ is one distinct physician and a cell's row count is its number of distinct physi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
 
 import numpy as np
 
@@ -126,6 +128,11 @@ def _pair_ranks(
     return rank_of[inverse.ravel()], texts[order]
 
 
+#: CellKey(*fields) without the Python call of a named tuple's __new__: a release at ten times
+#: launch makes 3.3 M keys here.
+_new_key = partial(tuple.__new__, CellKey)
+
+
 def cell_totals(rows: RatingRows) -> CellTotals:
     """Every cell of these rows: keys sorted by (level 1 then 0, breakdown, drug, indication,
     value as text), true totals, distinct physicians, and each (cell, physician) membership.
@@ -154,16 +161,8 @@ def cell_totals(rows: RatingRows) -> CellTotals:
             base = len(keys)
             lvl, name = int(level), str(breakdown)
             drugs, indications = uniques[0].tolist(), uniques[1].tolist()
-            if ranked is None:
-                keys += [
-                    CellKey(lvl, d, i, name, "") for d, i in zip(drugs, indications, strict=True)
-                ]
-            else:
-                labels = ranked[1][uniques[2]].tolist()  # Python str
-                keys += [
-                    CellKey(lvl, d, i, name, v)
-                    for d, i, v in zip(drugs, indications, labels, strict=True)
-                ]
+            labels = repeat("") if ranked is None else ranked[1][uniques[2]].tolist()
+            keys += map(_new_key, zip(repeat(lvl), drugs, indications, repeat(name), labels))
             vectors.append(totals)
             raters.append(np.bincount(inverse, minlength=n_cells))
             members_p.append(data.physician)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,25 @@ class CellIndex:
     _packed: np.ndarray  # each cell's fields packed into one integer
     _order: np.ndarray  # the cells in packed order (for searches)
     _tables: tuple[dict, ...]  # the codes of level, drug, indication, breakdown, value
+
+    def find_many(self, keys: list[CellKey]) -> np.ndarray:
+        """`find` of each of these keys, in one search."""
+        if not keys or not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        codes = np.array(
+            [
+                [table.get(field, -1) for table, field in zip(self._tables, key, strict=True)]
+                for key in keys
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 5)
+        known = (codes >= 0).all(axis=1)
+        packed = _pack(list(np.where(known[:, None], codes, 0).T), _spans(self._tables))
+        at = np.minimum(
+            np.searchsorted(self._packed, packed, sorter=self._order), len(self._order) - 1
+        )
+        found = self._order[at]
+        return np.where(known & (self._packed[found] == packed), found, -1)
 
     def find(self, key: CellKey) -> int:
         """The number of a cell, or -1 if it is not one of these."""
@@ -122,7 +142,10 @@ def cell_index(keys: list[CellKey]) -> CellIndex:
         empty = np.zeros(0, dtype=np.int64)
         none = Groups(empty, np.zeros(1, dtype=np.int64), empty)
         return CellIndex([], empty, none, none, empty, empty, ({},) * 5)
-    levels, drugs, indications, breakdowns, values = zip(*keys, strict=True)
+    # A column at a time: zip(*keys) over 3.3 M cells took 9 s, these take 1 s.
+    levels, drugs, indications, breakdowns, values = (
+        list(map(itemgetter(field), keys)) for field in range(5)
+    )
     value_texts = list(dict.fromkeys(values))
     parts = {text: text.split("|", 1) for text in value_texts if "|" in text}
     extra_values = ("", *(p for pair in parts.values() for p in pair))

@@ -13,7 +13,7 @@ Rules (METHODOLOGY.md, "Privacy route for pharma reports"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,19 +103,35 @@ def pending_changes(
     grid: Grid,
     states: Mapping[str, dict],
     departures: Mapping[str, int],
+    find: Callable[[list[CellKey]], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Per cell: physicians whose change was included since the cell's last step, plus those
-    who left it (withdrawn, or moved to another specialty, region or month)."""
-    stepped_at = np.array(
-        [float(states.get(k.encode(), {}).get("stepped_at", 0.0)) for k in grid.keys]
-    )
-    pending = np.zeros(len(grid.keys), dtype=np.int64)
+    who left it (withdrawn, or moved to another specialty, region or month). `find` gives the
+    grid rows of some keys (-1: not in the grid); only the cells with a state or a departure
+    are looked up (at ten times launch a few hundred thousand of 3.3 M)."""
+    if find is None:
+        rows = {key: n for n, key in enumerate(grid.keys)}
+
+        def find(keys: list[CellKey]) -> np.ndarray:
+            return np.array([rows.get(key, -1) for key in keys], dtype=np.int64)
+
+    n_cells = len(grid.keys)
+    stepped_at = np.zeros(n_cells)
+    pending = np.zeros(n_cells, dtype=np.int64)
+    texts = list(states)
+    at = find([CellKey.decode(text) for text in texts])
+    for row, text in zip(at.tolist(), texts, strict=True):
+        if row >= 0:
+            state = states[text]
+            stepped_at[row] = float(state.get("stepped_at", 0.0))
+            pending[row] += int(state.get("departed", 0))
+    left = list(departures)
+    for row, text in zip(find([CellKey.decode(text) for text in left]).tolist(), left, strict=True):
+        if row >= 0:
+            pending[row] += departures[text]
     if len(totals.member_cell):
         fresh = totals.member_included_at > stepped_at[totals.member_cell]
-        pending += np.bincount(totals.member_cell[fresh], minlength=len(pending))
-    for n, key in enumerate(grid.keys):
-        text = key.encode()
-        pending[n] += departures.get(text, 0) + int(states.get(text, {}).get("departed", 0))
+        pending += np.bincount(totals.member_cell[fresh], minlength=n_cells)
     return pending
 
 
@@ -147,10 +163,12 @@ def plan_steps(
     month, or too few physicians in the cell). Cells hidden only by complementary suppression
     still step, so the drug-level sums include them."""
     steps = []
-    for n, key in enumerate(grid.keys):
+    # Only cells with k physicians and enough pending changes can step (a few thousand of the
+    # 3.3 M cells of a release at ten times launch); they are visited in grid order.
+    able = (grid.raters >= policy.min_raters) & (pending >= policy.step_min_physicians)
+    for n in np.flatnonzero(able).tolist():
+        key = grid.keys[n]
         if key.level != Level.DRUG_INDICATION or key in closed or is_disabled(key, policy):
-            continue
-        if grid.raters[n] < policy.min_raters or pending[n] < policy.step_min_physicians:
             continue
         planned = _step_of(n, key, states.get(key.encode()), grid.vectors[n], policy)
         if planned is None:

@@ -127,3 +127,17 @@ def test_suppression_on_cell_numbers_hides_what_the_rule_on_keys_hides(seed):
     assert {key for key, hide in zip(keys, mask, strict=True) if hide} == expected
     assert all(index.find(key) == n for n, key in enumerate(keys))
     assert index.find(CellKey(1, 999_999, 1, "none", "")) == -1
+
+
+def test_finding_many_cells_at_once_finds_each_one():
+    rng = random.Random(5)
+    raters = _drug_cells(rng, 7) | _drug_cells(rng, 8)
+    keys = list(raters)
+    index = cell_index(keys)
+    strangers = [CellKey(1, 9, 1, "none", ""), CellKey(0, 7, 0, "region", "nowhere")]
+    asked = keys[::-1] + strangers
+    assert index.find_many(asked).tolist() == [len(keys) - 1 - n for n in range(len(keys))] + [
+        -1,
+        -1,
+    ]
+    assert index.find_many([]).tolist() == []
