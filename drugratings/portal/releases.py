@@ -46,6 +46,7 @@ from drugratings.core.batches import (
     write_plain_rows,
     write_rows,
 )
+from drugratings.core.collection import collector_paused
 from drugratings.portal.models import (
     Breakdown,
     CellState,
@@ -550,6 +551,11 @@ def build_release(now: datetime | None = None, policy: PrivacyPolicy | None = No
     reports keep answering while the worker builds (issue 10). The release row exists, hidden
     (`complete=False`), from the start because the new cell versions point at it; a build that
     stops before its write phase leaves only that empty row, removed by the next build."""
+    with collector_paused():
+        return _build_release(now, policy)
+
+
+def _build_release(now: datetime | None, policy: PrivacyPolicy | None) -> Release:
     started = time.monotonic()
     now = now or timezone.now()
     policy = policy or current_policy()
@@ -884,6 +890,11 @@ def plan_job(
     job: ChunkJob, release: Release | None = None, previous: Release | None = None
 ) -> ChunkOutcome:
     """Plan one chunk (here or in a child process, which reads the releases by pk)."""
+    with collector_paused():
+        return _plan_job(job, release, previous)
+
+
+def _plan_job(job: ChunkJob, release: Release | None, previous: Release | None) -> ChunkOutcome:
     if release is None:
         release = Release.all_objects.get(pk=job.release_pk)
         previous = Release.all_objects.filter(pk=job.previous_pk).first()
