@@ -192,3 +192,30 @@ def test_a_month_is_published_at_the_first_release_after_it_closes(world):
     assert months.filter(drug=world.catalog.atorvastatin).exists()
     k = current_policy().min_raters
     assert all(v["n_raters"] >= k for cell in months for v in cell.values.values())
+
+
+def test_published_cells_that_did_not_move_keep_their_version(world):
+    """A change too small to step anything recomputes its drug's cells, but carries every
+    published version over (the same pks), without computing their values again."""
+    catalog = world.catalog
+    first = build_release()
+    before = set(versions_at(first).filter(drug=catalog.atorvastatin).values_list("pk", flat=True))
+    assert before
+    rate(add_physicians(1, start=950)[0], catalog.atorvastatin, catalog.hyperlipidemia, 4)
+    second = build_release()
+    assert second.n_events == 1 and second.privacy["steps"]["count"] == 0
+    after = versions_at(second).filter(drug=catalog.atorvastatin).values_list("pk", flat=True)
+    assert set(after) == before
+
+
+def test_under_a_changed_policy_published_cells_are_computed_again(world, settings):
+    """Carried versions rest on the policy they were published under: when it changes (here
+    the sum's noise, so wide that every interval spans the scale), a recomputed drug's cells
+    are computed again and leave the table."""
+    catalog = world.catalog
+    first = build_release()
+    assert versions_at(first).filter(drug=catalog.atorvastatin).exists()
+    rate(add_physicians(1, start=960)[0], catalog.atorvastatin, catalog.hyperlipidemia, 4)
+    settings.PORTAL_SUM_NOISE = 1e6
+    second = build_release()
+    assert not versions_at(second).filter(drug=catalog.atorvastatin).exists()
