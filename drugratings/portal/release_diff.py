@@ -11,6 +11,8 @@ the same events among them as among all rows (an event belongs to one physician)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -49,18 +51,39 @@ def placed_live_sql(query: QuerySet) -> tuple[str, list]:
     )
 
 
-def changed_physicians() -> set[int] | None:
+def changed_physicians(parts: int = 1) -> set[int] | None:
     """Physicians with at least one rating whose live state differs from its included one (or
-    that exists on one side only); None where only a full comparison in Python can tell."""
+    that exists on one side only); None where only a full comparison in Python can tell.
+
+    `parts` > 1 splits the comparison by physician into that many queries, run side by side on
+    their own connections: at ten times launch the one join took 9.5 s on this 2-core machine,
+    two halves 6.2 s. They see only committed rows, so inside a transaction (a test's) the
+    comparison runs in this connection, in one part."""
     if not copy_available():
         return None
+    if parts <= 1 or connection.in_atomic_block:
+        return _changed_in_part(0, 1)
+    with ThreadPoolExecutor(parts) as pool:
+        found = pool.map(_in_own_connection, range(parts), [parts] * parts)
+        return set().union(*found)
+
+
+def _in_own_connection(part: int, parts: int) -> set[int]:
+    try:
+        return _changed_in_part(part, parts)
+    finally:
+        connection.close()  # this thread's
+
+
+def _changed_in_part(part: int, parts: int) -> set[int]:
+    """changed_physicians among those whose id is `part` modulo `parts`."""
     sql, params = placed_live_sql(scored_ratings())
     scores = ", ".join(f"l.score_{n}" for n in range(len(DIMENSION_NAMES)))
     included = connection.ops.quote_name(IncludedRating._meta.db_table)
     query = f"""
         SELECT DISTINCT coalesce(l.physician_id, i.physician_id)
-        FROM ({sql}) AS l
-        FULL OUTER JOIN {included} AS i
+        FROM (SELECT * FROM ({sql}) AS placed WHERE physician_id %% %s = %s) AS l
+        FULL OUTER JOIN (SELECT * FROM {included} WHERE physician_id %% %s = %s) AS i
           ON i.physician_id = l.physician_id AND i.drug_id = l.drug_id
          AND i.indication_id = l.indication_id
         WHERE l.physician_id IS NULL OR i.id IS NULL
@@ -70,5 +93,5 @@ def changed_physicians() -> set[int] | None:
            OR i.raw IS DISTINCT FROM jsonb_build_array({scores})
     """
     with connection.cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(query, [*params, parts, part, parts, part])
         return {row[0] for row in cursor.fetchall()}

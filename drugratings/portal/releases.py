@@ -570,7 +570,7 @@ def _build_release(now: datetime | None, policy: PrivacyPolicy | None) -> Releas
             processes.start()  # Django is set up in them while this process reads
         # Only physicians with a change can have an event: the database names them
         # (PostgreSQL). The first release includes everyone's ratings.
-        changed = changed_physicians() if previous is not None else None
+        changed = changed_physicians(_chunk_processes()) if previous is not None else None
         phases.done("changes")
         live, included = _live(changed), _included(changed)
         phases.done("read")

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from drugratings.accounts.models import Specialty
-from drugratings.portal import releases
+from drugratings.portal import release_diff, releases
 from drugratings.portal.release_diff import changed_physicians
 from drugratings.portal.releases import build_release
 from drugratings.portal.tests.conftest import add_physicians, rate
@@ -76,6 +76,10 @@ def test_every_kind_of_change_names_its_physician_as_python_does(world):
     expected = {newcomer.physician.pk, *(d.pk for d in doctors[:8])}
     assert _python_changed() == expected
     assert changed_physicians() == expected
+    # Split by physician (parts run side by side outside a transaction), the same physicians.
+    parts = [release_diff._changed_in_part(part, 3) for part in range(3)]
+    assert set().union(*parts) == expected
+    assert all(physician % 3 == part for part in range(3) for physician in parts[part])
     # The release built from those physicians' rows includes exactly the changed ratings (a
     # physician who moved moves every rating of theirs).
     changed_ratings = len(_python_changed_keys())
