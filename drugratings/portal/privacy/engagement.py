@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import numpy as np
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
 from drugratings.analytics.models import DrugViewDaily
@@ -28,19 +28,28 @@ def _month(value) -> str:
     return value.strftime("%Y-%m")
 
 
-def _true_values(before_month: str) -> tuple[dict, dict, dict]:
-    comments = defaultdict(int)
-    commenters: dict[tuple[int, str], set[int]] = defaultdict(set)
-    rows = (
-        Comment.objects.filter(status=CommentStatus.PUBLISHED)
-        .annotate(m=TruncMonth("created_at"))
-        .values_list("drug_id", "m", "physician_id")
+def _published_comments():
+    return Comment.objects.filter(status=CommentStatus.PUBLISHED).annotate(
+        m=TruncMonth("created_at")
     )
-    for drug_id, month, physician_id in rows.iterator(chunk_size=10000):
+
+
+def _true_values(before_month: str) -> tuple[dict, dict, dict]:
+    """Per (drug, completed month): published comments, distinct commenters, page views.
+    Counted by the database: at ten times launch reading 205,000 comments one by one took a
+    release 3.5 s, inside its write transaction."""
+    comments: dict[tuple[int, str], int] = {}
+    commenters: dict[tuple[int, str], int] = {}
+    rows = (
+        _published_comments()
+        .values("drug_id", "m")
+        .annotate(n=Count("pk"), people=Count("physician_id", distinct=True))
+        .values_list("drug_id", "m", "n", "people")
+    )
+    for drug_id, month, n, people in rows:
         key = (drug_id, _month(month))
         if key[1] < before_month:
-            comments[key] += 1
-            commenters[key].add(physician_id)
+            comments[key], commenters[key] = n, people
     views = defaultdict(int)
     for drug_id, month, total in (
         DrugViewDaily.objects.annotate(m=TruncMonth("day"))
@@ -51,6 +60,22 @@ def _true_values(before_month: str) -> tuple[dict, dict, dict]:
         if _month(month) < before_month:
             views[(drug_id, _month(month))] += int(total)
     return comments, commenters, views
+
+
+def _commenters_of(keys: set[tuple[int, str]]) -> dict[tuple[int, str], set[int]]:
+    """The physicians who commented in these (drug, month)s: they are charged for them."""
+    out: dict[tuple[int, str], set[int]] = defaultdict(set)
+    rows = (
+        _published_comments()
+        .filter(drug_id__in={drug for drug, _ in keys})
+        .values_list("drug_id", "m", "physician_id")
+        .distinct()
+    )
+    for drug_id, month, physician_id in rows.iterator(chunk_size=10000):
+        key = (drug_id, _month(month))
+        if key in keys:
+            out[key].add(physician_id)
+    return out
 
 
 def update_engagement(
@@ -75,6 +100,8 @@ def update_engagement(
     ]
     if not changed:
         return 0
+    shown_keys = {key for key in changed if commenters.get(key, 0) >= policy.min_raters}
+    people_of = _commenters_of(shown_keys) if shown_keys else {}
     true = np.array([[comments.get(k, 0), views.get(k, 0)] for k in changed], dtype=float)
     noisy = noisy_values(ENGAGEMENT_NOISE, true).reshape(-1, 2)
     rho = gaussian_rho(1.0, ENGAGEMENT_NOISE)  # one comment moves one count by 1
@@ -82,10 +109,9 @@ def update_engagement(
     for (drug_id, month), (n_comments, n_views), (true_comments, true_views) in zip(
         changed, noisy, true, strict=True
     ):
-        people = commenters.get((drug_id, month), set())
-        shown = len(people) >= policy.min_raters
+        shown = (drug_id, month) in shown_keys
         if shown:
-            for physician in people:
+            for physician in people_of[(drug_id, month)]:
                 charges[physician] += rho
         new.append(
             EngagementVersion(

@@ -281,3 +281,44 @@ def test_bad_key_and_webhook_forms_are_a_400_and_create_nothing(world, web_as):
     bad_url = client.post("/portal/webhooks/", {"url": "ftp://example.com/hook"})
     assert bad_url.status_code == 400 and b"must use https" in bad_url.content
     assert not Webhook.objects.exists()
+
+
+def test_engagement_charges_each_commenter_of_a_published_month_once(world):
+    """Comment counts are taken by the database; the commenters of a month whose count is
+    published are charged one engagement node each (two comments: still one commenter), and
+    those of a suppressed month (3 < k commenters) nothing for it."""
+    from collections import defaultdict
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from drugratings.analytics.fitting import METHODOLOGY_VERSION
+    from drugratings.portal.models import Release
+    from drugratings.portal.privacy.engagement import ENGAGEMENT_NOISE, update_engagement
+    from drugratings.portal.privacy.noise import gaussian_rho
+    from drugratings.portal.privacy.policy import current_policy
+    from drugratings.ratings.models import Comment
+
+    last_month = timezone.now().replace(day=1) - timedelta(days=3)
+    commenters = [user.physician for user in world.physicians[:24]]
+    for physician in [*commenters, commenters[0]]:
+        Comment.objects.create(
+            physician=physician,
+            drug=world.catalog.atorvastatin,
+            body="Fine.",
+            created_at=last_month,
+        )
+    for physician in commenters[:3]:
+        Comment.objects.create(
+            physician=physician,
+            drug=world.catalog.rosuvastatin,
+            body="Fine.",
+            created_at=last_month,
+        )
+    release = Release.all_objects.create(
+        published_at=timezone.now(), methodology_version=METHODOLOGY_VERSION, complete=False
+    )
+    charges: defaultdict[int, float] = defaultdict(float)
+    assert update_engagement(release, None, current_policy(), timezone.now(), charges) == 2
+    rho = gaussian_rho(1.0, ENGAGEMENT_NOISE)
+    assert dict(charges) == {physician.pk: rho for physician in commenters}
