@@ -14,7 +14,6 @@ planning. Here the same rule, with the same result, runs on cell numbers:
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -23,6 +22,7 @@ import pandas as pd
 
 from drugratings.portal.models import Breakdown, Level
 from drugratings.portal.privacy.cells import COMBINED, CellKey
+from drugratings.portal.privacy.suppression import visit_in_passes
 
 #: A group's parent when it has none (its cells are hidden only by their own rule) ...
 NO_PARENT = -1
@@ -281,33 +281,23 @@ def _close(groups: Groups, hidden: np.ndarray, score: np.ndarray) -> None:
     touched_groups = group[by_cell]
     start, members, parent = groups.start, groups.members, groups.parent
 
-    due = np.flatnonzero(acts).tolist()
-    while due:
-        this_pass, later = due, set()
-        queued = set(this_pass)
-        heapq.heapify(this_pass)
-        while this_pass:
-            g = heapq.heappop(this_pass)
-            queued.discard(g)
-            cells = members[start[g] : start[g + 1]]
-            shown = cells[~hidden[cells]]
-            p = parent[g]
-            if p == ABSENT_MARGIN or (p >= 0 and hidden[p]):
-                newly = shown
-            elif len(shown) == len(cells) - 1 and len(shown):
-                newly = shown[[np.argmin(score[shown])]]
-            else:
-                continue
-            hidden[newly] = True
-            for c in newly.tolist():
-                for t in touched_groups[touched_start[c] : touched_start[c + 1]].tolist():
-                    if t > g:
-                        if t not in queued:
-                            queued.add(t)
-                            heapq.heappush(this_pass, t)
-                    else:
-                        later.add(t)
-        due = sorted(later)
+    def act(g: int) -> list[int]:
+        cells = members[start[g] : start[g + 1]]
+        shown = cells[~hidden[cells]]
+        p = parent[g]
+        if p == ABSENT_MARGIN or (p >= 0 and hidden[p]):
+            newly = shown
+        elif len(shown) == len(cells) - 1 and len(shown):
+            newly = shown[[np.argmin(score[shown])]]
+        else:
+            return []
+        hidden[newly] = True
+        return newly.tolist()
+
+    def groups_of(cell: int) -> list[int]:
+        return touched_groups[touched_start[cell] : touched_start[cell + 1]].tolist()
+
+    visit_in_passes(np.flatnonzero(acts).tolist(), act, groups_of)
 
 
 def _parent_hidden(parent: np.ndarray, hidden: np.ndarray) -> np.ndarray:

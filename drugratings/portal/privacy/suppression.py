@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from drugratings.portal.privacy.cells import CellKey
 
@@ -71,15 +71,32 @@ def close_partitions(
         for index, (parent, cells) in enumerate(groups)
         if _acts(parent, cells, hidden, parent_hidden)
     ]
+    visit_in_passes(
+        due,
+        lambda index: _act(*groups[index], hidden, true_raters, parent_hidden),
+        lambda cell: member_of.get(cell, ()),
+    )
+    return hidden
+
+
+def visit_in_passes(
+    due: list[int],
+    act: Callable[[int], Iterable[Hashable]],
+    groups_of: Callable[[Hashable], Iterable[int]],
+) -> None:
+    """Visit the groups numbered `due` (sorted) as passes over every group in order would, but
+    only those: `act(group)` visits one and returns the cells it hid; `groups_of(cell)` are the
+    groups a hidden cell touches. One ahead in this pass is visited in it, one behind in the
+    next pass, until a pass hides nothing."""
     while due:
-        this_pass, later = due, set()  # `due` is sorted: groups in their order
+        this_pass, later = due, set()
         queued = set(this_pass)
         heapq.heapify(this_pass)
         while this_pass:
             index = heapq.heappop(this_pass)
             queued.discard(index)
-            for cell in _act(*groups[index], hidden, true_raters, parent_hidden):
-                for touched in member_of.get(cell, ()):
+            for cell in act(index):
+                for touched in groups_of(cell):
                     if touched > index:  # still ahead in this pass
                         if touched not in queued:
                             queued.add(touched)
@@ -87,7 +104,6 @@ def close_partitions(
                     else:
                         later.add(touched)
         due = sorted(later)
-    return hidden
 
 
 def _acts(
