@@ -702,14 +702,15 @@ def _publish(
     started: float,
 ) -> None:
     now = release.published_at
-    LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(physician_id=p, release=release, rho=rho, at=now)
-            for p, rho in stats.charges.items()
-            if rho > 0
-        ],
-        batch_size=5000,
-    )
+    charged = [(p, rho) for p, rho in stats.charges.items() if rho > 0]
+    if copy_available():  # a first release at ten times launch charges 120,000 physicians
+        rows = ((p, release.pk, rho, now.isoformat()) for p, rho in charged)
+        write_plain_rows(LedgerEntry, ["physician_id", "release_id", "rho", "at"], rows)
+    else:
+        LedgerEntry.objects.bulk_create(
+            [LedgerEntry(physician_id=p, release=release, rho=rho, at=now) for p, rho in charged],
+            batch_size=5000,
+        )
     max_spent = max(_spent(now).values(), default=0.0)
     release.n_events, release.n_deferred = stats.events, stats.deferred
     release.n_cells_changed = stats.cells_changed

@@ -186,3 +186,16 @@ def test_a_first_release_stopped_while_writing_is_cleared_and_rebuilt(world, mon
         for v in versions_at(rebuilt)
     ]
     assert len(keys) == len(set(keys)) == rebuilt.n_cells_published > 10
+
+
+def test_the_ledger_charges_each_included_physician_at_the_release_time(world):
+    """The ledger is written by COPY on PostgreSQL and by Django elsewhere: either way one entry
+    per charged physician, for this release, at its publication time, with a positive rho."""
+    release = build_release()
+    entries = list(LedgerEntry.objects.values_list("physician_id", "release_id", "rho", "at"))
+    charged = set(scored_ratings().values_list("physician_id", flat=True))
+    assert {entry[0] for entry in entries} == charged
+    assert len(entries) == len(charged)
+    assert all(
+        r == release.pk and rho > 0 and at == release.published_at for _, r, rho, at in entries
+    )
