@@ -219,3 +219,19 @@ def test_under_a_changed_policy_published_cells_are_computed_again(world, settin
     settings.PORTAL_SUM_NOISE = 1e6
     second = build_release()
     assert not versions_at(second).filter(drug=catalog.atorvastatin).exists()
+
+
+def test_a_version_published_under_an_older_policy_is_computed_again(world, settings):
+    """A drug untouched when the policy changed keeps its versions from before the change; the
+    first later release that recomputes it computes them under the new policy, though the
+    release just before it was built under that policy already."""
+    catalog = world.catalog
+    first = build_release()
+    assert versions_at(first).filter(drug=catalog.atorvastatin).exists()
+    settings.PORTAL_SUM_NOISE = 1e6
+    rate(add_physicians(1, start=970)[0], catalog.sertraline, catalog.depression, 4)
+    second = build_release()  # under the new policy, without atorvastatin
+    assert versions_at(second).filter(drug=catalog.atorvastatin).exists()
+    rate(add_physicians(1, start=971)[0], catalog.atorvastatin, catalog.hyperlipidemia, 4)
+    third = build_release()
+    assert not versions_at(third).filter(drug=catalog.atorvastatin).exists()
