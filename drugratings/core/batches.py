@@ -9,11 +9,23 @@ that no reader sees until a final small transaction makes them current.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from typing import TypeVar
 
 import numpy as np
 from django.db import connection, models, transaction
+
+Result = TypeVar("Result")
+
+
+def in_own_connection(work: Callable[..., Result], *args: object) -> Result:
+    """`work(*args)` in a worker thread's own database connection, closed afterwards (Django
+    opens one per thread; left open, each would outlive its thread)."""
+    try:
+        return work(*args)
+    finally:
+        connection.close()
 
 
 def insert_in_batches(model: type[models.Model], rows: Sequence[models.Model], size: int) -> None:

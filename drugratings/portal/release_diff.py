@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection
 from django.db.models import QuerySet
 
-from drugratings.core.batches import copy_available
+from drugratings.core.batches import copy_available, in_own_connection
 from drugratings.portal.models import IncludedRating
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.queries import scored_ratings
@@ -64,15 +64,10 @@ def changed_physicians(parts: int = 1) -> set[int] | None:
     if parts <= 1 or connection.in_atomic_block:
         return _changed_in_part(0, 1)
     with ThreadPoolExecutor(parts) as pool:
-        found = pool.map(_in_own_connection, range(parts), [parts] * parts)
+        found = pool.map(
+            in_own_connection, [_changed_in_part] * parts, range(parts), [parts] * parts
+        )
         return set().union(*found)
-
-
-def _in_own_connection(part: int, parts: int) -> set[int]:
-    try:
-        return _changed_in_part(part, parts)
-    finally:
-        connection.close()  # this thread's
 
 
 def _changed_in_part(part: int, parts: int) -> set[int]:

@@ -40,6 +40,7 @@ from drugratings.core.batches import (
     batches,
     copy_available,
     copy_text,
+    in_own_connection,
     insert_in_batches,
     read_columns,
     write_copy_lines,
@@ -817,7 +818,7 @@ def _plan_cells(
         # written by a thread while the processes plan: they read none (`plan_job`), and
         # nothing is published before the release completes (`_write_first_rows`).
         with ThreadPoolExecutor(1) as writer:
-            written = writer.submit(_in_own_connection, write_new_rows, pending.creates)
+            written = writer.submit(in_own_connection, write_new_rows, pending.creates)
             outcomes = chunk_processes.run(plan_job, jobs)
             written.result()
         included_written = True
@@ -839,14 +840,6 @@ def _plan_cells(
         for physician, rho in outcome.charges.items():
             stats.charges[physician] += rho
     return CellPlan((states, create, close), hidden, included_written)
-
-
-def _in_own_connection(write, *args) -> None:
-    """Run a write in this thread's own database connection, closed afterwards."""
-    try:
-        write(*args)
-    finally:
-        connection.close()
 
 
 #: Included ratings from which a release's chunks are planned in processes (PostgreSQL):
@@ -1011,7 +1004,8 @@ def _close_after_count_floor(
     if not floored:
         return values
     again = np.array(unpublished, dtype=bool)
-    again[[n for n in map(index.find, floored) if n >= 0]] = True
+    found = index.find_many(list(floored))
+    again[found[found >= 0]] = True
     hidden |= floored
     hidden.update(compress(index.keys, suppressed(index, raters, again, policy.min_raters)))
     return {key: cell for key, cell in values.items() if key not in hidden}

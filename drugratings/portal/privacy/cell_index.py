@@ -76,14 +76,7 @@ class CellIndex:
 
     def find(self, key: CellKey) -> int:
         """The number of a cell, or -1 if it is not one of these."""
-        codes = [table.get(field) for table, field in zip(self._tables, key, strict=True)]
-        if None in codes:
-            return -1
-        packed = _pack_scalar(codes, self._tables)
-        at = int(np.searchsorted(self._packed, packed, sorter=self._order))
-        if at < len(self._order) and self._packed[self._order[at]] == packed:
-            return int(self._order[at])
-        return -1
+        return int(self.find_many([key])[0])
 
 
 def _codes(items: tuple, extra: tuple = ()) -> tuple[np.ndarray, dict]:
@@ -105,13 +98,6 @@ def _pack(columns: list[np.ndarray], spans: list[int]) -> np.ndarray:
     packed = np.zeros(len(columns[0]), dtype=np.int64)
     for column, span in zip(columns, spans, strict=True):
         packed = packed * span + column
-    return packed
-
-
-def _pack_scalar(codes: list[int], tables: tuple[dict, ...]) -> int:
-    packed = 0
-    for code, span in zip(codes, _spans(tables), strict=True):
-        packed = packed * span + code
     return packed
 
 

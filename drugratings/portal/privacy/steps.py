@@ -103,18 +103,12 @@ def pending_changes(
     grid: Grid,
     states: Mapping[str, dict],
     departures: Mapping[str, int],
-    find: Callable[[list[CellKey]], np.ndarray] | None = None,
+    find: Callable[[list[CellKey]], np.ndarray],
 ) -> np.ndarray:
     """Per cell: physicians whose change was included since the cell's last step, plus those
     who left it (withdrawn, or moved to another specialty, region or month). `find` gives the
     grid rows of some keys (-1: not in the grid); only the cells with a state or a departure
     are looked up (at ten times launch a few hundred thousand of 3.3 M)."""
-    if find is None:
-        rows = {key: n for n, key in enumerate(grid.keys)}
-
-        def find(keys: list[CellKey]) -> np.ndarray:
-            return np.array([rows.get(key, -1) for key in keys], dtype=np.int64)
-
     n_cells = len(grid.keys)
     stepped_at = np.zeros(n_cells)
     pending = np.zeros(n_cells, dtype=np.int64)
