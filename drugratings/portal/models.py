@@ -192,6 +192,16 @@ class IncludedRating(models.Model):
         ]
 
 
+class ChangeMark(models.Model):
+    """A physician whose live ratings may differ from those the last release included: written
+    by PostgreSQL triggers (`portal.change_marks`) whenever a rating is inserted, edited or
+    deleted, or a physician's specialty, region, country or standing changes; read and cleared
+    by the next release, which then compares only the marked physicians' rows. A mark for
+    EVERYONE (-1) makes the next release compare every physician's."""
+
+    physician_id = models.BigIntegerField()
+
+
 class LedgerEntry(models.Model):
     """Privacy loss (zCDP rho) charged to a physician by one release."""
 

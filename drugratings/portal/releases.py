@@ -48,6 +48,7 @@ from drugratings.core.batches import (
     write_rows,
 )
 from drugratings.core.collection import collector_paused
+from drugratings.portal.change_marks import Marks, clear_marks, read_marks
 from drugratings.portal.models import (
     Breakdown,
     CellState,
@@ -111,6 +112,7 @@ class PlannedRow(NamedTuple):
 class BuildStats:
     events: int = 0
     deferred: int = 0
+    deferred_physicians: set[int] = field(default_factory=set)
     cells_changed: int = 0
     charges: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     # Cells a change left (withdrawn, or moved to another specialty, region or month).
@@ -364,6 +366,7 @@ def _include_events(
             cost = costs.of(placed, old[1] if old else None)
             if cost > left:
                 stats.deferred += 1
+                stats.deferred_physicians.add(physician)
                 continue
             left -= cost
             stats.charges[physician] += cost
@@ -569,9 +572,8 @@ def _build_release(now: datetime | None, policy: PrivacyPolicy | None) -> Releas
     with ChunkProcesses(_chunk_processes(), connection.settings_dict["NAME"]) as processes:
         if _expected_rows(previous) >= RELEASE_PARALLEL_MIN_ROWS:
             processes.start()  # Django is set up in them while this process reads
-        # Only physicians with a change can have an event: the database names them
-        # (PostgreSQL). The first release includes everyone's ratings.
-        changed = changed_physicians(_chunk_processes()) if previous is not None else None
+        marks = read_marks()  # first: what is written from now on stays marked
+        changed = _physicians_to_compare(previous, marks)
         phases.done("changes")
         live, included = _live(changed), _included(changed)
         phases.done("read")
@@ -589,12 +591,14 @@ def _build_release(now: datetime | None, policy: PrivacyPolicy | None) -> Releas
         _write_first_rows(pending, plan.writes, release, plan.included_written)
         with transaction.atomic():
             update_engagement(release, previous, policy, now, stats.charges)
+            clear_marks(marks, stats.deferred_physicians)
             _publish(release, previous, policy, stats, plan.hidden, started)
     else:
         with transaction.atomic():
             pending.write()
             _write_cells(*plan.writes, previous, release)
             update_engagement(release, previous, policy, now, stats.charges)
+            clear_marks(marks, stats.deferred_physicians)
             _publish(release, previous, policy, stats, plan.hidden, started)
     phases.done("write")
     log.info(
@@ -607,6 +611,24 @@ def _build_release(now: datetime | None, policy: PrivacyPolicy | None) -> Releas
         phases,
     )
     return release
+
+
+#: Marked physicians from which a release compares everyone's ratings in one join instead
+#: (after the loader, say): reading 50,000 physicians' rows one by one costs more.
+MARKS_FOR_FULL_COMPARISON = 50_000
+
+
+def _physicians_to_compare(previous: Release | None, marks: Marks | None) -> set[int] | None:
+    """Whose live ratings a release compares with their included ones: only physicians with a
+    change can have an event. The change marks name them (PostgreSQL); without usable marks
+    the database compares every rating and names them (`release_diff`); None where Python
+    must compare every rating (SQLite), and for the first release (everyone's are new)."""
+    if previous is None:
+        return None
+    marked = marks.physicians if marks is not None else None
+    if marked is not None and len(marked) < MARKS_FOR_FULL_COMPARISON:
+        return marked
+    return changed_physicians(_chunk_processes())
 
 
 class _Phases:
