@@ -31,11 +31,8 @@ END $$;
 CREATE FUNCTION portal_mark_updated_ratings() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO portal_changemark (physician_id)
-  SELECT o.physician_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-   WHERE {_differ(RATING_COLUMNS)}
-  UNION
-  SELECT n.physician_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-   WHERE {_differ(RATING_COLUMNS)};
+  SELECT DISTINCT unnest(ARRAY[o.physician_id, n.physician_id])
+    FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {_differ(RATING_COLUMNS)};
   RETURN NULL;
 END $$;
 CREATE FUNCTION portal_mark_updated_physicians() RETURNS trigger LANGUAGE plpgsql AS $$
