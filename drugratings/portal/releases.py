@@ -293,7 +293,13 @@ def write_new_rows(rows: list[PlannedRow]) -> None:
     any, so the write lock is never held for long)."""
     columns = list(INCLUDED_COLUMNS)
     if copy_available():
-        write_copy_lines(IncludedRating, columns, _included_lines(rows))
+        # In drug order: a release reads the rows of a chunk of drugs at a time, and rows
+        # written side by side are read from few pages. Written in rating order, the first
+        # release's 2.5 M rows (ten times launch) spread each drug over the whole table, and
+        # an incremental release's reads took twice as long (2.0 s against 1.1 s for 880,000
+        # rows of 25 drugs).
+        by_drug = sorted(rows, key=itemgetter(PlannedRow._fields.index("drug_id")))
+        write_copy_lines(IncludedRating, columns, _included_lines(by_drug))
         return
     adapt = connection.ops.adapt_datetimefield_value
     prepared = (
@@ -979,9 +985,9 @@ def _plan_chunk(
     totals = cell_totals(rows)
     records, states = _stored_states(drugs)
     grid = steps.grid_of(totals, list(records))
-    running = steps.open_months(grid.keys, now.strftime("%Y-%m"))
     index = cell_index(grid.keys)
-    unpublished = np.fromiter((key in running for key in grid.keys), bool, len(grid.keys))
+    unpublished = steps.open_month_cells(index, now.strftime("%Y-%m"))
+    running = set(compress(grid.keys, unpublished))
     mask = suppressed(index, grid.raters, unpublished, policy.min_raters)
     hidden, shown = set(compress(grid.keys, mask)), set(compress(grid.keys, ~mask))
     pending = steps.pending_changes(totals, grid, states, stats.departures, index.find_many)
@@ -990,10 +996,11 @@ def _plan_chunk(
     _charge_restarts(totals, planned, len(grid.keys), policy, stats, now)
     saved = _attach_noise(planned, records, states, policy)
     departed = _departed_states(records, states, stats, {s.key.encode() for s in planned})
-    noisy = steps.noisy_totals(states, running, policy)
     moved = {s.key for s in planned} | steps.drug_keys_moved(planned)
     current = _current_versions(previous, drugs, moved)
-    values = _publishable(noisy, hidden, policy, _carried(previous, policy, current, moved))
+    carried = _carried(previous, policy, current, moved)
+    noisy = steps.noisy_totals(states, running, policy, carried)
+    values = _publishable(noisy, hidden, policy, carried)
     values = _close_after_count_floor(
         values, noisy, hidden, index, grid.raters, unpublished, policy
     )
@@ -1114,7 +1121,7 @@ def _carried(
 
 
 def _publishable(
-    noisy: dict[CellKey, tuple[np.ndarray, int]],
+    noisy: dict[CellKey, tuple[np.ndarray | None, int]],
     hidden: set[CellKey],
     policy: PrivacyPolicy,
     carried: set[CellKey] | frozenset = frozenset(),

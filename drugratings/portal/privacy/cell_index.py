@@ -78,6 +78,14 @@ class CellIndex:
         """The number of a cell, or -1 if it is not one of these."""
         return int(self.find_many([key])[0])
 
+    def codes(self, field: int) -> tuple[np.ndarray, dict]:
+        """Each cell's code of one of its fields (0 level, 1 drug, 2 indication, 3 breakdown,
+        4 value), and that field's table of codes: a test on a field's few distinct values
+        then covers millions of cells in one numpy step."""
+        spans = _spans(self._tables)
+        below = int(np.prod(spans[field + 1 :], dtype=np.int64))
+        return (self._packed // below) % spans[field], self._tables[field]
+
 
 def _codes(items: tuple, extra: tuple = ()) -> tuple[np.ndarray, dict]:
     """Dense codes of these values, and the table of codes (with `extra` values in it too)."""

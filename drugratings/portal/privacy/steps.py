@@ -13,7 +13,7 @@ Rules (METHODOLOGY.md, "Privacy route for pharma reports"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from drugratings.portal.models import Breakdown, Level
 from drugratings.portal.privacy import tree
 from drugratings.portal.privacy.aggregate import CellTotals
+from drugratings.portal.privacy.cell_index import CellIndex
 from drugratings.portal.privacy.cells import CellKey
 from drugratings.portal.privacy.policy import REGION_SPECIALTY_NOISE_FACTOR, PrivacyPolicy
 
@@ -75,13 +76,29 @@ def is_once_cell(key: CellKey) -> bool:
     return key.breakdown in MONTH_PART
 
 
-def month_of(key: CellKey) -> str:
-    return key.value.split("|")[MONTH_PART[key.breakdown]]
+def open_month_cells(index: CellIndex, month_now: str) -> np.ndarray:
+    """Which of the index's cells bear a month that is running (or later): they are not
+    published until it closes. Each distinct breakdown value is tested once: testing each of
+    the 3.2 M keys of an incremental release at ten times launch took 2 s of its CPU."""
+    breakdowns, breakdown_table = index.codes(3)
+    values, value_table = index.codes(4)
+    mask = np.zeros(len(index.keys), dtype=bool)
+    for name, part in MONTH_PART.items():
+        code = breakdown_table.get(name)
+        if code is None:
+            continue
+        is_open = np.fromiter(
+            (_part_at_least(text, part, month_now) for text in value_table),
+            bool,
+            len(value_table),
+        )
+        mask |= (breakdowns == code) & is_open[values]
+    return mask
 
 
-def open_months(keys: list[CellKey], month_now: str) -> set[CellKey]:
-    """Month-bearing cells of the running month (or later): not published until it closes."""
-    return {k for k in keys if is_once_cell(k) and month_of(k) >= month_now}
+def _part_at_least(value: str, part: int, month_now: str) -> bool:
+    parts = value.split("|")
+    return part < len(parts) and parts[part] >= month_now
 
 
 def cell_policy(key: CellKey, policy: PrivacyPolicy) -> PrivacyPolicy:
@@ -177,11 +194,17 @@ def plan_steps(
 
 
 def noisy_totals(
-    states: Mapping[str, dict], closed: set[CellKey], policy: PrivacyPolicy
-) -> dict[CellKey, tuple[np.ndarray, int]]:
+    states: Mapping[str, dict],
+    closed: set[CellKey],
+    policy: PrivacyPolicy,
+    carried: Set[CellKey] = frozenset(),
+) -> dict[CellKey, tuple[np.ndarray | None, int]]:
     """Noisy running total and node count of every level-1 cell with a released tree, and the
-    drug-level cells summed from them (their noise variances add: nodes are summed)."""
-    level1: dict[CellKey, tuple[np.ndarray, int]] = {}
+    drug-level cells summed from them (their noise variances add: nodes are summed). The
+    totals of `carried` cells, which keep their published version, are not summed (None),
+    unless a drug-level sum that is not carried needs them: an incremental release at ten
+    times launch carries 320,000 of 325,000 cells, and summing their trees took 2 s."""
+    level1: dict[CellKey, tuple[np.ndarray | None, int]] = {}
     for text, state in states.items():
         key = CellKey.decode(text)
         nodes = state.get("nodes") or []
@@ -191,15 +214,24 @@ def noisy_totals(
             continue
         if any(node[2] is None for node in nodes):
             continue
-        level1[key] = (tree.totals(state)[0], len(nodes))
+        needed = key not in carried or _drug_key(key) not in carried
+        level1[key] = (tree.totals(state)[0] if needed else None, len(nodes))
     out = dict(level1)
     for key, (vector, n_nodes) in level1.items():
-        drug_key = CellKey(Level.DRUG, key.drug_id, 0, key.breakdown, key.value)
+        drug_key = _drug_key(key)
         total, nodes = out.get(drug_key, (np.zeros(10), 0))
-        out[drug_key] = (total + vector, nodes + n_nodes)
+        if drug_key in carried:
+            out[drug_key] = (None, nodes + n_nodes)
+        else:
+            out[drug_key] = (total + vector, nodes + n_nodes)
     return out
+
+
+def _drug_key(key: CellKey) -> CellKey:
+    """The drug-level cell a drug x indication cell is summed into."""
+    return CellKey(Level.DRUG, key.drug_id, 0, key.breakdown, key.value)
 
 
 def drug_keys_moved(steps: list[Step]) -> set[CellKey]:
     """Drug-level cells whose sum moved because one of their level-1 cells stepped."""
-    return {CellKey(Level.DRUG, s.key.drug_id, 0, s.key.breakdown, s.key.value) for s in steps}
+    return {_drug_key(s.key) for s in steps}
