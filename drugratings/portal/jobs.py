@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from drugratings.core.leases import claim_lease, release_lease
 from drugratings.portal import actions, alerts
+from drugratings.portal.included_order import keep_in_drug_order
 from drugratings.portal.models import Release
 from drugratings.portal.quarterly import generate_quarterly_reports
 from drugratings.portal.releases import build_release
@@ -27,6 +28,7 @@ def run_release_if_due() -> Release | None:
         return None
     try:
         release = build_release()
+        keep_in_drug_order()  # under the lease: no release reads the table meanwhile
     finally:
         release_lease("release")
     actions.deliver_webhooks(release)
