@@ -164,7 +164,9 @@ def list_drugs(request: HttpRequest, filters: Query[DrugFilters]) -> dict:
 )
 def get_drug(request: HttpRequest, drug_id: Id) -> HttpResponse:
     require(request.user, Capability.READ_CATALOG)
-    drug = catalog.get_drug(drug_id)
+    # The drug's catalogue facts and indications (three queries) are read only when its
+    # document is built: a stored document needs only the drug to exist.
+    drug = catalog.get_drug_ref(drug_id)
     # The one figure check (403 for pharma outside scope or subscription) runs before the
     # cache: stored bytes per (drug, figures version, kind of viewer), see core/cached.py.
     view = _view(request, Subject(drug_id=drug.pk))
@@ -172,7 +174,7 @@ def get_drug(request: HttpRequest, drug_id: Id) -> HttpResponse:
         request,
         "api-drug",
         figures_key(view, request.user, drug.pk),
-        lambda: _drug_document(view, drug),
+        lambda: _drug_document(view, catalog.get_drug(drug.pk)),
         content_type="application/json",
     )
 

@@ -41,6 +41,16 @@ def get_drug_by_slug(slug: str) -> Drug:
     return _one(drugs_with_relations(), f"No drug '{slug}'.", slug=slug)
 
 
+def get_drug_ref(drug_id: int) -> Drug:
+    """The drug's id, slug and name only (one light query): what a document stored elsewhere
+    needs to be found; `get_drug` reads the rest when the document is built."""
+    return _one(
+        Drug.objects.only("pk", "slug", "generic_name"),
+        f"Drug {drug_id} does not exist.",
+        pk=drug_id,
+    )
+
+
 def get_drug_name(slug: str) -> Drug:
     """The drug's id, slug and name only: what a page stored elsewhere needs to be found."""
     return _one(Drug.objects.only("pk", "slug", "generic_name"), f"No drug '{slug}'.", slug=slug)

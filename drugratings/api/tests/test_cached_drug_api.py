@@ -3,6 +3,9 @@ ETag after the write that changes the drug's figures or a new fit, and nothing e
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from drugratings.analytics.models import FitRun
 from drugratings.portal.models import Release
 from drugratings.ratings.versions import bump
@@ -133,3 +136,17 @@ def test_viewers_sharing_a_key_get_the_same_figures(small_catalog, personas, api
         else:
             by_key[key] = (name, cells)
     assert len(by_key) >= 3  # live, release and catalogue-only viewers never share one
+
+
+def test_a_stored_document_reads_only_the_drugs_name_not_its_facts(small_catalog, personas, api_as):
+    """A hit needs the drug to exist, the viewer's key and the bytes: the catalogue facts and
+    indications are read only when the document is built."""
+    client = api_as(personas.verified)
+    built = client.get(_path(small_catalog))
+    assert built.json()["indications"], "the built document lists the drug's indications"
+    with CaptureQueriesContext(connection) as queries:
+        hit = client.get(_path(small_catalog))
+    assert hit.status_code == 200 and hit.content == built.content
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "catalog_drugindication" not in tables
+    assert "catalog_drug" in tables  # the drug must still exist
