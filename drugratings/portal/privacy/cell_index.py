@@ -246,11 +246,22 @@ def _text_rank(table: dict) -> np.ndarray:
     return rank
 
 
-def suppressed(index: CellIndex, raters: np.ndarray, unpublished: np.ndarray, k: int) -> np.ndarray:
+def suppressed(
+    index: CellIndex,
+    raters: np.ndarray,
+    unpublished: np.ndarray,
+    k: int,
+    shown_before: np.ndarray | None = None,
+) -> np.ndarray:
     """Which cells are hidden (a mask), as `combined_suppression(raters, k,
-    suppressed_cells(raters, k, unpublished))` finds them drug by drug."""
+    suppressed_cells(raters, k, unpublished))` finds them drug by drug. Where a group needs one
+    more hidden cell, the one with the fewest raters is chosen; with `shown_before` (the cells
+    the previous release published), a cell not published before is chosen first, so that a
+    few changes to the counts do not swap which cell is hidden."""
     hidden = (np.asarray(raters) < k) | np.asarray(unpublished, dtype=bool)
     score = np.asarray(raters, dtype=np.int64) * max(len(index.keys), 1) + index.key_rank
+    if shown_before is not None and len(score):
+        score = score + np.asarray(shown_before, dtype=bool) * (int(score.max()) + 1)
     _close(index.partitions, hidden, score)
     _close(index.lines, hidden, score)
     return hidden
