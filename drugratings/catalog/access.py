@@ -41,19 +41,18 @@ def get_drug_by_slug(slug: str) -> Drug:
     return _one(drugs_with_relations(), f"No drug '{slug}'.", slug=slug)
 
 
+def _drug_names() -> QuerySet[Drug]:
+    """The drug's id, slug and name only (one light query): what a page or document stored
+    elsewhere needs to be found; `get_drug` reads the rest when one is built."""
+    return Drug.objects.only("pk", "slug", "generic_name")
+
+
 def get_drug_ref(drug_id: int) -> Drug:
-    """The drug's id, slug and name only (one light query): what a document stored elsewhere
-    needs to be found; `get_drug` reads the rest when the document is built."""
-    return _one(
-        Drug.objects.only("pk", "slug", "generic_name"),
-        f"Drug {drug_id} does not exist.",
-        pk=drug_id,
-    )
+    return _one(_drug_names(), f"Drug {drug_id} does not exist.", pk=drug_id)
 
 
 def get_drug_name(slug: str) -> Drug:
-    """The drug's id, slug and name only: what a page stored elsewhere needs to be found."""
-    return _one(Drug.objects.only("pk", "slug", "generic_name"), f"No drug '{slug}'.", slug=slug)
+    return _one(_drug_names(), f"No drug '{slug}'.", slug=slug)
 
 
 def get_indication(indication_id: int) -> Indication:

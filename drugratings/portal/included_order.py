@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from drugratings.core.batches import copy_available
+from drugratings.core.batches import analyze, copy_available
 from drugratings.portal.models import IncludedRating
 
 #: The correlation of the rows' order on disk with drug_id (pg_stats, refreshed by ANALYZE and
@@ -55,5 +55,5 @@ def keep_in_drug_order() -> bool:
         if row is None:
             return False  # no index on drug_id alone: nothing to order by
         cursor.execute(f"CLUSTER {quote(table)} USING {quote(row[0])}")
-        cursor.execute(f"ANALYZE {quote(table)}")
+    analyze(IncludedRating)  # the order just restored, for the next check
     return True

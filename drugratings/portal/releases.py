@@ -1047,7 +1047,7 @@ def _shown_before(index: CellIndex, current: dict[CellKey, CurrentVersion]) -> n
     """Which cells the previous release published: complementary suppression hides a cell it
     already hid before one it published. Choosing by size alone, six new ratings (under k) once
     swapped which of two regions was hidden, publishing a change that rested on six physicians
-    (test_releases failed about one run in fifty)."""
+    (test_releases failed about one run in a hundred)."""
     mask = np.zeros(len(index.keys), dtype=bool)
     found = index.find_many(list(current))
     mask[found[found >= 0]] = True
