@@ -108,7 +108,10 @@ def refit_methods() -> dict:
     def run(method: str, previous: dict) -> tuple[dict, dict]:
         wall, cpu = time.perf_counter(), cpu_seconds_with_children()
         fitted = fitting.fit_all(windows, previous, method, processes=settings.FIT_PROCESSES)
-        summary = {p.key: fitting._fit_summary(out.result) for p, out in fitted}
+        summary = {
+            p.key: fitting._fit_summary(out.result, p.task, previous.get(p.key) or {})
+            for p, out in fitted
+        }
         timing = {
             "wall_s": time.perf_counter() - wall,
             "cpu_s": cpu_seconds_with_children() - cpu,  # the fits run in child processes

@@ -137,6 +137,12 @@ if DATABASE_REPLICA_URL:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Ours reads the session's user in one compiled query (core/rows.py); Django's stays second so
+# sessions it signed in keep working.
+AUTHENTICATION_BACKENDS = [
+    "drugratings.accounts.backends.UserBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -11,6 +11,7 @@ from enum import StrEnum
 from django.contrib.auth.models import AnonymousUser
 
 from drugratings.accounts.models import PhysicianProfile, Role, User, VerificationStatus
+from drugratings.core.rows import one_row
 
 
 class Capability(StrEnum):
@@ -57,6 +58,19 @@ class AccessDenied(PermissionError):
 
 _PHYSICIAN_CONTENT = {Capability.RATE, Capability.COMMENT, Capability.VOTE, Capability.FLAG}
 _STAFF_ROLES = {Role.MODERATOR, Role.ADMIN}
+
+
+def signed_in_user(user_id: object) -> User | None:
+    """The user a session or token names, with their physician profile already attached (every
+    figure and permission check asks for it): two one-row reads instead of the ORM's three."""
+    user = one_row(User, pk=user_id)
+    if user is not None and user.role == Role.PHYSICIAN:
+        profile = one_row(PhysicianProfile, user=user.pk)
+        # As `select_related` would: `user.physician` answers from memory, or raises.
+        User.physician.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
+        if profile is not None:
+            PhysicianProfile.user.field.set_cached_value(profile, user)
+    return user
 
 
 def physician_of(user: User | AnonymousUser | None) -> PhysicianProfile | None:

@@ -20,6 +20,7 @@ from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.analytics.windows import trailing_12m_start
 from drugratings.catalog.models import Drug, DrugClass, Indication
+from drugratings.core.rows import one_row
 from drugratings.ratings.dimensions import DIMENSION_NAMES
 from drugratings.ratings.models import Comment, CommentStatus
 from drugratings.ratings.queries import (
@@ -152,6 +153,12 @@ def _fitted(drug_ids: list[int], window: str) -> dict[int, dict[tuple[int | None
 CACHE_SECONDS = 600
 
 
+def current_fit_id() -> int | None:
+    """The fit whose scores are shown: part of every figure cache key (one compiled read)."""
+    fit = one_row(FitRun, is_current=True, fields=("id",))
+    return fit.pk if fit is not None else None
+
+
 def drug_score_cells(
     drug_id: int, *, specialty_id: int | None = None, window: str = Window.ALL_TIME
 ) -> list[ScoreCell]:
@@ -161,7 +168,7 @@ def drug_score_cells(
     adjustment is for the whole rater population. Cached under the drug's ratings version and
     the current fit, so a new rating or a refit shows at once.
     """
-    fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    fit_id = current_fit_id()
     key = f"scores:{drug_id}:{version_of(drug_id)}:{fit_id}:{specialty_id}:{window}"
     cells = cache.get(key)
     if cells is None:

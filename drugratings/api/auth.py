@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from drugratings.accounts.access import signed_in_user
 from drugratings.accounts.middleware import SESSION_KEY
 from drugratings.accounts.models import ApiToken
+from drugratings.core.rows import one_row
 
 _TOUCH_EVERY = timedelta(minutes=1)
 
@@ -19,13 +21,16 @@ class BearerToken(HttpBearer):
     openapi_scheme = "bearer"
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        try:
-            record = ApiToken.objects.select_related("user").get(digest=ApiToken.digest_of(token))
-        except ApiToken.DoesNotExist:
+        record = one_row(ApiToken, digest=ApiToken.digest_of(token))
+        if record is None:
             return None
         now = timezone.now()
-        if not record.is_usable(now) or not record.user.is_active:
+        if not record.is_usable(now):
             return None
+        user = signed_in_user(record.user_id)
+        if user is None or not user.is_active:
+            return None
+        record.user = user
         if record.last_used_at is None or now - record.last_used_at > _TOUCH_EVERY:
             ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
         request.user = record.user

@@ -16,6 +16,7 @@ from drugratings.catalog.models import (
     DrugIndication,
     Indication,
 )
+from drugratings.core.rows import one_row
 from drugratings.errors import InvalidInput
 
 
@@ -41,18 +42,23 @@ def get_drug_by_slug(slug: str) -> Drug:
     return _one(drugs_with_relations(), f"No drug '{slug}'.", slug=slug)
 
 
-def _drug_names() -> QuerySet[Drug]:
-    """The drug's id, slug and name only (one light query): what a page or document stored
-    elsewhere needs to be found; `get_drug` reads the rest when one is built."""
-    return Drug.objects.only("pk", "slug", "generic_name")
+# The drug's id, slug and name only: what a page or document stored elsewhere needs to be
+# found (one compiled read, core/rows.py); `get_drug` reads the rest when one is built.
+_NAME_FIELDS = ("id", "slug", "generic_name")
 
 
 def get_drug_ref(drug_id: int) -> Drug:
-    return _one(_drug_names(), f"Drug {drug_id} does not exist.", pk=drug_id)
+    return _found(one_row(Drug, pk=drug_id, fields=_NAME_FIELDS), f"Drug {drug_id} does not exist.")
 
 
 def get_drug_name(slug: str) -> Drug:
-    return _one(_drug_names(), f"No drug '{slug}'.", slug=slug)
+    return _found(one_row(Drug, slug=slug, fields=_NAME_FIELDS), f"No drug '{slug}'.")
+
+
+def _found(drug: Drug | None, message: str) -> Drug:
+    if drug is None:
+        raise Http404(message)
+    return drug
 
 
 def get_indication(indication_id: int) -> Indication:

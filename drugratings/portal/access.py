@@ -18,8 +18,12 @@ from drugratings.accounts.access import (
     require,
 )
 from drugratings.accounts.models import ApiToken, Specialty, TokenKind, User
-from drugratings.analytics.access import ScoreCell, drug_score_cells, indication_score_cells
-from drugratings.analytics.models import FitRun
+from drugratings.analytics.access import (
+    ScoreCell,
+    current_fit_id,
+    drug_score_cells,
+    indication_score_cells,
+)
 from drugratings.catalog.models import Drug, DrugClass, DrugIndication, Indication
 from drugratings.core.dbrouter import retry_on_primary
 from drugratings.errors import InvalidInput
@@ -500,7 +504,7 @@ def figures_key(
     figures: the drug alone (nothing that moves with a rating). `with_comments` adds, for live
     viewers (the only ones who read comments), the version of the drug's comment list."""
     if view == FigureView.LIVE:
-        fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+        fit_id = current_fit_id()
         version, comments = versions_of(drug_id)
         return [drug_id, "live", version, fit_id, *([comments] if with_comments else [])]
     if view == FigureView.RELEASE:

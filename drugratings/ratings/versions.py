@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from drugratings.core.rows import one_row
 from drugratings.ratings.models import DrugRatingsVersion
 
 
@@ -34,17 +35,12 @@ def bump_comments(drug_ids: Iterable[int]) -> None:
 
 
 def version_of(drug_id: int) -> int:
-    return (
-        DrugRatingsVersion.objects.filter(drug_id=drug_id).values_list("version", flat=True).first()
-        or 0
-    )
+    row = one_row(DrugRatingsVersion, drug=drug_id, fields=("version",))
+    return row.version if row is not None else 0
 
 
 def versions_of(drug_id: int) -> tuple[int, int]:
     """(ratings version, comments version), in one read: a comment list depends on both."""
-    row = (
-        DrugRatingsVersion.objects.filter(drug_id=drug_id)
-        .values_list("version", "comments_version")
-        .first()
-    )
-    return row or (0, 0)
+    # On every drug document and page: one compiled read (core/rows.py).
+    row = one_row(DrugRatingsVersion, drug=drug_id, fields=("version", "comments_version"))
+    return (row.version, row.comments_version) if row is not None else (0, 0)

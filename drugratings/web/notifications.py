@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from drugratings.accounts.access import physician_of
 from drugratings.accounts.models import User
+from drugratings.core.rows import one_row
 from drugratings.ratings.models import Comment, CommentStatus, Rating
 from drugratings.verification.models import VerificationDecision
 from drugratings.web.models import NotificationState, SavedDrug
@@ -111,7 +112,8 @@ def unread_count(user: User) -> int:
     me = physician_of(user)
     if me is None:
         return 0
-    since = NotificationState.objects.filter(user=user).values_list("seen_at", flat=True).first()
+    state = one_row(NotificationState, user=user, fields=("seen_at",))  # on every page
+    since = state.seen_at if state is not None else None
     stamp = [] if since is None else [connection.ops.adapt_datetimefield_value(since)]
     after, decided = ("AND c.created_at > %s", "AND d.at > %s") if stamp else ("", "")
     sql = _UNREAD.format(

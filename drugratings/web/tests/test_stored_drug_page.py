@@ -21,7 +21,7 @@ from drugratings.ratings.models import Comment
 from drugratings.ratings.versions import bump, bump_comments
 from drugratings.testing.catalog import make_small_catalog
 from drugratings.testing.personas import make_physician
-from drugratings.web import drug_body, stitching
+from drugratings.web import drug_body, shell, stitching
 
 PAGE = "/drugs/atorvastatin-calcium/"
 SCORES = {"efficacy": 4, "safety": 5, "tolerability": 3, "accessibility": 2, "adherence": 4}
@@ -264,3 +264,28 @@ def test_the_readers_own_ratings_are_fresh_after_their_writes_and_moderators_dec
 
 def mine_section(html: str) -> str:
     return html[html.index('id="mine"') :][:3000]
+
+
+def test_the_shell_is_rendered_once_per_kind_and_filled_per_request(
+    small_catalog, personas, api_as, web_as
+):
+    """Header, menu and footer come from one render per kind of reader (web/shell.py); the
+    title, this request's path, the CSRF token and the unread badge are this request's."""
+    shell._rendered.cache_clear()
+    rate_through_api(api_as, small_catalog, personas.verified)
+    reader = web_as(personas.verified)
+    first = page_of(reader, window="12m")
+    assert '<input name="next" type="hidden" value="/drugs/atorvastatin-calcium/?window=12m">' in (
+        first
+    )
+    assert "<title>Atorvastatin calcium · " in first
+    assert 'class="badge"' not in first
+    rate_through_api(api_as, small_catalog, personas.other_verified, "Watch the liver enzymes.")
+    second = page_of(reader, sort="new", window="12m")
+    assert 'value="/drugs/atorvastatin-calcium/?sort=new&amp;window=12m"' in second
+    assert '<span class="badge" aria-label="1 new">1</span>' in second
+    assert csrf_secrets(second) == {reader.cookies["csrftoken"].value}
+    anonymous = page_of(Client(), window="12m")
+    assert 'href="/accounts/login/?next=/drugs/atorvastatin-calcium/%3Fwindow%3D12m"' in anonymous
+    assert 'value="/drugs/atorvastatin-calcium/?window=12m"' in anonymous
+    assert shell._rendered.cache_info().misses == 2  # a signed-in physician, a visitor

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from drugratings.accounts import actions as account_actions
 from drugratings.accounts.addresses import client_address
+from drugratings.accounts.backends import BACKEND
 from drugratings.accounts.middleware import SESSION_KEY
 from drugratings.errors import InvalidInput, Throttled
 from drugratings.web.redirects import safe_target
@@ -50,7 +51,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             error, status = exc.message, 429 if isinstance(exc, Throttled) else 400
             retry_after = getattr(exc, "retry_after", None)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=BACKEND)
             return redirect(_safe_next(request))
     response = render(
         request,

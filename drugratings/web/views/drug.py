@@ -2,7 +2,8 @@
 
 Per request: the body from the shared cache, the reader's own parts (their ratings of the drug,
 their votes) from the same cache under the body's key and their id, whether they saved the
-drug, which shown comments they wrote, flash messages, the CSRF token and the page's header.
+drug, which shown comments they wrote, flash messages, the CSRF token, and the page's shell
+(header, menu, footer: web/shell.py) with its own holes (title, path, unread badge).
 Every key moves with every write that changes what it names.
 """
 
@@ -14,8 +15,8 @@ from functools import cached_property, partial
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from drugratings.accounts.access import physician_of
@@ -24,9 +25,12 @@ from drugratings.analytics.actions import count_drug_view
 from drugratings.catalog import access as catalog
 from drugratings.catalog.models import Drug
 from drugratings.core.cached import stored
+from drugratings.core.rows import one_row
 from drugratings.web import drug_body
+from drugratings.web.context import login_next, unread_badge
 from drugratings.web.drug_body import DrugPageFilters, StoredBody, Viewer
 from drugratings.web.models import SavedDrug
+from drugratings.web.shell import shell
 from drugratings.web.stitching import stitch
 from drugratings.web.views.me import remember_view
 
@@ -48,10 +52,7 @@ def drug_page(request: HttpRequest, slug: str) -> HttpResponse:
         seconds=drug_body.SECONDS,
     )
     reader = Reader.of(request, drug, viewer, body, key)
-    html = stitch(body.html, reader.fill, reader.holds)
-    return render(
-        request, "web/drug.html", {"title": body.title, "body": html, "notes": reader.notes}
-    )
+    return HttpResponse(stitch(shell("web/drug.html", request.user), reader.fill, reader.holds))
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Reader:
 
     request: HttpRequest
     viewer: Viewer
+    body: StoredBody
     own: drug_body.OwnParts
     wrote: set[int]  # shown comments they wrote
     saved: bool
@@ -79,8 +81,8 @@ class Reader:
             seconds=drug_body.SECONDS,
         )
         wrote = {c for c, author in body.authors.items() if me is not None and author == me.pk}
-        saved = me is not None and SavedDrug.objects.filter(user=user, drug_id=drug.pk).exists()
-        return cls(request, viewer, own, wrote, saved, _notes(request))
+        saved = me is not None and bool(one_row(SavedDrug, user=user, drug=drug, fields=("id",)))
+        return cls(request, viewer, body, own, wrote, saved, _notes(request))
 
     @cached_property
     def csrf(self) -> str:
@@ -105,6 +107,17 @@ class Reader:
 
     def fill(self, name: str, arg: str) -> str:
         match name:
+            case "body":
+                return stitch(self.body.html, self.fill, self.holds)
+            case "title":
+                return escape(self.body.title)
+            case "path":
+                return escape(self.request.get_full_path())
+            case "login_next":
+                return escape(login_next(self.request))
+            case "unread":
+                user = self.request.user
+                return unread_badge(user) if physician_of(user) is not None else ""
             case "csrf":
                 return self.csrf
             case "mine":

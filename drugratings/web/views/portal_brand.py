@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 
 from drugratings.accounts.access import AccessDenied
+from drugratings.accounts.backends import BACKEND
 from drugratings.bounds import query_int
 from drugratings.catalog.models import Drug
 from drugratings.core.dbrouter import retry_on_primary
@@ -304,7 +305,7 @@ def accept_invite(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         except InvalidInput as exc:
             error, status = exc.message, 400
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=BACKEND)
             return redirect("/accounts/two-factor/?next=/portal/")
     return render(
         request,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from drugratings.accounts import actions as account_actions
 from drugratings.accounts.access import Capability, can, physician_of
 from drugratings.accounts.addresses import client_address
+from drugratings.accounts.backends import BACKEND
 from drugratings.accounts.models import Specialty
 from drugratings.errors import InvalidInput
 from drugratings.verification import actions as verification_actions
@@ -88,7 +89,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             _form_error(form, exc)
         else:
             account_actions.send_email_confirmation(profile.user, request.build_absolute_uri("/"))
-            login(request, profile.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, profile.user, backend=BACKEND)
             messages.success(
                 request, f"Welcome, {profile.handle}. Check your email to confirm your address."
             )
@@ -107,7 +108,7 @@ def confirm_email(request: HttpRequest, secret: str) -> HttpResponse:
             status=400,
         )
     if not request.user.is_authenticated:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=BACKEND)
     messages.success(request, "Your email address is confirmed.")
     return redirect("web:account")
 
