@@ -31,7 +31,8 @@ M = TypeVar("M", bound=Model)
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    compiler: SQLCompiler  # kept for its converters (SQLite datetimes, JSON, booleans)
+    compiler: SQLCompiler  # applies the converters (SQLite datetimes, JSON, booleans)
+    converters: dict
     attnames: list[str]  # of the selected columns, for `Model.from_db`
     params: list[str]  # which lookup fills each parameter slot, in order
 
@@ -66,8 +67,9 @@ def one_row(model: type[M], *, fields: Sequence[str] | None = None, **where: Any
         row = cursor.fetchone()
     if row is None:
         return None
-    converted = next(iter(compiled.compiler.results_iter(results=[[row]])))
-    return model.from_db(alias, compiled.attnames, tuple(converted))
+    if compiled.converters:
+        row = next(iter(compiled.compiler.apply_converters([row], compiled.converters)))
+    return model.from_db(alias, compiled.attnames, tuple(row))
 
 
 def _field(model: type[Model], name: str) -> Field:
@@ -109,9 +111,11 @@ def _compile(
     if len(sql_params) != len(field_of) or set(sql_params) != set(field_of):
         raise ValueError(f"{model.__name__} {names}: unexpected parameters {sql_params}")
     select_fields = compiler.klass_info["select_fields"]  # type: ignore[index]
+    columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
     return _Compiled(
         sql=sql,
         compiler=compiler,
+        converters=compiler.get_converters(columns),
         attnames=[compiler.select[i][0].target.attname for i in select_fields],
         params=[field_of[p] for p in sql_params],
     )

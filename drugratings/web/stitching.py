@@ -34,17 +34,6 @@ def _tag() -> str:
     return salted_hmac("drugratings.web.stitching", "marker").hexdigest()[:12]
 
 
-@cache
-def _holes() -> re.Pattern[str]:
-    return re.compile(rf"<!--{_tag()}h:(\w+):([\w-]*)-->")
-
-
-@cache
-def _branches() -> re.Pattern[str]:
-    t = _tag()
-    return re.compile(rf"<!--{t}c(\d+):(\w+):([\w-]*)-->(.*?)<!--{t}e\1-->(.*?)<!--{t}z\1-->", re.S)
-
-
 def _checked(name: str, arg: object) -> tuple[str, str]:
     text = "" if arg is None else str(arg)
     if not name.isidentifier() or not _ARG.fullmatch(text):
@@ -67,14 +56,41 @@ def stitch(
     html: str, fill: Callable[[str, str], str], holds: Callable[[str, str], bool]
 ) -> SafeString:
     """`html` with each branch resolved by `holds(name, arg)` and each hole replaced by
-    `fill(name, arg)` (HTML, inserted as it is)."""
+    `fill(name, arg)` (HTML, inserted as it is). Holes and branches inside a branch that is
+    not kept are never asked about.
 
-    def resolve(match: re.Match[str]) -> str:
-        kept = match[4] if holds(match[2], match[3]) else match[5]
-        return _branches().sub(resolve, kept)
-
-    html = _branches().sub(resolve, html)
-    return mark_safe(_holes().sub(lambda m: fill(m[1], m[2]), html))
+    One pass over the markers (`str.split`, no backtracking): a regular expression per branch
+    cost the drug page 1 ms per request on its 27 branches and 51 holes."""
+    prefix = f"<!--{_tag()}"
+    pieces = html.split(prefix)
+    out = [pieces[0]]
+    frames: list[list] = []  # per open branch: [number, keep the first part, in the first part]
+    shown = True  # every open branch is in the part it keeps
+    for piece in pieces[1:]:
+        marker, end, text = piece.partition("-->")
+        if not end:
+            raise ValueError(f"stitching: unterminated marker {marker[:40]!r}")
+        kind, rest = marker[:1], marker[1:]
+        if kind == "h":
+            if shown:
+                _, name, arg = rest.split(":", 2)
+                out.append(fill(name, arg))
+        elif kind == "c":
+            number, name, arg = rest.split(":", 2)
+            frames.append([number, shown and holds(name, arg), True])
+        elif kind in "ez" and frames and frames[-1][0] == rest:
+            if kind == "e":
+                frames[-1][2] = False
+            else:
+                frames.pop()
+        else:
+            raise ValueError(f"stitching: unexpected marker {marker[:40]!r}")
+        shown = all(keep == first for _, keep, first in frames)
+        if shown:
+            out.append(text)
+    if frames:
+        raise ValueError("stitching: a branch is not closed")
+    return mark_safe("".join(out))
 
 
 def leftover(html: str) -> bool:
