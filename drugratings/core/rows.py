@@ -1,11 +1,11 @@
-"""One-row reads on the hot request path, in SQL the ORM writes once per connection.
+"""One-row reads on the hot request path, in SQL the ORM writes once per process.
 
 Building and compiling a QuerySet costs more than running it: on the 2-core bench machine the
 current-fit lookup took 510 µs through the ORM and 87 µs here, a bearer token with its user
 1.4 ms against 0.4 ms. Every drug document and page makes a handful of such reads (token or
 session user, physician profile, drug, ratings versions, current fit, saved state), so
-`one_row` asks the ORM for each lookup's SQL and result converters once per database
-connection, then only executes it and builds the instance with `Model.from_db`, as the ORM's
+`one_row` asks the ORM for each lookup's SQL and result converters once per process and
+database, then only executes it and builds the instance with `Model.from_db`, as the ORM's
 own iterator does. Same rows, same types, same database router (a replica read stays a replica
 read); no query text written by hand.
 
@@ -15,7 +15,6 @@ must never outlive a write), hence this module.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,10 +36,11 @@ class _Compiled:
     params: list[str]  # which lookup fills each parameter slot, in order
 
 
-# Per connection object: a compiler belongs to the connection (and so the thread) that made it.
-_by_connection: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[tuple, _Compiled]] = (
-    weakref.WeakKeyDictionary()
-)
+# Per process and database alias, not per connection: under ASGI every request runs in a
+# thread of its own (asgiref's ThreadSensitiveContext), so with a new connection object each
+# time. A compiler keeps the connection that made it only for its converters, which read the
+# backend's settings (time zone, JSON decoder), never the database; a race compiles twice.
+_compiled_by_alias: dict[tuple, _Compiled] = {}
 
 
 def one_row(model: type[M], *, fields: Sequence[str] | None = None, **where: Any) -> M | None:
@@ -58,7 +58,7 @@ def one_row(model: type[M], *, fields: Sequence[str] | None = None, **where: Any
         sorted((f.name, v) for f, v in lookups.items() if f.get_internal_type() == "BooleanField")
     )
     shape = (model, tuple(sorted(f.name for f in lookups)), tuple(fields or ()), constants)
-    compiled = _compiled(connection, alias, shape)
+    compiled = _compiled(alias, shape)
     values = {f.name: v for f, v in lookups.items()}
     by_name = {f.name: f for f in lookups}
     params = [_prep(by_name[name], values[name], connection) for name in compiled.params]
@@ -79,11 +79,12 @@ def _field(model: type[Model], name: str) -> Field:
     return field
 
 
-def _compiled(connection: BaseDatabaseWrapper, alias: str, shape: tuple) -> _Compiled:
-    known = _by_connection.setdefault(connection, {})
-    if shape not in known:
-        known[shape] = _compile(alias, *shape)
-    return known[shape]
+def _compiled(alias: str, shape: tuple) -> _Compiled:
+    key = (alias, *shape)
+    found = _compiled_by_alias.get(key)
+    if found is None:
+        found = _compiled_by_alias[key] = _compile(alias, *shape)
+    return found
 
 
 def _compile(
