@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models.sql.compiler import SQLCompiler
 
 from drugratings.accounts.access import physician_of, signed_in_user
@@ -72,10 +74,22 @@ def test_each_lookup_is_compiled_once_per_process_whatever_the_connection(monkey
     )
     for _ in range(3):
         assert one_row(User, pk=user.pk).email == "once@doc.test"
-        connections["default"].close()  # as at the end of every request
+    # Another thread has another connection object (under ASGI, every request does).
+    elsewhere = threading.Thread(target=_read_in_another_thread, args=(user.pk,))
+    elsewhere.start()
+    elsewhere.join()
     assert len(compiled) == 1
     one_row(User, email="once@doc.test")
     assert len(compiled) == 2  # another lookup, another statement
+
+
+def _read_in_another_thread(user_id: int) -> None:
+    try:
+        one_row(User, pk=user_id)  # the row is invisible there (the test's transaction)
+    except DatabaseError:
+        pass  # SQLite's in-memory test database has no tables on another connection
+    finally:
+        connections.close_all()
 
 
 def test_a_signed_in_physician_comes_with_their_profile_and_others_without_a_read(
