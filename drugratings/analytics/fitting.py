@@ -24,6 +24,7 @@ from django.utils import timezone
 
 import ratingstats
 from drugratings.accounts.models import Specialty
+from drugratings.analytics.access import current_fit_id
 from drugratings.analytics.display import MIN_RATERS_SHOWN
 from drugratings.analytics.models import FitRun, Score, Window
 from drugratings.analytics.windows import trailing_12m_start
@@ -490,7 +491,7 @@ def prune_fits(keep: int = 3) -> None:
     end; so are fits that never finished (a worker stopped mid-write). On SQLite scores go in
     short batches for the same reason they are written in batches; PostgreSQL deletes a fit's
     150,000 scores (ten times launch) in one statement that blocks no reader."""
-    current = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    current = current_fit_id()
     old = FitRun.objects.filter(is_current=False).order_by("-pk").values_list("pk", flat=True)
     stale = set(old[keep:])
     if current is not None:

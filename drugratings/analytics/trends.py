@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 from django.core.cache import cache
 
+from drugratings.analytics.access import current_fit_id
 from drugratings.analytics.display import is_shown
 from drugratings.analytics.models import FitRun
 from drugratings.ratings.dimensions import DIMENSION_NAMES
@@ -67,7 +68,7 @@ def _effects(fit_id: int) -> dict[str, dict]:
 
 def monthly_trend(drug_id: int) -> list[TrendPoint]:
     """Cached like the drug's scores: under its ratings version and the current fit."""
-    fit_id = FitRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    fit_id = current_fit_id()
     key = f"trend:{drug_id}:{version_of(drug_id)}:{fit_id}"
     points = cache.get(key)
     if points is None:

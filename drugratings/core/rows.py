@@ -49,19 +49,17 @@ def one_row(model: type[M], *, fields: Sequence[str] | None = None, **where: Any
     `fields` limits the columns read (the others are deferred, as with `QuerySet.only`)."""
     alias = router.db_for_read(model)
     connection = connections[alias]
-    lookups = {
-        _field(model, name): value.pk if isinstance(value, Model) else value
-        for name, value in where.items()
-    }
+    lookups: dict[str, tuple[Field, Any]] = {}  # by field name ("pk" becomes "id")
+    for name, value in where.items():
+        field = _field(model, name)
+        lookups[field.name] = (field, value.pk if isinstance(value, Model) else value)
     # A boolean lookup compiles to `WHERE flag` or `WHERE NOT flag`: its value is in the SQL.
     constants = tuple(
-        sorted((f.name, v) for f, v in lookups.items() if f.get_internal_type() == "BooleanField")
+        sorted((n, v) for n, (f, v) in lookups.items() if f.get_internal_type() == "BooleanField")
     )
-    shape = (model, tuple(sorted(f.name for f in lookups)), tuple(fields or ()), constants)
+    shape = (model, tuple(sorted(lookups)), tuple(fields or ()), constants)
     compiled = _compiled(alias, shape)
-    values = {f.name: v for f, v in lookups.items()}
-    by_name = {f.name: f for f in lookups}
-    params = [_prep(by_name[name], values[name], connection) for name in compiled.params]
+    params = [_prep(*lookups[name], connection) for name in compiled.params]
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         row = cursor.fetchone()

@@ -78,7 +78,7 @@ def stitch(
         elif kind == "c":
             number, name, arg = rest.split(":", 2)
             frames.append([number, shown and holds(name, arg), True])
-        elif kind in "ez" and frames and frames[-1][0] == rest:
+        elif kind in ("e", "z") and frames and frames[-1][0] == rest:
             if kind == "e":
                 frames[-1][2] = False
             else:
